@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's second command: sets up and runs every test. Postgres and Redis are real, started
+# on private ports by the test harness and stopped afterwards.
+source "$(dirname "${BASH_SOURCE[0]}")/prereqs.sh"
+cd "$STARLING_ROOT"
+
+echo "== typecheck"
+pnpm -s typecheck
+echo "== lint"
+pnpm -s exec eslint .
+if [ -f ops/scripts/test-contracts.sh ]; then
+  echo "== contracts"
+  bash ops/scripts/test-contracts.sh
+fi
+echo "== typescript tests"
+pnpm -s exec vitest run
