@@ -37,16 +37,21 @@ function postgresBinDir(): string {
 
 const isRoot = process.getuid?.() === 0;
 
-/** Postgres refuses to run as root: as root, run it as the `postgres` system user. */
-function asPgUser(cmd: string, args: string[]): [string, string[]] {
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+/**
+ * Postgres refuses to run as root: as root, run it as the `postgres` system user. The process is
+ * spawned with that uid directly (not through runuser) so our signals reach the postmaster itself.
+ */
+function pgUser(): { uid: number; gid: number } | Record<string, never> {
+  if (!isRoot) return {};
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  };
 }
 
 function giveToPgUser(dir: string): void {
-  if (!isRoot) return;
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  chownSync(dir, uid, gid);
+  const ids = pgUser();
+  if ('uid' in ids) chownSync(dir, ids.uid, ids.gid);
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, ms = 30_000): Promise<void> {
@@ -87,11 +92,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
   mkdirSync(opts.dataDir, { recursive: true });
   giveToPgUser(opts.dataDir);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
-    const [cmd, args] = asPgUser(join(bin, 'initdb'), [
+    const args = [
       '-D', pgdata, '-U', 'starling', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync',
-    ]);
+    ];
     try {
-      execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(join(bin, 'initdb'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.dataDir, ...pgUser() });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
       throw new Error(`initdb failed: ${stderr.trim() || (err as Error).message}`);
@@ -103,8 +108,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
   if (opts.ephemeral) {
     settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
-  const [cmd, args] = asPgUser(join(bin, 'postgres'), ['-D', pgdata, '-p', String(port), '-k', socketDir, ...settings]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['-D', pgdata, '-p', String(port), '-k', socketDir, ...settings];
+  const child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.dataDir, ...pgUser() });
   const lines: string[] = [];
   const collect = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
