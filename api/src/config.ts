@@ -1,0 +1,91 @@
+// The only reader of process.env: validated with TypeBox at start-up and frozen.
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Csv = Type.String({ default: '' });
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+  }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  DATABASE_URL: Type.String({ minLength: 1 }),
+  REDIS_URL: Type.String({ default: '' }),
+  /** Browser origins allowed by CORS and the WebSocket handshake, comma-separated. */
+  CORS_ORIGINS: Csv,
+  PUBLIC_WEB_URL: Type.String({ default: 'http://localhost:5173' }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+
+  JWT_SECRET: Type.String({ minLength: 32 }),
+  JWT_ISSUER: Type.String({ default: 'starling' }),
+  JWT_AUDIENCE: Type.String({ default: 'starling-api' }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 900 }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
+  MFA_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 300 }),
+  /** Argon2id memory in KiB; OWASP's floor is 19 MiB. */
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
+
+  /** Custodial wallet keys: "1:<base64 32 bytes>,2:<…>"; secrets are encrypted under WALLET_KEY_VERSION. */
+  WALLET_KEYS: Type.String({ minLength: 1 }),
+  WALLET_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
+
+  STELLAR_NETWORK_PASSPHRASE: Type.String({ default: 'Standalone Network ; February 2017' }),
+  STELLAR_RPC_URL: Type.String({ default: '' }),
+  SEP10_SIGNING_SECRET: Type.String({ pattern: '^S[A-Z2-7]{55}$' }),
+  SEP10_HOME_DOMAIN: Type.String({ default: 'localhost' }),
+  SEP10_WEB_AUTH_DOMAIN: Type.String({ default: 'localhost' }),
+  SEP10_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 300 }),
+
+  RATE_LIMIT_AUTH_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+});
+
+export type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config extends Omit<RawConfig, 'CORS_ORIGINS' | 'WALLET_KEYS'> {
+  CORS_ORIGINS: readonly string[];
+  WALLET_KEYS: ReadonlyMap<number, Buffer>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseWalletKeys(raw: string): Map<number, Buffer> {
+  const keys = new Map<number, Buffer>();
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [version, b64] = part.split(':');
+    const key = Buffer.from(b64 ?? '', 'base64');
+    if (!/^\d+$/.test(version ?? '') || key.length !== 32) {
+      throw new ConfigError('WALLET_KEYS must be "<version>:<base64 of 32 bytes>", comma-separated');
+    }
+    keys.set(Number(version), key);
+  }
+  return keys;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const known = Object.fromEntries(
+    Object.keys(ConfigSchema.properties)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known));
+  if (!Value.Check(ConfigSchema, value)) {
+    const problems = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.instancePath.slice(1) || e.keyword}: ${e.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const raw = value as RawConfig;
+  const walletKeys = parseWalletKeys(raw.WALLET_KEYS);
+  if (!walletKeys.has(raw.WALLET_KEY_VERSION)) {
+    throw new ConfigError(`WALLET_KEYS has no key for WALLET_KEY_VERSION ${raw.WALLET_KEY_VERSION}`);
+  }
+  return Object.freeze({
+    ...raw,
+    CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)),
+    WALLET_KEYS: walletKeys,
+  });
+}

@@ -1,0 +1,77 @@
+// Rate limits (per route, opt-in) counted in Redis so every API replica shares them. Defined
+// behaviour without Redis: when REDIS_URL is unset, or Redis fails mid-request, counting falls back
+// to this process's memory — limits still apply, per replica — and the fallback is logged and counted.
+import { createRequire } from 'node:module';
+import fp from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
+import type { Counter } from 'prom-client';
+import type { AppContext } from '../context.ts';
+
+const require = createRequire(import.meta.url);
+// The plugin's own stores, composed below; they are plain constructors without typings.
+const LocalStore = require('@fastify/rate-limit/store/LocalStore.js');
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js');
+
+type IncrCallback = (err: Error | null, result?: { current: number; ttl: number }) => void;
+interface Store {
+  incr(key: string, cb: IncrCallback, timeWindow: number, max: number): void;
+  child(routeOptions: Record<string, unknown>): Store;
+}
+
+function fallbackStore(primary: Store | null, local: Store, onFallback: (err: Error) => void): Store {
+  return {
+    incr(key, cb, timeWindow, max) {
+      if (!primary) return local.incr(key, cb, timeWindow, max);
+      primary.incr(
+        key,
+        (err, result) => {
+          if (!err) return cb(null, result);
+          onFallback(err);
+          local.incr(key, cb, timeWindow, max);
+        },
+        timeWindow,
+        max,
+      );
+    },
+    child(routeOptions) {
+      return fallbackStore(primary?.child(routeOptions) ?? null, local.child(routeOptions), onFallback);
+    },
+  };
+}
+
+export default fp(
+  async (app, opts: { ctx: AppContext; fallbacks: Counter }) => {
+    const { redis, log } = opts.ctx;
+    if (!redis) log.warn('REDIS_URL is unset: rate limits are counted per process');
+    let lastWarn = 0;
+    const onFallback = (err: Error): void => {
+      opts.fallbacks.inc();
+      if (Date.now() - lastWarn > 10_000) {
+        lastWarn = Date.now();
+        log.warn({ err: err.message }, 'redis unavailable: rate limits counted per process');
+      }
+    };
+    class Composite {
+      private inner: Store;
+      constructor(params: { continueExceeding: boolean; exponentialBackoff: boolean }) {
+        const local = new LocalStore(params.continueExceeding, params.exponentialBackoff, 5000) as Store;
+        const primary = redis ? (new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, 'rl:') as Store) : null;
+        this.inner = fallbackStore(primary, local, onFallback);
+      }
+      incr(key: string, cb: IncrCallback, timeWindow: number, max: number): void {
+        this.inner.incr(key, cb, timeWindow, max);
+      }
+      child(routeOptions: Record<string, unknown>): Store {
+        return this.inner.child(routeOptions);
+      }
+    }
+    await app.register(rateLimit, {
+      global: false,
+      store: Composite as never,
+      skipOnError: false,
+      enableDraftSpec: true,
+      keyGenerator: (request) => request.ip,
+    });
+  },
+  { name: 'rate-limit' },
+);

@@ -1,0 +1,20 @@
+import type { AppContext } from './context.ts';
+import type { TokenService } from './auth/tokens.ts';
+import { createAuthService } from './auth/auth.service.ts';
+import { createUsersService } from './users/users.service.ts';
+import { createMfaService } from './mfa/mfa.service.ts';
+import { createKycService } from './kyc/kyc.service.ts';
+import { createManualReviewProvider } from './kyc/kyc.provider.ts';
+import { createApiKeysService } from './api-keys/api-keys.service.ts';
+
+export function createServices(ctx: AppContext, tokens: TokenService) {
+  return {
+    auth: createAuthService(ctx, tokens),
+    users: createUsersService(ctx),
+    mfa: createMfaService(ctx),
+    kyc: createKycService(ctx, createManualReviewProvider()),
+    apiKeys: createApiKeysService(ctx),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
