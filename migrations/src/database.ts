@@ -5,6 +5,10 @@
 
 import type { ColumnType } from "kysely";
 
+export type CourseLevel = "advanced" | "beginner" | "intermediate";
+
+export type CourseStatus = "archived" | "draft" | "published";
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -55,11 +59,90 @@ export interface AuditLog {
   target_type: string;
 }
 
+export interface CourseModules {
+  course_id: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  position: number;
+  title: string;
+}
+
+export interface CourseReviews {
+  body: Generated<string>;
+  course_id: string;
+  created_at: Generated<Timestamp>;
+  flag_count: Generated<number>;
+  hidden: Generated<boolean>;
+  id: Generated<string>;
+  rating: number;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface Courses {
+  cover_url: string | null;
+  created_at: Generated<Timestamp>;
+  description: Generated<string>;
+  id: Generated<string>;
+  instructor_id: string;
+  language: Generated<string>;
+  level: Generated<CourseLevel>;
+  published_at: Timestamp | null;
+  rating_count: Generated<number>;
+  rating_sum: Generated<number>;
+  search: Generated<string | null>;
+  sequential: Generated<boolean>;
+  slug: string;
+  status: Generated<CourseStatus>;
+  summary: Generated<string>;
+  tags: Generated<string[]>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface CustodialWallets {
   created_at: Generated<Timestamp>;
   public_key: string;
   secret_ciphertext: string;
   user_id: string;
+}
+
+export interface Enrolments {
+  completed_at: Timestamp | null;
+  course_id: string;
+  enrolled_at: Generated<Timestamp>;
+  last_activity_at: Generated<Timestamp>;
+  last_lesson_id: string | null;
+  percent: Generated<number>;
+  status: Generated<string>;
+  unenrolled_at: Timestamp | null;
+  user_id: string;
+}
+
+export interface ForumPosts {
+  author_id: string;
+  body: string;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  id: Generated<string>;
+  removed_by: string | null;
+  thread_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ForumThreads {
+  answer_post_id: string | null;
+  author_id: string;
+  body: string;
+  course_id: string;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  id: Generated<string>;
+  lesson_id: string | null;
+  pinned: Generated<boolean>;
+  removed_by: string | null;
+  title: string;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface IdempotencyKeys {
@@ -89,6 +172,26 @@ export interface KycSubmissions {
   user_id: string;
 }
 
+export interface LessonCompletions {
+  completed_at: Generated<Timestamp>;
+  course_id: string;
+  lesson_id: string;
+  user_id: string;
+}
+
+export interface Lessons {
+  body_md: Generated<string>;
+  course_id: string;
+  created_at: Generated<Timestamp>;
+  duration_seconds: Generated<number>;
+  id: Generated<string>;
+  module_id: string;
+  position: number;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  video_url: string | null;
+}
+
 export interface MfaRecoveryCodes {
   code_hash: Buffer;
   created_at: Generated<Timestamp>;
@@ -105,6 +208,11 @@ export interface MfaTotp {
   user_id: string;
 }
 
+export interface ModulePrerequisites {
+  module_id: string;
+  requires_module_id: string;
+}
+
 export interface RefreshTokens {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
@@ -114,6 +222,13 @@ export interface RefreshTokens {
   revoked_reason: string | null;
   token_hash: Buffer;
   used_at: Timestamp | null;
+  user_id: string;
+}
+
+export interface ReviewFlags {
+  created_at: Generated<Timestamp>;
+  reason: string;
+  review_id: string;
   user_id: string;
 }
 
@@ -151,12 +266,22 @@ export interface Users {
 export interface DB {
   api_keys: ApiKeys;
   audit_log: AuditLog;
+  course_modules: CourseModules;
+  course_reviews: CourseReviews;
+  courses: Courses;
   custodial_wallets: CustodialWallets;
+  enrolments: Enrolments;
+  forum_posts: ForumPosts;
+  forum_threads: ForumThreads;
   idempotency_keys: IdempotencyKeys;
   kyc_submissions: KycSubmissions;
+  lesson_completions: LessonCompletions;
+  lessons: Lessons;
   mfa_recovery_codes: MfaRecoveryCodes;
   mfa_totp: MfaTotp;
+  module_prerequisites: ModulePrerequisites;
   refresh_tokens: RefreshTokens;
+  review_flags: ReviewFlags;
   revoked_access_tokens: RevokedAccessTokens;
   sep10_challenges: Sep10Challenges;
   users: Users;
