@@ -139,6 +139,11 @@ main() {
   TOOLCHAIN_ENV=()
   choose_toolchain
   mkdir -p "$OUT"
+  # Host tool that shakes unused entries out of the contract spec and empties its docs.
+  (cd "$CONTRACTS" && env ${TOOLCHAIN_ENV[@]+"${TOOLCHAIN_ENV[@]}"} "$CARGO_BIN" build --quiet \
+    --locked -p starling-shared --features testutils --bin strip-spec-docs) \
+    || die "cannot build strip-spec-docs"
+  local strip_tool="$CARGO_TARGET_DIR/debug/strip-spec-docs"
   local name pkg raw
   for name in "${CONTRACT_NAMES[@]}"; do
     pkg="starling-$name"
@@ -147,9 +152,12 @@ main() {
       || die "cargo build of $pkg failed"
     raw="$CARGO_TARGET_DIR/$TARGET/release/${pkg//-/_}.wasm"
     [ -f "$raw" ] || die "no Wasm produced at $raw"
-    if [ ! -f "$OUT/$name.wasm" ] || [ "$raw" -nt "$OUT/$name.wasm" ]; then
+    if [ ! -f "$OUT/$name.wasm" ] || [ "$raw" -nt "$OUT/$name.wasm" ] \
+      || [ "$strip_tool" -nt "$OUT/$name.wasm" ]; then
+      "$strip_tool" "$raw" "$OUT/$name.stripped.tmp"
       wasm-opt -Oz --mvp-features --enable-mutable-globals --enable-sign-ext \
-        --enable-bulk-memory "$raw" -o "$OUT/$name.wasm.tmp"
+        --enable-bulk-memory "$OUT/$name.stripped.tmp" -o "$OUT/$name.wasm.tmp"
+      rm -f "$OUT/$name.stripped.tmp"
       mv "$OUT/$name.wasm.tmp" "$OUT/$name.wasm"
     fi
     check_wasm "$name" "$OUT/$name.wasm"
