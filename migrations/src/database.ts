@@ -29,6 +29,8 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type KycStatus = "none" | "pending" | "rejected" | "verified";
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export type UserRole = "admin" | "instructor" | "learner" | "operator";
@@ -57,6 +59,73 @@ export interface AuditLog {
   request_id: string | null;
   target_id: string | null;
   target_type: string;
+}
+
+export interface BstBalances {
+  address: string;
+  balance: Numeric;
+  ledger: number;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface BstSupply {
+  ledger: number;
+  singleton: Generated<boolean>;
+  total: Numeric;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface BstTransfers {
+  amount: Numeric;
+  event_id: string;
+  from_address: string | null;
+  kind: string;
+  ledger: number;
+  ledger_closed_at: Timestamp;
+  reason: string | null;
+  to_address: string | null;
+  tx_hash: string;
+}
+
+export interface Certificates {
+  chain_certificate_id: Int8 | null;
+  confirmed_at: Timestamp | null;
+  contract_id: string | null;
+  course_id: string;
+  created_at: Generated<Timestamp>;
+  document: Json;
+  document_canonical: string;
+  document_hash: string;
+  id: Generated<string>;
+  issued_at: Generated<Timestamp>;
+  ledger: number | null;
+  ledger_closed_at: Timestamp | null;
+  network: string | null;
+  revoke_ledger: number | null;
+  revoke_ledger_closed_at: Timestamp | null;
+  revoke_reason: string | null;
+  revoke_tx_hash: string | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  status: Generated<string>;
+  student_address: string;
+  tx_hash: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface ChainEvents {
+  contract_id: string;
+  id: string;
+  ingested_at: Generated<Timestamp>;
+  ledger: number;
+  ledger_closed_at: Timestamp;
+  name: string;
+  topics: Json;
+  topics_xdr: string[];
+  tx_hash: string;
+  value: Json;
+  value_xdr: string;
 }
 
 export interface CourseModules {
@@ -157,6 +226,45 @@ export interface IdempotencyKeys {
   state: string;
 }
 
+export interface IndexerState {
+  cursor: string | null;
+  events_ingested: Generated<Int8>;
+  lag_ledgers: number | null;
+  lag_seconds: number | null;
+  last_ledger: number | null;
+  last_ledger_closed_at: Timestamp | null;
+  latest_rpc_ledger: number | null;
+  leader: string | null;
+  network: string | null;
+  oldest_rpc_ledger: number | null;
+  singleton: Generated<boolean>;
+  status: Generated<string>;
+  status_detail: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Intents {
+  args: Json;
+  attempts: Generated<number>;
+  certificate_id: string | null;
+  confirmed_at: Timestamp | null;
+  confirmed_ledger: number | null;
+  course_id: string | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<Int8>;
+  idempotency_key: string;
+  kind: string;
+  last_error: string | null;
+  next_attempt_at: Generated<Timestamp>;
+  source_account: string | null;
+  status: Generated<string>;
+  submitted_at: Timestamp | null;
+  tx_envelope: string | null;
+  tx_hash: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string | null;
+}
+
 export interface KycSubmissions {
   country: string;
   document_type: string;
@@ -213,6 +321,27 @@ export interface ModulePrerequisites {
   requires_module_id: string;
 }
 
+export interface Notifications {
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  data: Generated<Json>;
+  dedupe_key: string | null;
+  id: Generated<Int8>;
+  kind: string;
+  read_at: Timestamp | null;
+  title: string;
+  user_id: string;
+}
+
+export interface OnchainProgress {
+  course_id: string;
+  event_id: string;
+  ledger: number;
+  percent: number;
+  student_address: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface RefreshTokens {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
@@ -266,6 +395,11 @@ export interface Users {
 export interface DB {
   api_keys: ApiKeys;
   audit_log: AuditLog;
+  bst_balances: BstBalances;
+  bst_supply: BstSupply;
+  bst_transfers: BstTransfers;
+  certificates: Certificates;
+  chain_events: ChainEvents;
   course_modules: CourseModules;
   course_reviews: CourseReviews;
   courses: Courses;
@@ -274,12 +408,16 @@ export interface DB {
   forum_posts: ForumPosts;
   forum_threads: ForumThreads;
   idempotency_keys: IdempotencyKeys;
+  indexer_state: IndexerState;
+  intents: Intents;
   kyc_submissions: KycSubmissions;
   lesson_completions: LessonCompletions;
   lessons: Lessons;
   mfa_recovery_codes: MfaRecoveryCodes;
   mfa_totp: MfaTotp;
   module_prerequisites: ModulePrerequisites;
+  notifications: Notifications;
+  onchain_progress: OnchainProgress;
   refresh_tokens: RefreshTokens;
   review_flags: ReviewFlags;
   revoked_access_tokens: RevokedAccessTokens;
