@@ -33,9 +33,11 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function requestHash(request: FastifyRequest): Buffer {
-  return createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body)}`).digest();
+export function requestFingerprint(method: string, url: string, body: unknown): Buffer {
+  return createHash('sha256').update(`${method} ${url}\n${canonical(body)}`).digest();
 }
+
+const requestHash = (request: FastifyRequest): Buffer => requestFingerprint(request.method, request.url, request.body);
 
 export default fp(
   async (app, opts: { ctx: AppContext }) => {

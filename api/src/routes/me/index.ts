@@ -12,13 +12,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const mfaRateLimit = { max: app.ctx.config.RATE_LIMIT_AUTH_MAX, timeWindow: app.ctx.config.RATE_LIMIT_AUTH_WINDOW_MS };
 
   app.get(
-    '/',
+    '',
     { schema: { tags: ['me'], summary: 'My profile', security, response: { 200: MeSchema, ...errorResponses } } },
     async (request) => users.me(requireUserPrincipal(request).userId),
   );
 
   app.patch(
-    '/',
+    '',
     {
       schema: {
         tags: ['me'],
