@@ -1,0 +1,129 @@
+// The README's first command: brings the whole system up on one machine with embedded defaults.
+// A private Postgres when DATABASE_URL is unset (data kept in .starling/), no Redis when REDIS_URL is
+// unset, migrations, the API, demo data; prints every URL and the demo credentials. Ctrl-C stops all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Keypair } from '@stellar/stellar-sdk';
+import pg from 'pg';
+import { runMigrations } from '@starling/migrations';
+import { startPostgres, withDatabase, type RunningService } from '../dev/services.ts';
+import { DEMO_ACCOUNTS, seedDemo } from './seed.ts';
+
+const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const stateDir = join(root, '.starling');
+mkdirSync(stateDir, { recursive: true });
+const children: ChildProcess[] = [];
+const services: RunningService[] = [];
+
+function log(line: string): void {
+  console.log(`starling: ${line}`);
+}
+
+/** Development secrets, generated once and kept so restarts keep sessions and wallets readable. */
+function devSecrets(): Record<string, string> {
+  const file = join(stateDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  const secrets = {
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    WALLET_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    SEP10_SIGNING_SECRET: Keypair.random().secret(),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  return withDatabase(adminUrl, name);
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer ${url} within ${ms / 1000} s`);
+}
+
+function run(name: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`starling: ${name} stopped (${signal ?? code}); shutting everything down`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  for (const s of services.reverse()) await s.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function main(): Promise<void> {
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const postgres = await startPostgres({ dataDir: join(stateDir, 'postgres'), port: Number(process.env.STARLING_PG_PORT ?? 54329) });
+    services.push(postgres);
+    databaseUrl = await ensureDatabase(postgres.url, 'starling');
+    log(`postgres (embedded)    ${databaseUrl}`);
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  const migrated = await runMigrations(pool);
+  await pool.end();
+  log(migrated.applied.length ? `migrations applied: ${migrated.applied.join(', ')}` : 'schema is up to date');
+  if (!process.env.REDIS_URL) log('redis                  not configured (REDIS_URL unset): rate limits count per process');
+
+  const apiPort = process.env.PORT ?? '3000';
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const webOrigin = process.env.PUBLIC_WEB_URL ?? 'http://localhost:5173';
+  const api = run('api', ['api/src/server.ts'], {
+    ...devSecrets(),
+    DATABASE_URL: databaseUrl,
+    PORT: apiPort,
+    PUBLIC_WEB_URL: webOrigin,
+    CORS_ORIGINS: process.env.CORS_ORIGINS ?? `${webOrigin},http://127.0.0.1:5173`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
+  await waitForHttp(`${apiUrl}/healthz`, api, 'api');
+  const { courseSlug } = await seedDemo(apiUrl, databaseUrl);
+
+  console.log(`
+Starling is running.
+
+  API            ${apiUrl}/v1
+  API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
+  Health         ${apiUrl}/readyz   Metrics: ${apiUrl}/metrics
+
+Demo accounts (password for all: ${DEMO_ACCOUNTS[0]!.password}):
+${DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(12)} ${a.email}`).join('\n')}
+Demo course: ${courseSlug}
+
+Press Ctrl-C to stop.`);
+}
+
+main().catch(async (err: unknown) => {
+  console.error(`starling: start failed: ${(err as Error).message}`);
+  await shutdown(1);
+});
