@@ -13,4 +13,8 @@ if [ -f ops/scripts/test-contracts.sh ]; then
   bash ops/scripts/test-contracts.sh
 fi
 echo "== typescript tests"
-pnpm -s exec vitest run
+report="$(mktemp -d)/vitest.json"
+status=0
+pnpm -s exec vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+if [ -f "$report" ]; then node ops/test/summary.ts "$report" typescript; fi
+[ "$status" = 0 ] || exit "$status"
