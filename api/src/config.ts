@@ -39,6 +39,15 @@ export const ConfigSchema = Type.Object({
   SEP10_WEB_AUTH_DOMAIN: Type.String({ default: 'localhost' }),
   SEP10_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 300 }),
 
+  /** The network name the deployment manifest and the chain proofs carry (local, testnet, mainnet). */
+  STELLAR_NETWORK: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', default: 'local' }),
+  /** The certificate contract (C…), shown in Open Badges; chain proofs carry the id ingest saw. */
+  CERTIFICATE_CONTRACT_ID: Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' }),
+
+  /** WebSocket caps: open sockets per user on one instance, and the largest client message. */
+  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, default: 5 }),
+  WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 64, default: 4096 }),
+
   RATE_LIMIT_AUTH_MAX: Type.Integer({ minimum: 1, default: 20 }),
   RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
 });

@@ -1,0 +1,13 @@
+// Everything of issue 5b under /v1: lesson completion, certificates and credentials, rewards,
+// notifications and the WebSocket, intents and indexer status for operators. Its services are
+// built here from the context so the shared services.ts stays untouched by this feature set.
+import type { FastifyPluginAsync } from 'fastify';
+import { createLearningService } from '../../learning/learning.service.ts';
+import learningRoutes from '../learning/index.ts';
+
+const routes: FastifyPluginAsync = async (app) => {
+  const learning = createLearningService(app.ctx);
+  await app.register(learningRoutes, { learning });
+};
+
+export default routes;
