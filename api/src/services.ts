@@ -6,14 +6,20 @@ import { createMfaService } from './mfa/mfa.service.ts';
 import { createKycService } from './kyc/kyc.service.ts';
 import { createManualReviewProvider } from './kyc/kyc.provider.ts';
 import { createApiKeysService } from './api-keys/api-keys.service.ts';
+import { createCatalogCache } from './catalog/catalog.cache.ts';
+import { createCatalogService } from './catalog/catalog.service.ts';
+import { createCoursesService } from './courses/courses.service.ts';
 
 export function createServices(ctx: AppContext, tokens: TokenService) {
+  const catalogCache = createCatalogCache(ctx);
   return {
     auth: createAuthService(ctx, tokens),
     users: createUsersService(ctx),
     mfa: createMfaService(ctx),
     kyc: createKycService(ctx, createManualReviewProvider()),
     apiKeys: createApiKeysService(ctx),
+    courses: createCoursesService(ctx, catalogCache),
+    catalog: createCatalogService(ctx, catalogCache),
   };
 }
 

@@ -117,3 +117,13 @@ export async function listEnrolmentsForUser(db: Db, userId: string, status: 'act
   }
   return q.orderBy('e.last_activity_at', 'desc').orderBy('e.course_id', 'desc').limit(limit + 1).execute();
 }
+
+export async function countActiveEnrolments(db: Db, courseId: string): Promise<number> {
+  const r = await db
+    .selectFrom('enrolments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('course_id', '=', courseId)
+    .where('status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

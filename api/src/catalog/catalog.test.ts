@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../test/harness.ts';
+import { actor, buildCourse, type Actor } from '../test/courses.ts';
+
+let t: TestApp;
+let noRedis: TestApp;
+let owner: Actor;
+let other: Actor;
+beforeAll(async () => {
+  t = await buildTestApp();
+  noRedis = await buildTestApp({ redis: false });
+  owner = await actor(t, 'instructor', 'Grace Instructor');
+  other = await actor(t, 'instructor', 'Linus Instructor');
+  await buildCourse(t, owner, { title: 'Soroban smart contracts', summary: 'Write and test contracts in Rust', tags: ['rust', 'soroban'], level: 'advanced' });
+  await buildCourse(t, owner, { title: 'Stellar payments', summary: 'Send assets across borders', tags: ['payments'], language: 'es' });
+  await buildCourse(t, other, { title: 'Rust for beginners', summary: 'Ownership, borrowing and soroban basics', tags: ['rust'] });
+  await buildCourse(t, other, { title: 'Unpublished rust draft', summary: 'soroban', publish: false });
+});
+afterAll(async () => {
+  await t.close();
+  await noRedis.close();
+});
+
+type Page = { courses: { id: string; title: string; status: string; rating: unknown; instructor: { id: string; display_name: string } }[]; next_cursor: string | null };
+const catalog = async (qs = '', app = t): Promise<Page> => {
+  const r = await app.app.inject({ method: 'GET', url: `/v1/catalog${qs}` });
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json();
+};
+
+describe('catalog', () => {
+  it('lists only published courses, newest first, with instructor and rating', async () => {
+    const p = await catalog();
+    expect(p.courses.map((c) => c.title)).toEqual(['Rust for beginners', 'Stellar payments', 'Soroban smart contracts']);
+    expect(p.courses.every((c) => c.status === 'published')).toBe(true);
+    expect(p.courses[0]).toMatchObject({ instructor: { id: other.userId, display_name: 'Linus Instructor' }, rating: { average: null, count: 0 } });
+  });
+
+  it('searches title and summary with full-text (stemming, web-search syntax), best match first', async () => {
+    const p = await catalog('?q=soroban');
+    expect(p.courses.map((c) => c.title)).toEqual(['Soroban smart contracts', 'Rust for beginners']);
+    expect((await catalog('?q=contract')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+    expect((await catalog('?q=rust%20-beginners')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+    expect((await catalog('?q=%22send%20assets%22')).courses.map((c) => c.title)).toEqual(['Stellar payments']);
+    expect((await catalog('?q=nothing-matches-this')).courses).toEqual([]);
+    expect((await catalog('?q=draft')).courses).toEqual([]);
+  });
+
+  it('filters by level, tag, language and instructor', async () => {
+    expect((await catalog('?level=advanced')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+    expect((await catalog('?tag=rust')).courses.map((c) => c.title)).toEqual(['Rust for beginners', 'Soroban smart contracts']);
+    expect((await catalog('?language=es')).courses.map((c) => c.title)).toEqual(['Stellar payments']);
+    expect((await catalog(`?instructor=${other.userId}`)).courses.map((c) => c.title)).toEqual(['Rust for beginners']);
+    expect((await catalog(`?tag=rust&q=soroban&instructor=${owner.userId}`)).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+  });
+
+  it('pages with opaque cursors, without gaps or repeats, for listing and for search', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Page = await catalog(`?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...p.courses.map((c) => c.title));
+      cursor = p.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(['Rust for beginners', 'Stellar payments', 'Soroban smart contracts']);
+
+    const first = await catalog('?q=soroban&limit=1');
+    expect(first.courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+    const second = await catalog(`?q=soroban&limit=1&cursor=${first.next_cursor}`);
+    expect(second.courses.map((c) => c.title)).toEqual(['Rust for beginners']);
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it.each([
+    ['?cursor=garbage', 'cursor'],
+    [`?cursor=${Buffer.from('["2020-01-01T00:00:00Z","x"]').toString('base64url')}`, 'cursor'],
+    [`?q=rust&cursor=${Buffer.from('["2020-01-01T00:00:00.000Z","00000000-0000-0000-0000-000000000000"]').toString('base64url')}`, 'cursor'],
+    ['?level=expert', 'level'],
+    ['?limit=0', 'limit'],
+    ['?instructor=bob', 'instructor'],
+    ['?sort=price', 'sort'],
+  ])('answers %s with a 400 problem naming %s', async (qs, field) => {
+    const r = await t.app.inject({ method: 'GET', url: `/v1/catalog${qs}` });
+    expect(r.statusCode).toBe(400);
+    expect(r.headers['content-type']).toContain('application/problem+json');
+    expect(r.json().field).toBe(field);
+  });
+
+  it('serves repeated queries from Redis and shows every change to a course, lesson or module at once', async () => {
+    const c = await buildCourse(t, owner, { title: 'Cached course', summary: 'cachetest' });
+    expect((await catalog('?q=cachetest')).courses.map((x) => x.title)).toEqual(['Cached course']);
+    const keys = await t.ctx.redis!.keys(`${t.ctx.redis!.options.keyPrefix}catalog:*`);
+    expect(keys.length).toBeGreaterThan(0);
+
+    // A change made behind the API's back is not seen: the page really comes from the cache …
+    await t.ctx.db.updateTable('courses').set({ title: 'Changed behind the cache' }).where('id', '=', c.id).execute();
+    expect((await catalog('?q=cachetest')).courses.map((x) => x.title)).toEqual(['Cached course']);
+    // … and any change through the API invalidates it.
+    const r = await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { title: 'Renamed course' } });
+    expect(r.statusCode).toBe(200);
+    expect((await catalog('?q=cachetest')).courses.map((x) => x.title)).toEqual(['Renamed course']);
+
+    const page = async () => (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json();
+    expect((await page()).syllabus[0].lessons[0].title).toBe('Lesson 1.1');
+    await t.app.inject({ method: 'PATCH', url: `/v1/lessons/${c.lessons[0]}`, headers: owner.headers, payload: { title: 'Lesson renamed' } });
+    expect((await page()).syllabus[0].lessons[0].title).toBe('Lesson renamed');
+    await t.app.inject({ method: 'PATCH', url: `/v1/modules/${c.modules[0]!.id}`, headers: owner.headers, payload: { title: 'Module renamed' } });
+    expect((await page()).syllabus[0].title).toBe('Module renamed');
+    await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { status: 'archived' } });
+    expect((await catalog('?q=cachetest')).courses).toEqual([]);
+    expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).statusCode).toBe(404);
+  });
+
+  it('works without Redis', async () => {
+    const o = await actor(noRedis, 'instructor');
+    await buildCourse(noRedis, o, { title: 'No cache here' });
+    expect((await catalog('', noRedis)).courses.map((c) => c.title)).toEqual(['No cache here']);
+    expect((await catalog('?q=cache', noRedis)).courses).toHaveLength(1);
+  });
+
+  it('falls back to the database when Redis fails mid-flight', async () => {
+    const broken = await buildTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    try {
+      const o = await actor(broken, 'instructor');
+      await buildCourse(broken, o, { title: 'Redis is down' });
+      expect((await catalog('', broken)).courses.map((c) => c.title)).toEqual(['Redis is down']);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('is listed in the OpenAPI document with the course routes', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    for (const path of ['/v1/catalog', '/v1/courses', '/v1/courses/{id}', '/v1/courses/{id}/modules', '/v1/courses/{id}/modules/order', '/v1/modules/{id}', '/v1/modules/{id}/prerequisites', '/v1/modules/{id}/lessons', '/v1/modules/{id}/lessons/order', '/v1/lessons/{id}', '/v1/me/teaching']) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    expect(doc.paths['/v1/catalog'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['q', 'level', 'tag', 'language', 'instructor', 'cursor', 'limit']));
+  });
+});
