@@ -35,15 +35,6 @@ pub enum CertificateError {
     Soulbound = 63,
 }
 
-/// Why and when a certificate was revoked.
-#[contracttype]
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Revocation {
-    pub issuer: Address,
-    pub ledger: u32,
-    pub reason: String,
-}
-
 /// What `verify` returns.
 #[contracttype]
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -56,7 +47,10 @@ pub struct CertificateRecord {
     pub issuer: Address,
     pub issued_ledger: u32,
     pub revoked: bool,
-    pub revocation: Option<Revocation>,
+    /// Set when revoked: the ledger, the issuer who revoked it, and why.
+    pub revoked_ledger: Option<u32>,
+    pub revoked_by: Option<Address>,
+    pub revoke_reason: Option<String>,
 }
 
 #[contracttype]
@@ -143,7 +137,9 @@ impl Certificates {
             issuer: issuer.clone(),
             issued_ledger: e.ledger().sequence(),
             revoked: false,
-            revocation: None,
+            revoked_ledger: None,
+            revoked_by: None,
+            revoke_reason: None,
         };
         let cert_key = DataKey::Certificate(id);
         persistent.set(&cert_key, &record);
@@ -193,11 +189,9 @@ impl Certificates {
             panic_with_error!(&e, CertificateError::AlreadyRevoked);
         }
         record.revoked = true;
-        record.revocation = Some(Revocation {
-            issuer: issuer.clone(),
-            ledger: e.ledger().sequence(),
-            reason: reason.clone(),
-        });
+        record.revoked_ledger = Some(e.ledger().sequence());
+        record.revoked_by = Some(issuer.clone());
+        record.revoke_reason = Some(reason.clone());
         let key = DataKey::Certificate(id);
         e.storage().persistent().set(&key, &record);
         ttl::extend_persistent(&e, &key);
