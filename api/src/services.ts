@@ -6,18 +6,21 @@ import { createMfaService } from './mfa/mfa.service.ts';
 import { createKycService } from './kyc/kyc.service.ts';
 import { createManualReviewProvider } from './kyc/kyc.provider.ts';
 import { createApiKeysService } from './api-keys/api-keys.service.ts';
+import { createSep10Service } from './sep10/sep10.service.ts';
 import { createCatalogCache } from './catalog/catalog.cache.ts';
 import { createCatalogService } from './catalog/catalog.service.ts';
 import { createCoursesService } from './courses/courses.service.ts';
 
 export function createServices(ctx: AppContext, tokens: TokenService) {
   const catalogCache = createCatalogCache(ctx);
+  const auth = createAuthService(ctx, tokens);
   return {
-    auth: createAuthService(ctx, tokens),
+    auth,
     users: createUsersService(ctx),
     mfa: createMfaService(ctx),
     kyc: createKycService(ctx, createManualReviewProvider()),
     apiKeys: createApiKeysService(ctx),
+    sep10: createSep10Service(ctx, tokens, auth),
     courses: createCoursesService(ctx, catalogCache),
     catalog: createCatalogService(ctx, catalogCache),
   };

@@ -79,3 +79,8 @@ export const StellarTokenBodySchema = Type.Object(
   { transaction: Type.String({ minLength: 1, maxLength: 20_000, description: 'The signed challenge, base64 XDR' }) },
   { additionalProperties: false },
 );
+
+export const LinkedWalletSchema = Type.Object({
+  stellar_address: StellarAddressSchema,
+  wallet_kind: Type.Literal('external'),
+});

@@ -11,11 +11,13 @@ import {
   RegisterBodySchema,
   SessionSchema,
 } from '../../schemas/auth.ts';
+import stellarRoutes from './stellar.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { auth } = app.services;
   const { RATE_LIMIT_AUTH_MAX: max, RATE_LIMIT_AUTH_WINDOW_MS: timeWindow } = app.ctx.config;
   const rateLimit = { max, timeWindow };
+  await app.register(stellarRoutes);
 
   app.post(
     '/register',

@@ -4,12 +4,14 @@ import { requireUserPrincipal } from '../../plugins/auth.ts';
 import { CursorQuerySchema, errorResponses } from '../../schemas/common.ts';
 import { MfaCodeBodySchema, MfaSetupResponseSchema, RecoveryCodesSchema } from '../../schemas/auth.ts';
 import { KycSubmissionSchema, KycSubmitBodySchema, KycStatusSchema, MeSchema, ReferralsSchema, UpdateMeBodySchema } from '../../schemas/users.ts';
+import walletRoutes from './wallet.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { users, mfa, kyc } = app.services;
   app.addHook('onRequest', app.requireUser());
   const security = [{ bearer: [] }];
   const mfaRateLimit = { max: app.ctx.config.RATE_LIMIT_AUTH_MAX, timeWindow: app.ctx.config.RATE_LIMIT_AUTH_WINDOW_MS };
+  await app.register(walletRoutes);
 
   app.get(
     '',
