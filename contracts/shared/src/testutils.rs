@@ -44,6 +44,12 @@ pub fn account(env: &Env, seed: u8) -> Address {
     Address::from_str(env, &key)
 }
 
+/// A fixed muxed account (`M…`): account `seed` with memo id `id`.
+pub fn muxed(env: &Env, seed: u8, id: u64) -> soroban_sdk::MuxedAddress {
+    let key = stellar_strkey::ed25519::MuxedAccount { ed25519: [seed; 32], id }.to_string();
+    soroban_sdk::MuxedAddress::from_str(env, &key)
+}
+
 /// A fixed contract address (`C…`) derived from `seed`, for `env.register_at`, and for
 /// signers in tests that use `env.mock_auths` (it registers a mock account contract there, so
 /// the signer must be a contract address).

@@ -47,6 +47,16 @@ pub struct RewardMinted {
     pub minter: Address,
 }
 
+/// OpenZeppelin writes a new balance (and voting-units) entry with the network's minimum TTL
+/// (hours) and extends entries only when it reads them. Reading the receiver's entries after a
+/// credit extends them to OpenZeppelin's 30 days, so a learner who was just rewarded does not
+/// see the balance archive before using it. The sender's entries were read, and so extended,
+/// by the operation itself.
+fn keep_alive(e: &Env, account: &Address) {
+    Base::balance(e, account);
+    votes::get_voting_units(e, account);
+}
+
 #[contract]
 pub struct BstToken;
 
@@ -85,6 +95,7 @@ impl BstToken {
             panic_with_error!(&e, TokenError::EmptyReason);
         }
         FungibleVotes::mint(&e, &to, amount);
+        keep_alive(&e, &to);
         RewardMinted { to, reason, amount, minter }.publish(&e);
     }
 
@@ -123,11 +134,13 @@ impl FungibleToken for BstToken {
     fn transfer(e: &Env, from: Address, to: MuxedAddress, amount: i128) {
         ttl::extend_instance(e);
         FungibleVotes::transfer(e, &from, &to, amount);
+        keep_alive(e, &to.address());
     }
 
     fn transfer_from(e: &Env, spender: Address, from: Address, to: Address, amount: i128) {
         ttl::extend_instance(e);
         FungibleVotes::transfer_from(e, &spender, &from, &to, amount);
+        keep_alive(e, &to);
     }
 
     fn approve(e: &Env, owner: Address, spender: Address, amount: i128, live_until_ledger: u32) {
