@@ -10,6 +10,7 @@ import { createSep10Service } from './sep10/sep10.service.ts';
 import { createCatalogCache } from './catalog/catalog.cache.ts';
 import { createCatalogService } from './catalog/catalog.service.ts';
 import { createCoursesService } from './courses/courses.service.ts';
+import { createEnrolmentsService } from './enrolments/enrolments.service.ts';
 
 export function createServices(ctx: AppContext, tokens: TokenService) {
   const catalogCache = createCatalogCache(ctx);
@@ -23,6 +24,7 @@ export function createServices(ctx: AppContext, tokens: TokenService) {
     sep10: createSep10Service(ctx, tokens, auth),
     courses: createCoursesService(ctx, catalogCache),
     catalog: createCatalogService(ctx, catalogCache),
+    enrolments: createEnrolmentsService(ctx),
   };
 }
 

@@ -81,9 +81,8 @@ export interface EnrolmentCursor {
   courseId: string;
 }
 
-/** My enrolments, most recently active first, with the course's title/slug and lesson counts. */
-export async function listEnrolmentsForUser(db: Db, userId: string, status: 'active' | 'unenrolled', limit: number, after?: EnrolmentCursor) {
-  let q = db
+function enrolmentViews(db: Db, userId: string) {
+  return db
     .selectFrom('enrolments as e')
     .innerJoin('courses as c', 'c.id', 'e.course_id')
     .select([
@@ -99,9 +98,11 @@ export async function listEnrolmentsForUser(db: Db, userId: string, status: 'act
       'c.title',
       'c.status as course_status',
       'c.cover_url',
+      'c.sequential',
     ])
     .select((eb) => [
       eb.selectFrom('lessons').select(eb.fn.countAll<string>().as('n')).whereRef('lessons.course_id', '=', 'e.course_id').as('total_lessons'),
+      // Completions of lessons the course still has.
       eb
         .selectFrom('lesson_completions as lc')
         .innerJoin('lessons as l2', 'l2.id', 'lc.lesson_id')
@@ -110,8 +111,18 @@ export async function listEnrolmentsForUser(db: Db, userId: string, status: 'act
         .whereRef('lc.user_id', '=', 'e.user_id')
         .as('completed_lessons'),
     ])
-    .where('e.user_id', '=', userId)
-    .where('e.status', '=', status);
+    .where('e.user_id', '=', userId);
+}
+
+export type EnrolmentView = NonNullable<Awaited<ReturnType<typeof findEnrolmentView>>>;
+
+export async function findEnrolmentView(db: Db, userId: string, courseId: string) {
+  return enrolmentViews(db, userId).where('e.course_id', '=', courseId).executeTakeFirst();
+}
+
+/** My enrolments with one status, most recently active first. */
+export async function listEnrolmentsForUser(db: Db, userId: string, status: 'active' | 'unenrolled', limit: number, after?: EnrolmentCursor) {
+  let q = enrolmentViews(db, userId).where('e.status', '=', status);
   if (after) {
     q = q.where((eb) => eb(eb.refTuple('e.last_activity_at', 'e.course_id'), '<', eb.tuple(after.at, after.courseId)));
   }
