@@ -1,0 +1,48 @@
+// Freighter in the browser, loaded only when a wallet action starts (keeps other pages light).
+// SEP-10: fetch a challenge for the address, have the wallet sign it, post it back.
+
+export class WalletError extends Error {
+  override name = 'WalletError';
+}
+
+async function freighter() {
+  return import('@stellar/freighter-api');
+}
+
+/** Asks the extension for access and returns the chosen address. */
+export async function connectFreighter(): Promise<string> {
+  const f = await freighter();
+  const status = await f.isConnected();
+  if (!status.isConnected) throw new WalletError('Freighter is not installed. Add the Freighter extension to your browser, then try again.');
+  const access = await f.requestAccess();
+  if (access.error || !access.address) throw new WalletError(access.error?.message ?? 'Freighter did not share an address.');
+  return access.address;
+}
+
+export async function signWithFreighter(xdr: string, networkPassphrase: string, address: string): Promise<string> {
+  const f = await freighter();
+  const signed = await f.signTransaction(xdr, { networkPassphrase, address });
+  if (signed.error || !signed.signedTxXdr) throw new WalletError(signed.error?.message ?? 'The wallet did not sign the challenge.');
+  return signed.signedTxXdr;
+}
+
+interface Challenge {
+  transaction: string;
+  network_passphrase: string;
+}
+
+async function json<T>(res: Response): Promise<T> {
+  const body = (await res.json().catch(() => ({}))) as T & { detail?: string; message?: string };
+  if (!res.ok) throw new WalletError(body.detail ?? body.message ?? `The request failed (${res.status}).`);
+  return body;
+}
+
+/**
+ * The SEP-10 round trip against one of this site's endpoints (`/signin/wallet` to sign in,
+ * `/wallet/link` to link): GET ?account= for the challenge, POST {transaction} with the signature.
+ */
+export async function sep10(endpoint: string, address: string): Promise<Record<string, unknown>> {
+  const challenge = await json<Challenge>(await fetch(`${endpoint}?account=${encodeURIComponent(address)}`, { headers: { accept: 'application/json' } }));
+  const signed = await signWithFreighter(challenge.transaction, challenge.network_passphrase, address);
+  return json(await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ transaction: signed }) }));
+}

@@ -1,0 +1,43 @@
+import { error, isActionFailure, redirect } from '@sveltejs/kit';
+import { ApiError, orNull, type Course, type CourseChainState, type Review } from '$lib/api';
+import { paths } from '$lib/server/endpoints.ts';
+import { act, text } from '$lib/server/guard.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, params }) => {
+  const course = await orNull(locals.api.get<Course>(paths.course(params.slug)));
+  if (!course) error(404, 'This course does not exist or is not published.');
+  const me = await locals.user();
+  const [progress, reviews] = await Promise.all([
+    me ? orNull(locals.api.get<CourseChainState>(paths.courseProgress(course.id))).catch(() => null) : null,
+    locals.api.get<{ reviews: Review[] }>(paths.reviews(course.id), { limit: 10 }).catch(() => ({ reviews: [] as Review[] })),
+  ]);
+  return { course, progress, reviews: reviews.reviews ?? [], signedIn: !!me };
+};
+
+function firstLesson(course: Course): string | null {
+  return course.syllabus.flatMap((m) => m.lessons)[0]?.id ?? null;
+}
+
+export const actions: Actions = {
+  enrol: async ({ locals, params, url }) => {
+    if (!locals.token) redirect(303, `/signin?next=${encodeURIComponent(url.pathname)}`);
+    const course = await locals.api.get<Course>(paths.course(params.slug));
+    const r = await act(null, () => locals.api.post(paths.enrol(course.id), undefined, { idempotencyKey: `enrol-${course.id}` }));
+    if (isActionFailure(r)) return r;
+    const first = firstLesson(course);
+    redirect(303, first ? `/learn/${course.slug}/${first}` : `/courses/${course.slug}?enrolled=1`);
+  },
+  review: async ({ locals, params, request }) => {
+    const form = await request.formData();
+    const course = await locals.api.get<Course>(paths.course(params.slug));
+    return act(form, async () => {
+      await locals.api.post(paths.reviews(course.id), { rating: Number(text(form, 'rating')), body: text(form, 'body') }).catch(async (e: unknown) => {
+        // One review per learner: a second submit edits the first.
+        if (e instanceof ApiError && e.status === 409) return locals.api.put(paths.reviews(course.id), { rating: Number(text(form, 'rating')), body: text(form, 'body') });
+        throw e;
+      });
+      return { reviewed: true };
+    });
+  },
+};
