@@ -16,6 +16,8 @@ export const ConfigSchema = Type.Object({
   /** Browser origins allowed by CORS and the WebSocket handshake, comma-separated. */
   CORS_ORIGINS: Csv,
   PUBLIC_WEB_URL: Type.String({ default: 'http://localhost:5173' }),
+  /** This API's public base URL, for links in credentials (never taken from the Host header). */
+  PUBLIC_API_URL: Type.String({ default: 'http://localhost:3000' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
 

@@ -10,7 +10,7 @@ export interface CertificateDocument {
   type: typeof CERTIFICATE_DOCUMENT_TYPE;
   version: 1;
   id: string;
-  learner: { id: string; name: string; address: string };
+  learner: { name: string; address: string };
   course: { id: string; title: string; slug: string; instructor: string };
   completed_at: string;
   issuer: { name: string; url: string };
@@ -19,7 +19,7 @@ export interface CertificateDocument {
 
 export interface DocumentInput {
   certificateId: string;
-  learner: { id: string; name: string; address: string };
+  learner: { name: string; address: string };
   course: { id: string; title: string; slug: string; instructor: string };
   completedAt: Date;
   issuerUrl: string;

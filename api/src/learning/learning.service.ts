@@ -98,7 +98,7 @@ export function createLearningService(ctx: AppContext) {
     const issuedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const document = buildCertificateDocument({
       certificateId,
-      learner: { id: userId, name: s.display_name, address: s.stellar_address },
+      learner: { name: s.display_name, address: s.stellar_address },
       course: { id: courseId, title: s.course_title, slug: s.course_slug, instructor: s.instructor_name },
       completedAt: issuedAt,
       issuerUrl: config.PUBLIC_WEB_URL,

@@ -3,11 +3,18 @@
 // built here from the context so the shared services.ts stays untouched by this feature set.
 import type { FastifyPluginAsync } from 'fastify';
 import { createLearningService } from '../../learning/learning.service.ts';
+import { createCertificatesService } from '../../certificates/certificates.service.ts';
 import learningRoutes from '../learning/index.ts';
+import certificateRoutes from '../certificates/index.ts';
+import { createOpsService } from '../../ops/ops.service.ts';
+import opsRoutes from '../ops/index.ts';
 
 const routes: FastifyPluginAsync = async (app) => {
   const learning = createLearningService(app.ctx);
+  const certificates = createCertificatesService(app.ctx);
   await app.register(learningRoutes, { learning });
+  await app.register(certificateRoutes, { certificates });
+  await app.register(opsRoutes, { ops: createOpsService(app.ctx) });
 };
 
 export default routes;
