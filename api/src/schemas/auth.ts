@@ -66,7 +66,11 @@ export const MfaSetupResponseSchema = Type.Object({
 export const RecoveryCodesSchema = Type.Object({ recovery_codes: Type.Array(Type.String()) });
 
 export const StellarChallengeQuerySchema = Type.Object(
-  { account: StellarAddressSchema },
+  {
+    account: StellarAddressSchema,
+    home_domain: Type.Optional(Type.String({ maxLength: 255, description: 'SEP-10: must be this server’s home domain when given' })),
+    client_domain: Type.Optional(Type.String({ maxLength: 255, description: 'SEP-10 client attribution: not supported, refused with 400' })),
+  },
   { additionalProperties: false },
 );
 

@@ -55,6 +55,12 @@ export class ChallengeRejected extends Error {
   }
 }
 
+export interface ChallengeRequest {
+  account: string;
+  home_domain?: string;
+  client_domain?: string;
+}
+
 export interface VerifiedChallenge {
   account: string;
   nonce: string;
@@ -108,9 +114,24 @@ export function createSep10Service(
   const loadAccount: AccountLoader | null =
     opts.loadAccount ?? (config.STELLAR_RPC_URL ? createRpcAccountLoader(config.STELLAR_RPC_URL) : null);
 
-  function assertAddress(account: string): void {
-    if (!StrKey.isValidEd25519PublicKey(account)) {
+  /** The challenge request as SEP-10 clients send it: a valid G… account, our home domain, no client_domain. */
+  function assertRequest(q: ChallengeRequest): void {
+    if (!StrKey.isValidEd25519PublicKey(q.account)) {
       throw badRequest('invalid_stellar_address', 'This is not a valid Stellar account address.', 'account');
+    }
+    if (q.home_domain !== undefined && q.home_domain !== homeDomain) {
+      throw badRequest(
+        'invalid_home_domain',
+        `This server issues challenges for ${homeDomain} only.`,
+        'home_domain',
+      );
+    }
+    if (q.client_domain !== undefined) {
+      throw badRequest(
+        'client_domain_unsupported',
+        'Client domain attribution is not supported.',
+        'client_domain',
+      );
     }
   }
 
@@ -338,15 +359,15 @@ export function createSep10Service(
   return {
     verify,
 
-    async loginChallenge(account: string) {
-      assertAddress(account);
-      return createChallenge(account, 'login', null);
+    async loginChallenge(q: ChallengeRequest) {
+      assertRequest(q);
+      return createChallenge(q.account, 'login', null);
     },
 
-    async linkChallenge(principal: UserPrincipal, account: string) {
-      assertAddress(account);
-      await assertAddressFree(ctx.db, account, principal.userId);
-      return createChallenge(account, 'link', principal.userId);
+    async linkChallenge(principal: UserPrincipal, q: ChallengeRequest) {
+      assertRequest(q);
+      await assertAddressFree(ctx.db, q.account, principal.userId);
+      return createChallenge(q.account, 'link', principal.userId);
     },
 
     async signIn(

@@ -219,6 +219,22 @@ describe('the challenge', () => {
     const missing = await t.app.inject({ url: '/v1/auth/stellar' });
     expect(missing.statusCode).toBe(400);
   });
+
+  it('takes SEP-10’s home_domain when it names this server, and refuses another or a client_domain', async () => {
+    const account = Keypair.random().publicKey();
+    const ok = await t.app.inject({ url: `/v1/auth/stellar?account=${account}&home_domain=${HOME}` });
+    expect(ok.statusCode).toBe(200);
+    const other = await t.app.inject({ url: `/v1/auth/stellar?account=${account}&home_domain=evil.test` });
+    expect(other.statusCode).toBe(400);
+    expect(other.json()).toMatchObject({ code: 'invalid_home_domain', field: 'home_domain' });
+    const withClient = await t.app.inject({
+      url: `/v1/auth/stellar?account=${account}&client_domain=wallet.example`,
+    });
+    expect(withClient.statusCode).toBe(400);
+    expect(withClient.json()).toMatchObject({ code: 'client_domain_unsupported', field: 'client_domain' });
+    const withMemo = await t.app.inject({ url: `/v1/auth/stellar?account=${account}&memo=42` });
+    expect(withMemo.statusCode).toBe(400);
+  });
 });
 
 describe('sign-in', () => {

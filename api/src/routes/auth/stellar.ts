@@ -28,7 +28,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return sep10.loginChallenge(request.query.account);
+      return sep10.loginChallenge(request.query);
     },
   );
 

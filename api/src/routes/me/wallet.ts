@@ -33,7 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: StellarChallengeSchema, ...errorResponses },
       },
     },
-    async (request) => sep10.linkChallenge(requireUserPrincipal(request), request.query.account),
+    async (request) => sep10.linkChallenge(requireUserPrincipal(request), request.query),
   );
 
   app.post(
