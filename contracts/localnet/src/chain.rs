@@ -10,7 +10,7 @@ use ed25519_dalek::{Signer as _, SigningKey, Verifier, VerifyingKey};
 use soroban_env_host::xdr::{
     AccountEntry, AccountEntryExt, AccountEntryExtensionV1, AccountEntryExtensionV1Ext,
     AccountEntryExtensionV2, AccountEntryExtensionV2Ext, AccountEntryExtensionV3, AccountId,
-    ConfigSettingEntry, ContractEvent, ContractEventBody, CreateAccountOp, DecoratedSignature,
+    ConfigSettingEntry, ContractEvent, CreateAccountOp, DecoratedSignature,
     ExtensionPoint, FeeBumpTransactionInnerTx, Hash, InnerTransactionResult,
     InnerTransactionResultExt, InnerTransactionResultPair, InnerTransactionResultResult,
     LedgerCloseMeta, LedgerCloseMetaExt, LedgerCloseMetaV2, LedgerEntry, LedgerEntryData,
@@ -530,7 +530,7 @@ impl Chain {
         let wrap = |r: TransactionResultResult| -> TransactionResult {
             match &v.fee_bump {
                 None => tx_result(min_fee, r),
-                Some(fb) => tx_result(
+                Some(_) => tx_result(
                     min_fee + BASE_FEE as i64,
                     TransactionResultResult::TxFeeBumpInnerFailed(InnerTransactionResultPair {
                         transaction_hash: Hash(v.inner_hash),
@@ -542,7 +542,6 @@ impl Chain {
                     }),
                 ),
             }
-            .tap_fb(fb_outer(&v.fee_bump))
         };
         if tx.operations.is_empty() {
             return Err(wrap(TransactionResultResult::TxMissingOperation));
@@ -601,8 +600,6 @@ impl Chain {
         // Fees: inclusion fee per op plus the declared resource fee.
         let resource_fee = soroban_data.map(|d| d.resource_fee).unwrap_or(0);
         if let Some(d) = soroban_data {
-            let size = if v.fee_bump.is_some() { 0 } else { 0 };
-            let _ = size;
             if d.resource_fee < 0 || (d.resources.instructions as i64) > self.network.tx_max_instructions {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
@@ -901,18 +898,6 @@ impl Chain {
     pub fn event_position(&self, c: util::Cursor) -> usize {
         self.events.partition_point(|e| e.cursor() < c)
     }
-}
-
-trait TapFb {
-    fn tap_fb(self, outer: Option<[u8; 32]>) -> Self;
-}
-impl TapFb for TransactionResult {
-    fn tap_fb(self, _outer: Option<[u8; 32]>) -> Self {
-        self
-    }
-}
-fn fb_outer(fb: &Option<FeeBumpView<'_>>) -> Option<[u8; 32]> {
-    fb.as_ref().map(|f| f.outer_hash)
 }
 
 pub fn inner_of(r: TransactionResultResult) -> InnerTransactionResultResult {

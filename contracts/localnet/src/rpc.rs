@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::{json, Map, Value};
 use soroban_env_host::e2e_invoke::RecordingInvocationAuthMode;
 use soroban_env_host::xdr::{
-    ContractEventBody, DiagnosticEvent, LedgerEntryChange, LedgerKey, Limits, OperationBody,
+    ContractEventBody, DiagnosticEvent, LedgerKey, Limits, OperationBody,
     ReadXdr, ScVal, TransactionEnvelope, TransactionMeta, TransactionExt,
 };
 use soroban_simulation::simulation::{
@@ -108,6 +108,8 @@ pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
                 "latestLedger": c.latest().seq,
                 "oldestLedger": c.oldest().seq,
                 "ledgerRetentionWindow": c.retention_ledgers,
+                "latestLedgerCloseTime": c.latest().close_time.to_string(),
+                "oldestLedgerCloseTime": c.oldest().close_time.to_string(),
             }))
         }
         "getNetwork" => {
@@ -347,6 +349,11 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         order = 1;
     }
     let mut out = range_fields(&c);
+    // getTransactions names its close times `…Timestamp` and sends them as numbers.
+    out.remove("latestLedgerCloseTime");
+    out.remove("oldestLedgerCloseTime");
+    out.insert("latestLedgerCloseTimestamp".into(), json!(c.latest().close_time));
+    out.insert("oldestLedgerCloseTimestamp".into(), json!(c.oldest().close_time));
     out.insert("transactions".into(), json!(txs));
     out.insert("cursor".into(), json!(util::toid(last.0, last.1, 1).to_string()));
     Ok(Value::Object(out))
@@ -396,6 +403,9 @@ fn get_ledgers(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         seq += 1;
     }
     let mut out = range_fields(&c);
+    // getLedgers sends its range close times as numbers.
+    out.insert("latestLedgerCloseTime".into(), json!(c.latest().close_time));
+    out.insert("oldestLedgerCloseTime".into(), json!(c.oldest().close_time));
     out.insert("ledgers".into(), json!(ledgers));
     out.insert("cursor".into(), json!(last.to_string()));
     Ok(Value::Object(out))
@@ -779,7 +789,7 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
                         (Some(_), None) => "deleted",
                         _ => "updated",
                     };
-                    let mut o = json!({ "type": kind, "key": key });
+                    let mut o = json!({ "type": kind, "key": key, "before": null, "after": null });
                     if let Some(b) = &d.state_before {
                         o["before"] = json!(b64(&xdr_bytes(b)));
                     }

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use soroban_env_host::xdr::{
-    LedgerEntryChange, OperationMeta, TransactionMeta, TransactionMetaV1, VecM,
+    LedgerEntryChange, OperationMeta, TransactionMeta, TransactionMetaV1,
 };
 use tokio::sync::watch;
 
@@ -80,7 +80,6 @@ pub fn spawn_ledger_thread(
         .spawn(move || {
             let mut next = Instant::now() + interval;
             let mut last_save = Instant::now();
-            let mut dirty = false;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let now = Instant::now();
                 if now < next {
@@ -95,16 +94,14 @@ pub fn spawn_ledger_thread(
                     let mut c = chain.write().expect("lock");
                     c.close_ledger(util::now_unix())
                 };
-                dirty = true;
                 let _ = tx.send(seq);
                 if let Some(path) = &state_file {
-                    if dirty && last_save.elapsed() >= Duration::from_secs(5) {
+                    if last_save.elapsed() >= Duration::from_secs(5) {
                         let c = chain.read().expect("lock");
                         if let Err(e) = crate::persist::save(&c, path) {
                             eprintln!("localnet: cannot save state to {}: {e}", path.display());
                         }
                         last_save = Instant::now();
-                        dirty = false;
                     }
                 }
             }

@@ -1,0 +1,213 @@
+// The local chain, driven only through @stellar/stellar-sdk as a client (plus raw JSON-RPC for
+// the schema checks): deploy, invoke every contract, page events, errors, retention, restart.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Ajv from 'ajv';
+import { Keypair, Networks, Operation, TransactionBuilder, contract, rpc, scValToNative, xdr } from '@stellar/stellar-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, deploy, type Manifest } from '../deploy/deploy.ts';
+import { localnetBinary, rawRpc, repoRoot, startLocalnet, type Localnet } from './localnet.ts';
+
+const openrpc = JSON.parse(readFileSync(resolve(repoRoot, '../shared/reference/stellar-rpc.openrpc.json'), 'utf8'));
+const ajv = new Ajv({ strict: false, allErrors: true });
+const resultSchemas = new Map<string, ReturnType<typeof ajv.compile>>(
+  openrpc.methods.map((m: { name: string; result: { schema: object } }) => [m.name, ajv.compile(m.result.schema)]),
+);
+
+/** Calls a method raw and checks its result against the OpenRPC result schema. */
+async function validated(url: string, method: string, params?: unknown): Promise<any> {
+  const res = await rawRpc(url, method, params);
+  expect(res.error, `${method} failed: ${JSON.stringify(res.error)}`).toBeUndefined();
+  const validate = resultSchemas.get(method)!;
+  expect(validate(res.result), `${method}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  return res.result;
+}
+
+let bin: string;
+let chain: Localnet;
+let server: rpc.Server;
+let manifest: Manifest;
+let platform: Keypair;
+
+beforeAll(async () => {
+  bin = localnetBinary();
+  chain = await startLocalnet(bin, { ledgerIntervalMs: 200 });
+  server = new rpc.Server(chain.url, { allowHttp: true });
+  const dir = mkdtempSync(join(tmpdir(), 'starling-localnet-'));
+  manifest = await deploy({ rpcUrl: chain.url, network: 'local', wasmDir: join(repoRoot, 'contracts/build'), out: join(dir, 'local.json'), log: () => {} });
+  platform = Keypair.fromSecret(manifest.platform.secret!);
+}, 900_000);
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+function clientFor(name: keyof Manifest['contracts']): Promise<contract.Client> {
+  return contract.Client.from({
+    contractId: manifest.contracts[name].contractId,
+    rpcUrl: chain.url,
+    allowHttp: true,
+    networkPassphrase: manifest.networkPassphrase,
+    publicKey: platform.publicKey(),
+    signTransaction: contract.basicNodeSigner(platform, manifest.networkPassphrase).signTransaction,
+  });
+}
+
+describe('local chain through the SDK', () => {
+  it('deploys, invokes every contract and serves their events page by page', async () => {
+    const student = Keypair.random().publicKey();
+    const course = Buffer.alloc(16, 7);
+    const analytics = await clientFor('analytics');
+    expect(await call(analytics, 'record_progress', { caller: platform.publicKey(), student, course_id: course, percent: 100 })).toBe(100);
+    const certificate = await clientFor('certificate');
+    const certId = await call(certificate, 'issue_credential', {
+      issuer: platform.publicKey(),
+      student,
+      course_id: course,
+      metadata_hash: Buffer.alloc(32, 9),
+    });
+    expect(certId).toBe(1n);
+    const token = await clientFor('token');
+    await call(token, 'mint_reward', { minter: platform.publicKey(), to: student, amount: 50_0000000n, reason: 'referral' });
+    expect(await call(token, 'balance', { account: student })).toBe(50_0000000n);
+    const governance = await clientFor('governance');
+    const proposal = await call(governance, 'propose', {
+      proposer: platform.publicKey(),
+      title: 'More courses',
+      description_hash: Buffer.alloc(32, 1),
+      voting_period: 20,
+    });
+    expect(proposal).toBe(1n);
+
+    // Page through our contracts' events two at a time; every event once, in id order.
+    const contractIds = Object.values(manifest.contracts).map((c) => c.contractId);
+    const names: string[] = [];
+    const ids: string[] = [];
+    let page = await server.getEvents({ startLedger: manifest.ledger - 30 > 0 ? manifest.ledger - 30 : 1, filters: [{ type: 'contract', contractIds }], limit: 2 });
+    for (let i = 0; i < 50; i++) {
+      for (const e of page.events) {
+        names.push(String(scValToNative(e.topic[0])));
+        ids.push(e.id);
+        expect(e.id).toMatch(/^\d{19}-\d{10}$/);
+      }
+      if (page.events.length < 2) break;
+      page = await server.getEvents({ cursor: page.cursor, filters: [{ type: 'contract', contractIds }], limit: 2 });
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const n of ['progress_recorded', 'course_completed', 'certificate_issued', 'mint', 'reward_minted', 'proposal_created']) {
+      expect(names).toContain(n);
+    }
+    expect(names.indexOf('progress_recorded')).toBeLessThan(names.indexOf('course_completed'));
+
+    // Topic filter: only certificate_issued.
+    const issued = await server.getEvents({
+      startLedger: manifest.ledger,
+      filters: [{ contractIds: [manifest.contracts.certificate.contractId], topics: [[xdr.ScVal.scvSymbol('certificate_issued').toXDR('base64'), '**']] }],
+    });
+    expect(issued.events.map((e) => String(scValToNative(e.topic[0])))).toEqual(['certificate_issued']);
+  });
+
+  it('answers every method in the OpenRPC result shapes', async () => {
+    const latest = await validated(chain.url, 'getLatestLedger');
+    await validated(chain.url, 'getHealth');
+    await validated(chain.url, 'getNetwork');
+    await validated(chain.url, 'getVersionInfo');
+    await validated(chain.url, 'getFeeStats');
+    const events = await validated(chain.url, 'getEvents', { startLedger: manifest.ledger - 5 > 0 ? manifest.ledger - 5 : 1, pagination: { limit: 5 } });
+    expect(events.events.length).toBeGreaterThan(0);
+    const txs = await validated(chain.url, 'getTransactions', { startLedger: 1, pagination: { limit: 5 } });
+    expect(txs.transactions.length).toBeGreaterThan(0);
+    const tx = await validated(chain.url, 'getTransaction', { hash: txs.transactions[0].txHash });
+    expect(tx.status).toBe('SUCCESS');
+    await validated(chain.url, 'getLedgers', { startLedger: latest.sequence - 2, pagination: { limit: 2 } });
+    const key = xdr.LedgerKey.account(new xdr.LedgerKeyAccount({ accountId: platform.xdrPublicKey() })).toXDR('base64');
+    const entries = await validated(chain.url, 'getLedgerEntries', { keys: [key] });
+    expect(entries.entries).toHaveLength(1);
+    const analytics = await clientFor('analytics');
+    const read = (await (analytics as any).get_progress({ student: platform.publicKey(), course_id: Buffer.alloc(16) })) as contract.AssembledTransaction<number>;
+    const sim = await validated(chain.url, 'simulateTransaction', { transaction: read.built!.toXDR() });
+    expect(sim.transactionData).toBeTruthy();
+  });
+
+  it('refuses bad transactions and bad requests with the RPC errors', async () => {
+    const account = await server.getAccount(platform.publicKey());
+    const payTo = Keypair.random().publicKey();
+    const make = (seq: string, passphrase: string) => {
+      const acc = new (account.constructor as any)(platform.publicKey(), seq);
+      const tx = new TransactionBuilder(acc, { fee: '100', networkPassphrase: passphrase })
+        .addOperation(Operation.createAccount({ destination: payTo, startingBalance: '10' }))
+        .setTimeout(30)
+        .build();
+      tx.sign(platform);
+      return tx;
+    };
+    const badSeq = await server.sendTransaction(make((BigInt(account.sequenceNumber()) + 5n).toString(), manifest.networkPassphrase));
+    expect(badSeq.status).toBe('ERROR');
+    expect((badSeq.errorResult as any).result.type).toBe('txBadSeq');
+    const wrongNetwork = await server.sendTransaction(make(account.sequenceNumber(), Networks.TESTNET));
+    expect(wrongNetwork.status).toBe('ERROR');
+    expect((wrongNetwork.errorResult as any).result.type).toBe('txBadAuth');
+
+    expect((await rawRpc(chain.url, 'noSuchMethod')).error?.code).toBe(-32601);
+    expect((await rawRpc(chain.url, 'sendTransaction', { transaction: 'AAAA' })).error).toEqual({ code: -32602, message: 'invalid_xdr' });
+    const big = await fetch(chain.url, { method: 'POST', body: 'x'.repeat(2 << 20) });
+    expect(big.status).toBe(413);
+    const garbage = await fetch(chain.url, { method: 'POST', body: '{nope' });
+    expect(((await garbage.json()) as any).error.code).toBe(-32700);
+    await expect(server.getEvents({ startLedger: 10_000_000, filters: [] })).rejects.toThrow(/startLedger must be within the ledger range/);
+    // The server is still healthy after all that.
+    expect((await server.getHealth()).status).toBe('healthy');
+  });
+});
+
+describe('retention and restarts', () => {
+  it('forgets ledgers beyond the retention window and says so', async () => {
+    const short = await startLocalnet(bin, { ledgerIntervalMs: 50, retentionLedgers: 5 });
+    try {
+      const s = new rpc.Server(short.url, { allowHttp: true });
+      let health = await s.getHealth();
+      while (health.latestLedger < 12) {
+        await new Promise((r) => setTimeout(r, 100));
+        health = await s.getHealth();
+      }
+      expect(health.ledgerRetentionWindow).toBe(5);
+      expect(health.latestLedger - health.oldestLedger).toBe(4);
+      const res = await rawRpc(short.url, 'getEvents', { startLedger: 1 });
+      expect(res.error?.code).toBe(-32600);
+      expect(res.error?.message).toMatch(/^startLedger must be within the ledger range: \d+ - \d+$/);
+      const txs = await rawRpc(short.url, 'getTransactions', { startLedger: 1 });
+      expect(txs.error?.code).toBe(-32600);
+      expect(txs.error?.message).toMatch(/^start ledger must be between the oldest ledger: \d+ and the latest ledger: \d+ for this rpc instance$/);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('keeps its state across a restart with --state-file', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'starling-state-')), 'chain.bin');
+    const first = await startLocalnet(bin, { ledgerIntervalMs: 100, stateFile });
+    const kp = Keypair.random();
+    let before: number;
+    try {
+      const s = new rpc.Server(first.url, { allowHttp: true });
+      const r = await fetch(`${first.url}/friendbot?addr=${kp.publicKey()}`);
+      expect(r.status).toBe(200);
+      before = (await s.getLatestLedger()).sequence;
+    } finally {
+      await first.stop();
+    }
+    const second = await startLocalnet(bin, { ledgerIntervalMs: 100, stateFile });
+    try {
+      const s = new rpc.Server(second.url, { allowHttp: true });
+      const acc = await s.getAccount(kp.publicKey());
+      expect(BigInt(acc.sequenceNumber())).toBeGreaterThan(0n);
+      expect((await s.getLatestLedger()).sequence).toBeGreaterThanOrEqual(before);
+      const again = await fetch(`${second.url}/friendbot?addr=${kp.publicKey()}`);
+      expect(again.status).toBe(400);
+    } finally {
+      await second.stop();
+    }
+  });
+});
