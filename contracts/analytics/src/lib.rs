@@ -100,7 +100,7 @@ impl Analytics {
             return previous;
         }
         store.set(&key, &percent);
-        ttl::extend_persistent(&e, &key);
+        ttl::extend_activity(&e, &key);
         ProgressRecorded {
             student: student.clone(),
             course_id: course_id.clone(),
@@ -127,7 +127,7 @@ impl Analytics {
         let key = DataKey::Progress(student, course_id);
         match e.storage().persistent().get::<_, u32>(&key) {
             Some(percent) => {
-                ttl::extend_persistent(&e, &key);
+                ttl::extend_activity(&e, &key);
                 percent
             }
             None => 0,

@@ -259,7 +259,7 @@ fn storage_ttl_is_extended_on_use() {
     record(&f, 10);
     let key = DataKey::Progress(f.student.clone(), f.course.clone());
     let ttl_of = |env: &Env| env.as_contract(&f.client.address, || env.storage().persistent().get_ttl(&key));
-    assert_eq!(ttl_of(&f.env), ttl::PERSISTENT_EXTEND_TO);
+    assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO);
     assert_eq!(
         f.env.deployer().get_contract_instance_ttl(&f.client.address),
         ttl::INSTANCE_EXTEND_TO
@@ -267,11 +267,11 @@ fn storage_ttl_is_extended_on_use() {
     // Within a day nothing is re-extended (at most one extension a day per entry).
     advance(&f.env, ttl::DAY_IN_LEDGERS / 2);
     f.client.get_progress(&f.student, &f.course);
-    assert_eq!(ttl_of(&f.env), ttl::PERSISTENT_EXTEND_TO - ttl::DAY_IN_LEDGERS / 2);
+    assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO - ttl::DAY_IN_LEDGERS / 2);
     // After more than a day a read extends the record and the instance to the full term.
     advance(&f.env, ttl::DAY_IN_LEDGERS);
     f.client.get_progress(&f.student, &f.course);
-    assert_eq!(ttl_of(&f.env), ttl::PERSISTENT_EXTEND_TO);
+    assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO);
     assert_eq!(
         f.env.deployer().get_contract_instance_ttl(&f.client.address),
         ttl::INSTANCE_EXTEND_TO
@@ -280,7 +280,7 @@ fn storage_ttl_is_extended_on_use() {
     assert_eq!(instance, ttl::INSTANCE_EXTEND_TO);
     // A record in use survives far beyond one term.
     for _ in 0..5 {
-        advance(&f.env, 100 * ttl::DAY_IN_LEDGERS);
+        advance(&f.env, 25 * ttl::DAY_IN_LEDGERS);
         assert_eq!(f.client.get_progress(&f.student, &f.course), 10);
     }
 }
