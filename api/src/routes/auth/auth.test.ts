@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { PASSWORD, bearer, buildTestApp, countRows, registerUser, uniqueEmail, type TestApp } from '../../test/harness.ts';
+import { Keypair } from '@stellar/stellar-sdk';
 import { createWalletCrypto } from '../../wallets/custodial.ts';
 
 let t: TestApp;
@@ -29,9 +30,10 @@ describe('registration', () => {
     const wallet = await t.ctx.db.selectFrom('custodial_wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(wallet.public_key).toBe(user.stellar_address);
     expect(wallet.secret_ciphertext).toMatch(/^v1\./);
-    expect(wallet.secret_ciphertext).not.toContain('S');
     const secret = createWalletCrypto(t.config).decrypt(user.id, wallet.secret_ciphertext);
     expect(secret).toMatch(/^S[A-Z2-7]{55}$/);
+    expect(wallet.secret_ciphertext).not.toContain(secret);
+    expect(Keypair.fromSecret(secret).publicKey()).toBe(user.stellar_address);
     // Bound to its owner: the ciphertext does not decrypt for anyone else.
     expect(() => createWalletCrypto(t.config).decrypt('someone-else', wallet.secret_ciphertext)).toThrow();
     const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', user.id).execute();
