@@ -11,6 +11,7 @@ import { createCatalogCache } from './catalog/catalog.cache.ts';
 import { createCatalogService } from './catalog/catalog.service.ts';
 import { createCoursesService } from './courses/courses.service.ts';
 import { createEnrolmentsService } from './enrolments/enrolments.service.ts';
+import { createReviewsService } from './reviews/reviews.service.ts';
 
 export function createServices(ctx: AppContext, tokens: TokenService) {
   const catalogCache = createCatalogCache(ctx);
@@ -25,6 +26,7 @@ export function createServices(ctx: AppContext, tokens: TokenService) {
     courses: createCoursesService(ctx, catalogCache),
     catalog: createCatalogService(ctx, catalogCache),
     enrolments: createEnrolmentsService(ctx),
+    reviews: createReviewsService(ctx, catalogCache),
   };
 }
 

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
 import { actor, buildCourse, type Actor } from '../test/courses.ts';
+import { MANY_USERS } from '../test/courses.ts';
 
 let t: TestApp;
 let noRedis: TestApp;
 let owner: Actor;
 let other: Actor;
 beforeAll(async () => {
-  t = await buildTestApp();
-  noRedis = await buildTestApp({ redis: false });
+  t = await buildTestApp({ env: MANY_USERS });
+  noRedis = await buildTestApp({ redis: false, env: MANY_USERS });
   owner = await actor(t, 'instructor', 'Grace Instructor');
   other = await actor(t, 'instructor', 'Linus Instructor');
   await buildCourse(t, owner, { title: 'Soroban smart contracts', summary: 'Write and test contracts in Rust', tags: ['rust', 'soroban'], level: 'advanced' });
@@ -119,7 +120,7 @@ describe('catalog', () => {
   });
 
   it('falls back to the database when Redis fails mid-flight', async () => {
-    const broken = await buildTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    const broken = await buildTestApp({ env: { ...MANY_USERS, REDIS_URL: 'redis://127.0.0.1:1' } });
     try {
       const o = await actor(broken, 'instructor');
       await buildCourse(broken, o, { title: 'Redis is down' });

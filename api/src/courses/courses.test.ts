@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
 import { actor, buildCourse, completeLessons, countTable, slug, type Actor } from '../test/courses.ts';
+import { MANY_USERS } from '../test/courses.ts';
 
 let t: TestApp;
 let owner: Actor;
@@ -8,7 +9,7 @@ let other: Actor;
 let admin: Actor;
 let learner: Actor;
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({ env: MANY_USERS });
   owner = await actor(t, 'instructor', 'Grace Instructor');
   other = await actor(t, 'instructor', 'Other Instructor');
   admin = await actor(t, 'admin');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
 import { actor, buildCourse, completeLessons, countTable, type Actor } from '../test/courses.ts';
+import { MANY_USERS } from '../test/courses.ts';
 import { AppError } from '../errors.ts';
 import { assertLessonOpen, computeLessonStates } from './access.ts';
 
@@ -9,7 +10,7 @@ let owner: Actor;
 let learner: Actor;
 let other: Actor;
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({ env: MANY_USERS });
   owner = await actor(t, 'instructor');
   learner = await actor(t);
   other = await actor(t);

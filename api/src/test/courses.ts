@@ -92,3 +92,6 @@ export async function countTable(
   const r = await t.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** These tests register many users; lift the per-IP sign-up limit (tested elsewhere). */
+export const MANY_USERS = { RATE_LIMIT_AUTH_MAX: '100000' };

@@ -12,6 +12,7 @@ import {
   EnrolmentSchema,
   ResumeSchema,
 } from '../../schemas/enrolments.ts';
+import { perCallerLimit } from '../optional-auth.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { enrolments } = app.services;
@@ -21,7 +22,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/courses/:id/enrolment',
     {
-      config: { idempotent: true, rateLimit: { max: 60, timeWindow: 60_000 } },
+      config: { idempotent: true, rateLimit: perCallerLimit(60) },
       schema: {
         tags: ['enrolments'],
         summary: 'Enrol in a published course',
