@@ -8,6 +8,10 @@ import learningRoutes from '../learning/index.ts';
 import certificateRoutes from '../certificates/index.ts';
 import { createOpsService } from '../../ops/ops.service.ts';
 import opsRoutes from '../ops/index.ts';
+import { createRewardsService } from '../../rewards/rewards.service.ts';
+import { createNotificationsService } from '../../notifications/notifications.service.ts';
+import notificationRoutes from '../notifications/index.ts';
+import rewardRoutes from '../rewards/index.ts';
 
 const routes: FastifyPluginAsync = async (app) => {
   const learning = createLearningService(app.ctx);
@@ -15,6 +19,8 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(learningRoutes, { learning });
   await app.register(certificateRoutes, { certificates });
   await app.register(opsRoutes, { ops: createOpsService(app.ctx) });
+  await app.register(rewardRoutes, { rewards: createRewardsService(app.ctx) });
+  await app.register(notificationRoutes, { notifications: createNotificationsService(app.ctx) });
 };
 
 export default routes;
