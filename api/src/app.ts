@@ -22,6 +22,7 @@ import authRoutes from './routes/auth/index.ts';
 import meRoutes from './routes/me/index.ts';
 import usersRoutes from './routes/users/index.ts';
 import adminRoutes from './routes/admin/index.ts';
+import forumRoutes from './routes/forums/index.ts';
 import reviewRoutes from './routes/reviews/index.ts';
 import enrolmentRoutes from './routes/enrolments/index.ts';
 import courseRoutes from './routes/courses/index.ts';
@@ -115,6 +116,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       await v1.register(meRoutes, { prefix: '/me' });
       await v1.register(usersRoutes, { prefix: '/users' });
       await v1.register(adminRoutes, { prefix: '/admin' });
+      await v1.register(forumRoutes);
       await v1.register(reviewRoutes);
       await v1.register(enrolmentRoutes);
       await v1.register(courseRoutes);

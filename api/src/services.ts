@@ -12,6 +12,7 @@ import { createCatalogService } from './catalog/catalog.service.ts';
 import { createCoursesService } from './courses/courses.service.ts';
 import { createEnrolmentsService } from './enrolments/enrolments.service.ts';
 import { createReviewsService } from './reviews/reviews.service.ts';
+import { createForumsService } from './forums/forums.service.ts';
 
 export function createServices(ctx: AppContext, tokens: TokenService) {
   const catalogCache = createCatalogCache(ctx);
@@ -27,6 +28,7 @@ export function createServices(ctx: AppContext, tokens: TokenService) {
     catalog: createCatalogService(ctx, catalogCache),
     enrolments: createEnrolmentsService(ctx),
     reviews: createReviewsService(ctx, catalogCache),
+    forums: createForumsService(ctx),
   };
 }
 

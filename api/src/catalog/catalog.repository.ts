@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { CourseLevel } from '@starling/migrations';
 import type { Db } from '../audit/audit.repository.ts';
+import { exactTs, tsValue } from './cursor.ts';
 
 export interface CatalogFilter {
   q?: string;
@@ -10,7 +11,7 @@ export interface CatalogFilter {
   instructor?: string;
 }
 
-export type CatalogAfter = { kind: 'recent'; publishedAt: Date; id: string } | { kind: 'rank'; rank: number; id: string };
+export type CatalogAfter = { kind: 'recent'; publishedAt: string; id: string } | { kind: 'rank'; rank: number; id: string };
 
 /**
  * Published courses. Without a query: newest first by (published_at, id). With one: best match
@@ -40,6 +41,7 @@ export async function searchCatalog(db: Db, f: CatalogFilter, limit: number, aft
       'c.published_at',
     ])
     .select(rank ? rank.as('rank') : sql<number>`0::real`.as('rank'))
+    .select(exactTs('c.published_at').as('cursor_at'))
     .where('c.status', '=', 'published');
   if (tsq) q = q.where(sql<boolean>`c.search @@ ${tsq}`);
   if (f.level) q = q.where('c.level', '=', f.level);
@@ -50,7 +52,7 @@ export async function searchCatalog(db: Db, f: CatalogFilter, limit: number, aft
     if (after?.kind === 'rank') q = q.where(sql<boolean>`(${rank}, c.id) < (${after.rank}::real, ${after.id}::uuid)`);
     q = q.orderBy(rank, 'desc').orderBy('c.id', 'desc');
   } else {
-    if (after?.kind === 'recent') q = q.where((eb) => eb(eb.refTuple('c.published_at', 'c.id'), '<', eb.tuple(after.publishedAt, after.id)));
+    if (after?.kind === 'recent') q = q.where((eb) => eb(eb.refTuple('c.published_at', 'c.id'), '<', eb.tuple(tsValue(after.publishedAt), after.id)));
     q = q.orderBy('c.published_at', 'desc').orderBy('c.id', 'desc');
   }
   return q.limit(limit + 1).execute();

@@ -19,7 +19,7 @@ export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
           after = { kind: 'rank', rank, id };
         } else {
           const [at, id] = decodeCursor(query.cursor, ['date', 'uuid'] as const);
-          after = { kind: 'recent', publishedAt: new Date(at), id };
+          after = { kind: 'recent', publishedAt: at, id };
         }
       }
       const filter = { q, level: query.level, tag: query.tag, language: query.language, instructor: query.instructor };
@@ -44,7 +44,7 @@ export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
           })),
           next_cursor:
             rows.length > limit && last
-              ? encodeCursor(q ? [Number(last.rank), last.id] : [last.published_at!.toISOString(), last.id])
+              ? encodeCursor(q ? [Number(last.rank), last.id] : [last.cursor_at, last.id])
               : null,
         };
       });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
 import { actor, buildCourse, type Actor } from '../test/courses.ts';
 import { MANY_USERS } from '../test/courses.ts';
@@ -70,6 +71,25 @@ describe('catalog', () => {
     const second = await catalog(`?q=soroban&limit=1&cursor=${first.next_cursor}`);
     expect(second.courses.map((c) => c.title)).toEqual(['Rust for beginners']);
     expect(second.next_cursor).toBeNull();
+  });
+
+  it('pages exactly through rows that share a millisecond (cursors keep microseconds)', async () => {
+    const o = await actor(t, 'instructor');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await buildCourse(t, o, { title: `Same ms ${i}` })).id);
+    // Three publication times within one millisecond (.123005, .123015, .123025): JS Dates cannot tell them apart.
+    for (const [i, id] of ids.entries()) {
+      await t.ctx.db.updateTable('courses').set({ published_at: sql<Date>`${`2030-01-01T00:00:00.1230${i}5Z`}::timestamptz` }).where('id', '=', id).execute();
+    }
+    await t.ctx.redis!.incr('catalog:gen');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Page = await catalog(`?instructor=${o.userId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...p.courses.map((c) => c.id));
+      cursor = p.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Courses, CourseStatus, Lessons } from '@starling/migrations';
 import type { Db } from '../audit/audit.repository.ts';
+import { exactTs, tsValue } from '../catalog/cursor.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -158,14 +159,14 @@ export async function deleteLesson(db: Db, id: string): Promise<void> {
 }
 
 export interface TeachingCursor {
-  at: Date;
+  at: string;
   id: string;
 }
 
 export async function listCoursesOfInstructor(db: Db, instructorId: string | null, status: CourseStatus | undefined, limit: number, after?: TeachingCursor) {
-  let q = db.selectFrom('courses').selectAll();
+  let q = db.selectFrom('courses').selectAll().select(exactTs('updated_at').as('cursor_at'));
   if (instructorId) q = q.where('instructor_id', '=', instructorId);
   if (status) q = q.where('status', '=', status);
-  if (after) q = q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(after.at, after.id)));
+  if (after) q = q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(tsValue(after.at), after.id)));
   return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
 }

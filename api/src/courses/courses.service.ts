@@ -275,7 +275,7 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         principal.role === 'admin' ? null : principal.userId,
         status,
         limit,
-        after ? { at: new Date(after[0]), id: after[1] } : undefined,
+        after ? { at: after[0], id: after[1] } : undefined,
       );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
@@ -296,7 +296,7 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
           rating: ratingOf(c),
           published_at: iso(c.published_at),
         })),
-        next_cursor: rows.length > limit && last ? encodeCursor([last.updated_at.toISOString(), last.id]) : null,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
       };
     },
 

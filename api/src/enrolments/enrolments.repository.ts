@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../audit/audit.repository.ts';
+import { exactTs, tsValue } from '../catalog/cursor.ts';
 
 /** A course's lessons in learning order (module position, then lesson position). */
 export async function listCourseLessonsInOrder(db: Db, courseId: string) {
@@ -77,7 +78,7 @@ export async function markUnenrolled(db: Db, userId: string, courseId: string) {
 }
 
 export interface EnrolmentCursor {
-  at: Date;
+  at: string;
   courseId: string;
 }
 
@@ -100,6 +101,7 @@ function enrolmentViews(db: Db, userId: string) {
       'c.cover_url',
       'c.sequential',
     ])
+    .select(exactTs('e.last_activity_at').as('cursor_at'))
     .select((eb) => [
       eb.selectFrom('lessons').select(eb.fn.countAll<string>().as('n')).whereRef('lessons.course_id', '=', 'e.course_id').as('total_lessons'),
       // Completions of lessons the course still has.
@@ -124,7 +126,7 @@ export async function findEnrolmentView(db: Db, userId: string, courseId: string
 export async function listEnrolmentsForUser(db: Db, userId: string, status: 'active' | 'unenrolled', limit: number, after?: EnrolmentCursor) {
   let q = enrolmentViews(db, userId).where('e.status', '=', status);
   if (after) {
-    q = q.where((eb) => eb(eb.refTuple('e.last_activity_at', 'e.course_id'), '<', eb.tuple(after.at, after.courseId)));
+    q = q.where((eb) => eb(eb.refTuple('e.last_activity_at', 'e.course_id'), '<', eb.tuple(tsValue(after.at), after.courseId)));
   }
   return q.orderBy('e.last_activity_at', 'desc').orderBy('e.course_id', 'desc').limit(limit + 1).execute();
 }

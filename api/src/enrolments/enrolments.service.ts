@@ -105,12 +105,12 @@ export function createEnrolmentsService(ctx: AppContext) {
 
     async list(userId: string, status: 'active' | 'unenrolled', limit: number, cursor?: string) {
       const after = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
-      const rows = await listEnrolmentsForUser(db, userId, status, limit, after ? { at: new Date(after[0]), courseId: after[1] } : undefined);
+      const rows = await listEnrolmentsForUser(db, userId, status, limit, after ? { at: after[0], courseId: after[1] } : undefined);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const enrolments = [];
       for (const e of page) enrolments.push((await shape(db, userId, e)).view);
-      return { enrolments, next_cursor: rows.length > limit && last ? encodeCursor([last.last_activity_at.toISOString(), last.course_id]) : null };
+      return { enrolments, next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.course_id]) : null };
     },
 
     /** My enrolment in one course with every lesson's state (completed, open, or what locks it). */

@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../audit/audit.repository.ts';
+import { exactTs, tsValue } from '../catalog/cursor.ts';
 
 function reviewsWithAuthor(db: Db) {
   return db
     .selectFrom('course_reviews as r')
     .innerJoin('users as u', 'u.id', 'r.user_id')
-    .select(['r.id', 'r.course_id', 'r.user_id', 'u.display_name', 'r.rating', 'r.body', 'r.hidden', 'r.flag_count', 'r.created_at', 'r.updated_at']);
+    .select(['r.id', 'r.course_id', 'r.user_id', 'u.display_name', 'r.rating', 'r.body', 'r.hidden', 'r.flag_count', 'r.created_at', 'r.updated_at'])
+    .select(exactTs('r.created_at').as('cursor_at'));
 }
 export type ReviewRow = NonNullable<Awaited<ReturnType<typeof findReview>>>;
 
@@ -49,9 +51,9 @@ export async function adjustCourseRating(db: Db, courseId: string, sumDelta: num
     .execute();
 }
 
-export async function listVisibleReviews(db: Db, courseId: string, limit: number, after?: { at: Date; id: string }) {
+export async function listVisibleReviews(db: Db, courseId: string, limit: number, after?: { at: string; id: string }) {
   let q = reviewsWithAuthor(db).where('r.course_id', '=', courseId).where('r.hidden', '=', false);
-  if (after) q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(after.at, after.id)));
+  if (after) q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(tsValue(after.at), after.id)));
   return q.orderBy('r.created_at', 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute();
 }
 

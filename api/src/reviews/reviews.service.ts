@@ -89,13 +89,13 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
       const c = await findCourse(db, courseId);
       if (!c || (c.status !== 'published' && !isStaff(viewer, c))) throw notFound('course_not_found', 'No course with that id.');
       const at = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
-      const rows = await listVisibleReviews(db, courseId, limit, at ? { at: new Date(at[0]), id: at[1] } : undefined);
+      const rows = await listVisibleReviews(db, courseId, limit, at ? { at: at[0], id: at[1] } : undefined);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
         rating: ratingOf(c),
         reviews: page.map(toReview),
-        next_cursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
       };
     },
 
