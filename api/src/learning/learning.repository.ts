@@ -13,7 +13,7 @@ export async function lockEnrolmentForLesson(db: Db, userId: string, lessonId: s
     .select(['enrolments.course_id', 'enrolments.status', 'enrolments.percent', 'enrolments.completed_at'])
     .where('lessons.id', '=', lessonId)
     .where('enrolments.user_id', '=', userId)
-    //MUT.forUpdate('enrolments')
+    .forUpdate('enrolments')
     .executeTakeFirst();
 }
 
