@@ -49,6 +49,8 @@ export const ConfigSchema = Type.Object({
   /** How often a standby tries to take the lock, and the leader checks it still holds it. */
   INDEXER_LOCK_POLL_MS: Type.Integer({ minimum: 50, default: 1000 }),
   INDEXER_ID: Type.String({ default: '' }),
+  /** Tests only: `point=probability,…` where the process SIGKILLs itself (after_store, ingest_commit, …). */
+  INDEXER_CRASH_AT: Type.String({ default: '' }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -60,6 +62,7 @@ export interface Config extends RawConfig {
   platform: Keypair | null;
   manifestLedger: number;
   instanceId: string;
+  crashAt: ReadonlyMap<string, number>;
 }
 
 interface Manifest {
@@ -114,5 +117,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     platform,
     manifestLedger: manifest.ledger ?? 0,
     instanceId: raw.INDEXER_ID || `${process.pid}@${Date.now().toString(36)}`,
+    crashAt: new Map(
+      raw.INDEXER_CRASH_AT.split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .map((p) => [p.split('=')[0]!, Number(p.split('=')[1] ?? '1')] as const),
+    ),
   });
 }

@@ -114,6 +114,20 @@ export interface Certificates {
   user_id: string;
 }
 
+export interface ChainCertificates {
+  certificate_id: Int8;
+  contract_id: string;
+  course_id: string;
+  issued_ledger: number;
+  issuer: string;
+  metadata_hash: string;
+  revoke_reason: string | null;
+  revoked: Generated<boolean>;
+  revoked_by: string | null;
+  revoked_ledger: number | null;
+  student_address: string;
+}
+
 export interface ChainEvents {
   contract_id: string;
   id: string;
@@ -214,6 +228,32 @@ export interface ForumThreads {
   updated_at: Generated<Timestamp>;
 }
 
+export interface GovernanceProposals {
+  contract_id: string;
+  created_ledger: number;
+  description_hash: string;
+  end_ledger: number;
+  executed: Generated<boolean>;
+  executed_ledger: number | null;
+  proposal_id: Int8;
+  proposer: string;
+  snapshot_ledger: number;
+  title: string;
+  tx_hash: string;
+  votes_against: Generated<Numeric>;
+  votes_for: Generated<Numeric>;
+}
+
+export interface GovernanceVotes {
+  contract_id: string;
+  event_id: string;
+  ledger: number;
+  proposal_id: Int8;
+  support: boolean;
+  voter: string;
+  weight: Numeric;
+}
+
 export interface IdempotencyKeys {
   created_at: Generated<Timestamp>;
   key: string;
@@ -227,17 +267,26 @@ export interface IdempotencyKeys {
 }
 
 export interface IndexerState {
+  caught_up: Generated<boolean>;
   cursor: string | null;
   events_ingested: Generated<Int8>;
   lag_ledgers: number | null;
   lag_seconds: number | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
   last_ledger: number | null;
   last_ledger_closed_at: Timestamp | null;
   latest_rpc_ledger: number | null;
   leader: string | null;
   network: string | null;
+  network_passphrase: string | null;
   oldest_rpc_ledger: number | null;
+  rebuilt_at: Timestamp | null;
+  rebuilt_ledger: number | null;
+  retention_headroom_ledgers: number | null;
+  rpc_errors: Generated<Int8>;
   singleton: Generated<boolean>;
+  start_ledger: number | null;
   status: Generated<string>;
   status_detail: string | null;
   updated_at: Generated<Timestamp>;
@@ -399,6 +448,7 @@ export interface DB {
   bst_supply: BstSupply;
   bst_transfers: BstTransfers;
   certificates: Certificates;
+  chain_certificates: ChainCertificates;
   chain_events: ChainEvents;
   course_modules: CourseModules;
   course_reviews: CourseReviews;
@@ -407,6 +457,8 @@ export interface DB {
   enrolments: Enrolments;
   forum_posts: ForumPosts;
   forum_threads: ForumThreads;
+  governance_proposals: GovernanceProposals;
+  governance_votes: GovernanceVotes;
   idempotency_keys: IdempotencyKeys;
   indexer_state: IndexerState;
   intents: Intents;

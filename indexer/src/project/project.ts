@@ -1,0 +1,314 @@
+// Applies one page of decoded events to Postgres inside the caller's transaction. Raw events
+// are inserted by id first; only the rows that were new are projected, so replaying a page
+// (after a crash between fetch and commit, or a second daemon) changes nothing. Writes are
+// batched per table (unnest) so a catch-up page of 10,000 events costs a handful of statements.
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '@starling/migrations';
+import type { DecodedEvent } from '../decode/index.ts';
+import type { ContractKind } from '../decode/spec.ts';
+import { notifyCertificateConfirmed, notifyRewardReceived } from '../../../api/src/notifications/notifications.repository.ts';
+
+export interface ChainEvent {
+  id: string;
+  ledger: number;
+  ledgerClosedAt: string;
+  contractId: string;
+  kind: ContractKind;
+  txHash: string;
+  topicsXdr: string[];
+  valueXdr: string;
+  decoded: DecodedEvent;
+}
+
+export interface ProjectOptions {
+  network: string;
+  /** Live ingest also touches the API's rows: intents, certificates, notifications. verify does not. */
+  sideEffects: boolean;
+}
+
+export interface ProjectResult {
+  inserted: number;
+  confirmedIntents: number;
+}
+
+type Tx = Transaction<Database>;
+
+/** Course UUID from the 16 bytes' hex. */
+export function uuidOfHex(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export async function insertRawEvents(tx: Tx, events: readonly ChainEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const res = await sql<{ id: string }>`
+    INSERT INTO chain_events (id, ledger, ledger_closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
+    SELECT e.id, e.ledger, e.closed_at, e.contract_id, e.tx_hash, e.name, e.topics::jsonb, e.value::jsonb,
+           ARRAY(SELECT jsonb_array_elements_text(e.topics_xdr::jsonb)), e.value_xdr
+    FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.ledger)}::int[], ${events.map((e) => e.ledgerClosedAt)}::timestamptz[],
+                ${events.map((e) => e.contractId)}::text[], ${events.map((e) => e.txHash)}::text[], ${events.map((e) => e.decoded.name)}::text[],
+                ${events.map((e) => JSON.stringify(e.decoded.known ? topicFields(e) : (e.decoded.raw?.topics ?? [])))}::text[],
+                ${events.map((e) => JSON.stringify(e.decoded.known ? e.decoded.fields : (e.decoded.raw?.value ?? null)))}::text[],
+                ${events.map((e) => JSON.stringify(e.topicsXdr))}::text[], ${events.map((e) => e.valueXdr)}::text[])
+         AS e(id, ledger, closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`.execute(tx);
+  return new Set(res.rows.map((r) => r.id));
+}
+
+/** The decoded topics as an array in order (name first), as stored in chain_events.topics. */
+function topicFields(e: ChainEvent): unknown[] {
+  return [e.decoded.name, ...Object.values(e.decoded.fields).slice(0, Math.max(0, e.topicsXdr.length - 1))];
+}
+
+export async function projectPage(tx: Tx, events: readonly ChainEvent[], opts: ProjectOptions): Promise<ProjectResult> {
+  const fresh = await insertRawEvents(tx, events);
+  const todo = events.filter((e) => fresh.has(e.id) && e.decoded.known);
+  let confirmedIntents = 0;
+
+  const progress = new Map<string, ChainEvent>();
+  const transfers: ChainEvent[] = [];
+  const rewards: ChainEvent[] = [];
+  const deltas = new Map<string, { delta: bigint; ledger: number }>();
+  let supplyDelta = 0n;
+  let lastLedger = 0;
+  const addDelta = (addr: string, d: bigint, ledger: number) => {
+    const cur = deltas.get(addr) ?? { delta: 0n, ledger };
+    deltas.set(addr, { delta: cur.delta + d, ledger: Math.max(cur.ledger, ledger) });
+  };
+
+  for (const e of todo) {
+    const f = e.decoded.fields;
+    lastLedger = Math.max(lastLedger, e.ledger);
+    switch (`${e.kind}:${e.decoded.name}`) {
+      case 'analytics:progress_recorded':
+        progress.set(`${String(f.student)}|${String(f.course_id)}`, e);
+        break;
+      case 'token:mint':
+        transfers.push(e);
+        addDelta(String(f.to), BigInt(String(f.amount)), e.ledger);
+        supplyDelta += BigInt(String(f.amount));
+        break;
+      case 'token:burn':
+        transfers.push(e);
+        addDelta(String(f.from), -BigInt(String(f.amount)), e.ledger);
+        supplyDelta -= BigInt(String(f.amount));
+        break;
+      case 'token:transfer':
+        transfers.push(e);
+        addDelta(String(f.from), -BigInt(String(f.amount)), e.ledger);
+        addDelta(String(f.to), BigInt(String(f.amount)), e.ledger);
+        break;
+      case 'token:reward_minted':
+        rewards.push(e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  if (progress.size > 0) {
+    const rows = [...progress.values()];
+    await sql`
+      INSERT INTO onchain_progress (student_address, course_id, percent, ledger, event_id, updated_at)
+      SELECT s, c::uuid, p, l, id, now()
+      FROM unnest(${rows.map((e) => String(e.decoded.fields.student))}::text[], ${rows.map((e) => uuidOfHex(String(e.decoded.fields.course_id)))}::text[],
+                  ${rows.map((e) => Number(e.decoded.fields.percent))}::int[], ${rows.map((e) => e.ledger)}::int[], ${rows.map((e) => e.id)}::text[]) AS t(s, c, p, l, id)
+      ON CONFLICT (student_address, course_id) DO UPDATE
+        SET percent = excluded.percent, ledger = excluded.ledger, event_id = excluded.event_id, updated_at = now()
+        WHERE onchain_progress.event_id < excluded.event_id`.execute(tx);
+    if (opts.sideEffects) {
+      const r = await sql`
+        UPDATE intents i SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = t.l, updated_at = now(), last_error = NULL
+        FROM unnest(${rows.map((e) => String(e.decoded.fields.student))}::text[], ${rows.map((e) => String(e.decoded.fields.course_id))}::text[],
+                    ${rows.map((e) => Number(e.decoded.fields.percent))}::int[], ${rows.map((e) => e.ledger)}::int[]) AS t(s, c, p, l)
+        WHERE i.kind = 'record_progress' AND i.status IN ('pending', 'submitting', 'submitted', 'failed')
+          AND i.args->>'student' = t.s AND lower(i.args->>'course_id') = t.c AND (i.args->>'percent')::int <= t.p`.execute(tx);
+      confirmedIntents += Number(r.numAffectedRows ?? 0n);
+    }
+  }
+
+  if (transfers.length > 0) {
+    const kindOf = (e: ChainEvent) => e.decoded.name;
+    await sql`
+      INSERT INTO bst_transfers (event_id, kind, from_address, to_address, amount, ledger, ledger_closed_at, tx_hash)
+      SELECT * FROM unnest(${transfers.map((e) => e.id)}::text[], ${transfers.map(kindOf)}::text[],
+        ${transfers.map((e) => (e.decoded.name === 'mint' ? null : String(e.decoded.fields.from)))}::text[],
+        ${transfers.map((e) => (e.decoded.name === 'burn' ? null : String(e.decoded.fields.to)))}::text[],
+        ${transfers.map((e) => String(e.decoded.fields.amount))}::numeric[], ${transfers.map((e) => e.ledger)}::int[],
+        ${transfers.map((e) => e.ledgerClosedAt)}::timestamptz[], ${transfers.map((e) => e.txHash)}::text[])
+      ON CONFLICT (event_id) DO NOTHING`.execute(tx);
+    const addrs = [...deltas.entries()];
+    await sql`
+      INSERT INTO bst_balances (address, balance, ledger, updated_at)
+      SELECT a, d, l, now() FROM unnest(${addrs.map(([a]) => a)}::text[], ${addrs.map(([, v]) => v.delta.toString())}::numeric[],
+                                        ${addrs.map(([, v]) => v.ledger)}::int[]) AS t(a, d, l)
+      ON CONFLICT (address) DO UPDATE SET balance = bst_balances.balance + excluded.balance,
+        ledger = greatest(bst_balances.ledger, excluded.ledger), updated_at = now()`.execute(tx);
+    if (supplyDelta !== 0n) {
+      await sql`
+        INSERT INTO bst_supply (singleton, total, ledger, updated_at) VALUES (true, ${supplyDelta.toString()}::numeric, ${lastLedger}, now())
+        ON CONFLICT (singleton) DO UPDATE SET total = bst_supply.total + excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(tx);
+    }
+  }
+
+  if (rewards.length > 0) {
+    await sql`
+      UPDATE bst_transfers b SET reason = t.reason
+      FROM unnest(${rewards.map((e) => e.txHash)}::text[], ${rewards.map((e) => String(e.decoded.fields.to))}::text[],
+                  ${rewards.map((e) => String(e.decoded.fields.reason))}::text[], ${rewards.map((e) => String(e.decoded.fields.amount))}::numeric[]) AS t(tx, addr, reason, amount)
+      WHERE b.tx_hash = t.tx AND b.kind = 'mint' AND b.to_address = t.addr AND b.amount = t.amount AND b.reason IS NULL`.execute(tx);
+    if (opts.sideEffects) {
+      const r = await sql`
+        UPDATE intents i SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = t.l, updated_at = now(), last_error = NULL
+        FROM unnest(${rewards.map((e) => e.txHash)}::text[], ${rewards.map((e) => e.ledger)}::int[]) AS t(tx, l)
+        WHERE i.kind = 'mint_reward' AND i.tx_hash = t.tx AND i.status IN ('pending', 'submitting', 'submitted', 'failed')`.execute(tx);
+      confirmedIntents += Number(r.numAffectedRows ?? 0n);
+      for (const e of rewards) {
+        await notifyRewardReceived(tx, {
+          address: String(e.decoded.fields.to),
+          amount: String(e.decoded.fields.amount),
+          reason: String(e.decoded.fields.reason),
+          eventId: e.id,
+          txHash: e.txHash,
+        });
+      }
+    }
+  }
+
+  for (const e of todo) {
+    if (e.kind === 'certificate') confirmedIntents += await projectCertificateEvent(tx, e, opts);
+    else if (e.kind === 'governance') await projectGovernanceEvent(tx, e);
+  }
+  return { inserted: fresh.size, confirmedIntents };
+}
+
+async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptions): Promise<number> {
+  const f = e.decoded.fields;
+  if (e.decoded.name === 'certificate_issued') {
+    const courseId = uuidOfHex(String(f.course_id));
+    await tx
+      .insertInto('chain_certificates')
+      .values({
+        contract_id: e.contractId,
+        certificate_id: String(f.id),
+        student_address: String(f.student),
+        course_id: courseId,
+        metadata_hash: String(f.metadata_hash),
+        issuer: String(f.issuer),
+        issued_ledger: e.ledger,
+      })
+      .onConflict((oc) => oc.columns(['contract_id', 'certificate_id']).doNothing())
+      .execute();
+    if (!opts.sideEffects) return 0;
+    const cert = await tx
+      .updateTable('certificates')
+      .set({
+        status: sql<string>`CASE WHEN status = 'revoked' THEN 'revoked' ELSE 'confirmed' END`,
+        chain_certificate_id: String(f.id),
+        contract_id: e.contractId,
+        network: opts.network,
+        tx_hash: e.txHash,
+        ledger: e.ledger,
+        ledger_closed_at: e.ledgerClosedAt,
+        confirmed_at: sql<Date>`coalesce(confirmed_at, now())`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('student_address', '=', String(f.student))
+      .where('course_id', '=', courseId)
+      .where('document_hash', '=', String(f.metadata_hash))
+      .where((eb) => eb.or([eb('chain_certificate_id', 'is', null), eb('chain_certificate_id', '=', String(f.id))]))
+      .returning(['id', 'status'])
+      .executeTakeFirst();
+    const r = await sql`
+      UPDATE intents SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = ${e.ledger}, updated_at = now(), last_error = NULL
+      WHERE kind = 'issue_certificate' AND status IN ('pending', 'submitting', 'submitted', 'failed')
+        AND args->>'student' = ${String(f.student)} AND lower(args->>'course_id') = ${String(f.course_id)}`.execute(tx);
+    if (cert && cert.status === 'confirmed') await notifyCertificateConfirmed(tx, cert.id);
+    return Number(r.numAffectedRows ?? 0n);
+  }
+  if (e.decoded.name === 'certificate_revoked') {
+    await tx
+      .updateTable('chain_certificates')
+      .set({ revoked: true, revoked_ledger: e.ledger, revoke_reason: String(f.reason), revoked_by: String(f.issuer) })
+      .where('contract_id', '=', e.contractId)
+      .where('certificate_id', '=', String(f.id))
+      .execute();
+    if (!opts.sideEffects) return 0;
+    const cert = await tx
+      .updateTable('certificates')
+      .set({
+        status: 'revoked',
+        revoked_at: sql<Date>`coalesce(revoked_at, ${e.ledgerClosedAt}::timestamptz)`,
+        revoke_reason: sql<string>`coalesce(revoke_reason, ${String(f.reason).slice(0, 256)})`,
+        revoke_tx_hash: e.txHash,
+        revoke_ledger: e.ledger,
+        revoke_ledger_closed_at: e.ledgerClosedAt,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('contract_id', '=', e.contractId)
+      .where('chain_certificate_id', '=', String(f.id))
+      .returning('id')
+      .executeTakeFirst();
+    const r = await sql`
+      UPDATE intents SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = ${e.ledger}, updated_at = now(), last_error = NULL
+      WHERE kind = 'revoke_certificate' AND status IN ('pending', 'submitting', 'submitted', 'failed')
+        AND (args->>'chain_certificate_id' = ${String(f.id)} OR certificate_id = ${cert?.id ?? null}::uuid)`.execute(tx);
+    return Number(r.numAffectedRows ?? 0n);
+  }
+  return 0;
+}
+
+async function projectGovernanceEvent(tx: Tx, e: ChainEvent): Promise<void> {
+  const f = e.decoded.fields;
+  switch (e.decoded.name) {
+    case 'proposal_created':
+      await tx
+        .insertInto('governance_proposals')
+        .values({
+          contract_id: e.contractId,
+          proposal_id: String(f.id),
+          proposer: String(f.proposer),
+          title: String(f.title),
+          description_hash: String(f.description_hash),
+          snapshot_ledger: Number(f.snapshot_ledger),
+          end_ledger: Number(f.end_ledger),
+          created_ledger: e.ledger,
+          tx_hash: e.txHash,
+        })
+        .onConflict((oc) => oc.columns(['contract_id', 'proposal_id']).doNothing())
+        .execute();
+      return;
+    case 'vote_cast': {
+      const inserted = await tx
+        .insertInto('governance_votes')
+        .values({
+          contract_id: e.contractId,
+          proposal_id: String(f.id),
+          voter: String(f.voter),
+          support: Boolean(f.support),
+          weight: String(f.weight),
+          ledger: e.ledger,
+          event_id: e.id,
+        })
+        .onConflict((oc) => oc.columns(['contract_id', 'proposal_id', 'voter']).doNothing())
+        .returning('voter')
+        .executeTakeFirst();
+      if (inserted) {
+        const col = f.support ? 'votes_for' : 'votes_against';
+        await sql`UPDATE governance_proposals SET ${sql.ref(col)} = ${sql.ref(col)} + ${String(f.weight)}::numeric
+                  WHERE contract_id = ${e.contractId} AND proposal_id = ${String(f.id)}`.execute(tx);
+      }
+      return;
+    }
+    case 'proposal_executed':
+      await tx
+        .updateTable('governance_proposals')
+        .set({ executed: true, executed_ledger: e.ledger, votes_for: String(f.votes_for), votes_against: String(f.votes_against) })
+        .where('contract_id', '=', e.contractId)
+        .where('proposal_id', '=', String(f.id))
+        .execute();
+      return;
+    default:
+      return;
+  }
+}
