@@ -2,9 +2,18 @@
 // to expire (the browser never sees the refresh token), and give the request an API client.
 import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { ApiError, createApi, type Me } from '$lib/api';
+import { env } from '$env/dynamic/public';
 import { config } from '$lib/server/config.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearSession, refreshSession, setSession } from '$lib/server/session.ts';
 import { needsRefresh } from '$lib/server/tokens.ts';
+
+const rpcOrigin = (() => {
+  try {
+    return env.PUBLIC_STELLAR_RPC_URL ? new URL(env.PUBLIC_STELLAR_RPC_URL).origin : '';
+  } catch {
+    return '';
+  }
+})();
 
 export const handle: Handle = async ({ event, resolve }) => {
   let token = event.cookies.get(ACCESS_COOKIE) ?? null;
@@ -38,6 +47,8 @@ export const handle: Handle = async ({ event, resolve }) => {
       : Promise.resolve(null));
 
   const response = await resolve(event);
+  const csp = response.headers.get('content-security-policy');
+  if (csp && rpcOrigin) response.headers.set('content-security-policy', csp.replace("connect-src 'self'", `connect-src 'self' ${rpcOrigin}`));
   if (token) response.headers.set('cache-control', 'private, no-store');
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');

@@ -145,3 +145,96 @@ export interface Notification {
   read_at: string | null;
   created_at: string;
 }
+
+export interface Enrolment {
+  course: { id: string; slug: string; title: string; status: string; cover_url: string | null };
+  status: 'active' | 'unenrolled';
+  enrolled_at: string;
+  percent: number;
+  completed_lessons: number;
+  total_lessons: number;
+  completed_at: string | null;
+  last_activity_at: string;
+  last_lesson_id: string | null;
+  resume: { id: string; module_id: string; title: string } | null;
+}
+
+export interface LessonState {
+  lesson_id: string;
+  module_id: string;
+  title: string;
+  completed: boolean;
+  open: boolean;
+  locked_by: { reason: 'sequential'; lesson_id: string } | { reason: 'prerequisites'; module_ids: string[] } | null;
+}
+
+export interface EnrolmentDetail extends Enrolment {
+  lessons: LessonState[];
+}
+
+export interface MyCertificate extends CertificateSummary {
+  course: { id: string; title: string; slug: string };
+  verify_url: string;
+}
+
+export interface Credential {
+  id: string;
+  status: 'pending' | 'confirmed' | 'revoked';
+  learner: { name: string; address: string };
+  course: { id: string; title: string; slug: string };
+  issued_at: string;
+  confirmed_at: string | null;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+  document: Record<string, unknown>;
+  document_hash: string;
+  hash_algorithm: string;
+  chain: {
+    network: string;
+    contract_id: string | null;
+    certificate_id: string;
+    tx_hash: string | null;
+    ledger: number | null;
+    ledger_closed_at: string | null;
+  } | null;
+  revocation_chain: { tx_hash: string; ledger: number | null; ledger_closed_at: string | null } | null;
+  links: { verify: string; document: string; pdf: string; badge: string };
+}
+
+export interface Intent {
+  id: string;
+  kind: string;
+  idempotency_key: string;
+  user_id: string | null;
+  course_id: string | null;
+  certificate_id: string | null;
+  args: Record<string, unknown>;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  tx_hash: string | null;
+  next_attempt_at: string;
+  submitted_at: string | null;
+  confirmed_at: string | null;
+  confirmed_ledger: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IndexerStatus {
+  status: string;
+  status_detail: string | null;
+  network: string;
+  cursor: string | null;
+  last_ledger: number | null;
+  last_ledger_closed_at: string | null;
+  latest_rpc_ledger: number | null;
+  oldest_rpc_ledger: number | null;
+  lag_ledgers: number | null;
+  lag_seconds: number | null;
+  leader: string | null;
+  events_ingested: string;
+  updated_at: string | null;
+  seconds_since_update: number | null;
+  intents: Record<string, number>;
+}

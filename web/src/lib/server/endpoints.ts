@@ -2,19 +2,21 @@
 const e = encodeURIComponent;
 
 export const paths = {
-  catalog: '/v1/courses',
+  catalog: '/v1/catalog',
   course: (ref: string) => `/v1/courses/${e(ref)}`,
-  enrol: (courseId: string) => `/v1/courses/${e(courseId)}/enrol`,
-  unenrol: (courseId: string) => `/v1/courses/${e(courseId)}/enrol`,
+  enrol: (courseId: string) => `/v1/courses/${e(courseId)}/enrolment`,
+  unenrol: (courseId: string) => `/v1/courses/${e(courseId)}/enrolment`,
   reviews: (courseId: string) => `/v1/courses/${e(courseId)}/reviews`,
   lesson: (id: string) => `/v1/lessons/${e(id)}`,
   completeLesson: (id: string) => `/v1/lessons/${e(id)}/complete`,
   myEnrolments: '/v1/me/enrolments',
+  myEnrolment: (courseId: string) => `/v1/me/enrolments/${e(courseId)}`,
+  resume: (courseId: string) => `/v1/me/enrolments/${e(courseId)}/resume`,
   myProgress: '/v1/me/progress',
   courseProgress: (courseId: string) => `/v1/me/progress/${e(courseId)}`,
   myCertificates: '/v1/me/certificates',
-  certificatePdf: (id: string) => `/v1/certificates/${e(id)}/pdf`,
-  certificateBadge: (id: string) => `/v1/certificates/${e(id)}/badge`,
+  certificatePdf: (id: string) => `/v1/credentials/${e(id)}/pdf`,
+  certificateBadge: (id: string) => `/v1/credentials/${e(id)}/badge`,
   credential: (id: string) => `/v1/credentials/${e(id)}`,
   credentialDocument: (id: string) => `/v1/credentials/${e(id)}/document`,
   revoke: (id: string) => `/v1/admin/certificates/${e(id)}/revoke`,
@@ -38,5 +40,6 @@ export const paths = {
   opsIntents: '/v1/ops/intents',
   retryIntent: (id: string | number) => `/v1/ops/intents/${e(String(id))}/retry`,
   indexerStatus: '/v1/ops/indexer',
+  publicStatus: '/v1/status',
   proposals: '/v1/governance/proposals',
 };

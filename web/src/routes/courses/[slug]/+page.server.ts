@@ -1,5 +1,5 @@
 import { error, isActionFailure, redirect } from '@sveltejs/kit';
-import { ApiError, orNull, type Course, type CourseChainState, type Review } from '$lib/api';
+import { ApiError, orNull, type Course, type CourseChainState, type EnrolmentDetail, type Review } from '$lib/api';
 import { paths } from '$lib/server/endpoints.ts';
 import { act, text } from '$lib/server/guard.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -8,11 +8,12 @@ export const load: PageServerLoad = async ({ locals, params }) => {
   const course = await orNull(locals.api.get<Course>(paths.course(params.slug)));
   if (!course) error(404, 'This course does not exist or is not published.');
   const me = await locals.user();
-  const [progress, reviews] = await Promise.all([
+  const [enrolment, progress, reviews] = await Promise.all([
+    me ? orNull(locals.api.get<EnrolmentDetail>(paths.myEnrolment(course.id))).catch(() => null) : null,
     me ? orNull(locals.api.get<CourseChainState>(paths.courseProgress(course.id))).catch(() => null) : null,
     locals.api.get<{ reviews: Review[] }>(paths.reviews(course.id), { limit: 10 }).catch(() => ({ reviews: [] as Review[] })),
   ]);
-  return { course, progress, reviews: reviews.reviews ?? [], signedIn: !!me };
+  return { course, enrolment: enrolment?.status === 'active' ? enrolment : null, progress, reviews: reviews.reviews ?? [], signedIn: !!me };
 };
 
 function firstLesson(course: Course): string | null {
@@ -26,7 +27,7 @@ export const actions: Actions = {
     const r = await act(null, () => locals.api.post(paths.enrol(course.id), undefined, { idempotencyKey: `enrol-${course.id}` }));
     if (isActionFailure(r)) return r;
     const first = firstLesson(course);
-    redirect(303, first ? `/learn/${course.slug}/${first}` : `/courses/${course.slug}?enrolled=1`);
+    redirect(303, first ? `/learn/${course.slug}/${first}` : `/courses/${course.slug}`);
   },
   review: async ({ locals, params, request }) => {
     const form = await request.formData();

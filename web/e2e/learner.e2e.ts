@@ -1,0 +1,134 @@
+// A learner signs up, finds and enrols in a course, completes every lesson and sees the certificate;
+// a verifier opens the certificate's link (the QR code's target) and sees it; an admin revokes it and
+// the verifier sees it revoked. The site is the built one, the API the real one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, newPage, shot } from './browser.ts';
+import { seed, signIn, uniqueEmail } from './fixtures.ts';
+import { startStack, type Stack } from './stack.ts';
+
+let stack: Stack;
+let browser: Browser;
+let courseSlug: string;
+let certificateId = '';
+
+beforeAll(async () => {
+  stack = await startStack();
+  ({ courseSlug } = await seed(stack));
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const errorsOf = (p: Page) => (p as Page & { errors?: string[] }).errors ?? [];
+
+describe('learner to verifier', () => {
+  it('signs up, with clear messages for bad input', async () => {
+    const { page } = await newPage(browser, stack.webUrl);
+    await page.goto('/signup');
+    await page.getByLabel('Your name').fill('Grace Learner');
+    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.locator('.field-error').count()).toBeGreaterThan(0);
+    const messages = (await page.locator('.field-error').allTextContents()).join(' ');
+    expect(messages).toMatch(/email|Password/i);
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toBeTruthy();
+    await shot(page, 'signup-errors');
+
+    const email = uniqueEmail('grace');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a long enough password');
+    await Promise.all([page.waitForURL(/\/courses\?welcome=1/), page.getByRole('button', { name: 'Create account' }).click()]);
+    expect(await page.getByText('Welcome to Starling').isVisible()).toBe(true);
+    // The session lives in httpOnly cookies; scripts cannot read either token.
+    expect(await page.evaluate(() => document.cookie)).not.toMatch(/sl_access|sl_refresh/);
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === 'sl_refresh')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    stack.db.query('SELECT 1');
+    (globalThis as { learnerPage?: Page }).learnerPage = page;
+  });
+
+  it('finds the course in the catalog and enrols', async () => {
+    const page = (globalThis as { learnerPage?: Page }).learnerPage!;
+    await page.goto('/courses?q=stellar');
+    await expect.poll(() => page.locator('a.course').count()).toBeGreaterThan(0);
+    await page.goto('/courses');
+    await shot(page, 'catalog');
+    await page.goto('/courses?level=advanced');
+    expect(await page.getByText('Nothing found').isVisible()).toBe(true);
+    await page.goto(`/courses/${courseSlug}`);
+    expect(await page.getByRole('heading', { name: 'Syllabus' }).isVisible()).toBe(true);
+    await shot(page, 'course');
+    await Promise.all([page.waitForURL(/\/learn\//), page.getByRole('button', { name: 'Enrol now' }).click()]);
+  });
+
+  it('completes every lesson and sees the certificate', async () => {
+    const page = (globalThis as { learnerPage?: Page }).learnerPage!;
+    await shot(page, 'lesson');
+    for (let i = 0; i < 20; i++) {
+      const button = page.getByTestId('complete');
+      if (!(await button.count())) break;
+      const before = page.url();
+      await button.click();
+      await expect.poll(async () => page.url() !== before || (await page.getByTestId('complete').count()) === 0, { timeout: 15_000 }).toBe(true);
+    }
+    await expect.poll(() => page.getByTestId('percent').textContent()).toBe('100%');
+    expect(await page.getByText('You finished the course!').isVisible()).toBe(true);
+
+    await page.goto('/certificates');
+    const card = page.getByTestId('certificate').first();
+    expect(await card.isVisible()).toBe(true);
+    // Without a running indexer the certificate stays pending: it is issued, not yet chain-confirmed.
+    expect(['pending', 'confirmed']).toContain(await card.getAttribute('data-status'));
+    const href = await card.getByRole('link', { name: 'Verification page' }).getAttribute('href');
+    certificateId = href!.split('/').pop()!;
+    await shot(page, 'certificates');
+    await page.goto('/dashboard');
+    expect(await page.getByTestId('my-course').count()).toBe(1);
+    expect(await page.getByTestId('my-course').first().textContent()).toContain('100%');
+    await shot(page, 'dashboard');
+    expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('a verifier opens the QR link and sees the certificate, checked in the browser', async () => {
+    const { page } = await newPage(browser, stack.webUrl);
+    const credential = (await (await fetch(`${stack.apiUrl}/v1/credentials/${certificateId}`)).json()) as { links: { verify: string }; status: string };
+    // The QR code and the PDF point at the site's verification page.
+    expect(new URL(credential.links.verify).pathname).toBe(`/verify/${certificateId}`);
+    await page.goto(`/verify/${certificateId}`);
+    expect(await page.getByTestId('status').textContent()).toMatch(/Pending confirmation|Valid/);
+    expect(await page.locator('meta[property="og:title"]').getAttribute('content')).toContain('Stellar Foundations');
+    // Step 1 recomputes the document hash in the browser and matches the published one.
+    await expect.poll(() => page.locator('.step').first().getAttribute('data-state')).toBe('ok');
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toBeTruthy();
+    await shot(page, 'verify-pending');
+
+    const json = await fetch(`${stack.webUrl}/verify/${certificateId}`, { headers: { accept: 'application/json' } });
+    expect(json.headers.get('content-type')).toContain('application/json');
+    expect(((await json.json()) as { id: string }).id).toBe(certificateId);
+    const missing = await fetch(`${stack.webUrl}/verify/00000000-0000-4000-8000-000000000000`, { headers: { accept: 'application/json' } });
+    expect(missing.status).toBe(404);
+    await page.goto('/verify/00000000-0000-4000-8000-000000000000');
+    expect(await page.getByRole('heading', { name: 'No certificate with this id' }).isVisible()).toBe(true);
+    expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('an admin revokes it and the verifier sees it revoked, with date and reason', async () => {
+    const { page: admin } = await newPage(browser, stack.webUrl);
+    await signIn(admin, 'admin@starling.local');
+    await admin.goto(`/verify/${certificateId}`);
+    await admin.getByLabel('Reason (shown to verifiers)').fill('Academic misconduct found on review');
+    await admin.getByRole('button', { name: 'Revoke certificate' }).click();
+    await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Revoked');
+
+    const { page } = await newPage(browser, stack.webUrl);
+    await page.goto(`/verify/${certificateId}`);
+    expect(await page.getByTestId('status').textContent()).toBe('Revoked');
+    expect(await page.getByText('Academic misconduct found on review').first().isVisible()).toBe(true);
+    await shot(page, 'verify-revoked');
+  });
+});
