@@ -26,14 +26,35 @@ server.on('upgrade', (req, socket, head) => {
     socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }
-  const headers = { ...req.headers, host: apiUrl.host, authorization: `Bearer ${token}` };
+  void connectUpstream(req, socket, head, url, token);
+});
+
+/** Trades the session's access token for a single-use WebSocket token, then joins the two sockets. */
+async function connectUpstream(req, socket, head, url, token) {
+  let wsToken;
+  try {
+    const res = await fetch(new URL('/v1/auth/ws-token', apiUrl), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) {
+      socket.end(`HTTP/1.1 ${res.status === 401 ? '401 Unauthorized' : '502 Bad Gateway'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wsToken = (await res.json()).token;
+  } catch {
+    socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  const query = new URLSearchParams({ token: wsToken });
+  const after = url.searchParams.get('after');
+  if (after && /^(0|[1-9][0-9]{0,17})$/.test(after)) query.set('after', after);
+  const headers = { ...req.headers, host: apiUrl.host };
   delete headers.cookie;
+  delete headers.authorization;
   const upstream = (apiUrl.protocol === 'https:' ? httpsRequest : httpRequest)({
     protocol: apiUrl.protocol,
     hostname: apiUrl.hostname,
     port: apiUrl.port,
     method: 'GET',
-    path: `/v1/ws${url.search}`,
+    path: `/v1/ws?${query}`,
     headers,
   });
   upstream.on('upgrade', (res, upSocket, upHead) => {
@@ -58,7 +79,7 @@ server.on('upgrade', (req, socket, head) => {
   });
   upstream.on('error', () => socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
   upstream.end();
-});
+}
 
 server.listen(port, host, () => console.log(`starling web listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`));
 

@@ -33,7 +33,7 @@ export function idAfter(a: string | number, b: string | number | null): boolean 
 export function socketUrl(origin: string, lastId: string | number | null): string {
   const u = new URL('/ws', origin);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (lastId !== null) u.searchParams.set('last_id', String(lastId));
+  if (lastId !== null) u.searchParams.set('after', String(lastId));
   return u.toString();
 }
 

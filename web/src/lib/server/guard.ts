@@ -1,5 +1,5 @@
 // Page guards and the form-action wrapper: API problems become `fail()` with messages per field.
-import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { fail, isActionFailure, redirect, type ActionFailure, type RequestEvent } from '@sveltejs/kit';
 import { ApiError, formFailure, type Me, type Role } from '$lib/api';
 
 export async function requireUser(event: Pick<RequestEvent, 'locals' | 'url'>, roles?: Role[]): Promise<Me> {
@@ -22,13 +22,25 @@ export function keepValues(form: FormData, omit: string[] = ['password', 'code']
  * Runs an action's API calls; a problem answer becomes `fail(status, {error, fields, values})` so the
  * page shows it next to the right input. `redirect()` and other errors pass through.
  */
-export async function act<T>(form: FormData | null, fn: () => Promise<T>, aliases: Record<string, string> = {}) {
+export interface FailData {
+  error: string;
+  fields: Record<string, string>;
+  code: string;
+  values: Record<string, string>;
+}
+
+export function failed<T>(r: T | ActionFailure<FailData>): r is ActionFailure<FailData> {
+  return isActionFailure(r);
+}
+
+export async function act<T>(form: FormData | null, fn: () => Promise<T>, aliases: Record<string, string> = {}): Promise<T | ActionFailure<FailData>> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof ApiError) {
       const f = formFailure(e.problem, aliases);
-      return fail(e.status >= 500 ? 502 : e.status, { error: f.message, fields: f.fields, code: f.code, values: form ? keepValues(form) : {} });
+      const data: FailData = { error: f.message, fields: f.fields, code: f.code, values: form ? keepValues(form) : {} };
+      return fail(e.status >= 500 ? 502 : e.status, data);
     }
     throw e;
   }

@@ -1,7 +1,7 @@
-import { error, isActionFailure, redirect } from '@sveltejs/kit';
-import { ApiError, orNull, type Course, type CourseChainState, type EnrolmentDetail, type Review } from '$lib/api';
+import { error, redirect } from '@sveltejs/kit';
+import { orNull, type Course, type CourseChainState, type EnrolmentDetail, type Review } from '$lib/api';
 import { paths } from '$lib/server/endpoints.ts';
-import { act, text } from '$lib/server/guard.ts';
+import { act, failed, text } from '$lib/server/guard.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params }) => {
@@ -25,7 +25,7 @@ export const actions: Actions = {
     if (!locals.token) redirect(303, `/signin?next=${encodeURIComponent(url.pathname)}`);
     const course = await locals.api.get<Course>(paths.course(params.slug));
     const r = await act(null, () => locals.api.post(paths.enrol(course.id), undefined, { idempotencyKey: `enrol-${course.id}` }));
-    if (isActionFailure(r)) return r;
+    if (failed(r)) return r;
     const first = firstLesson(course);
     redirect(303, first ? `/learn/${course.slug}/${first}` : `/courses/${course.slug}`);
   },
@@ -33,11 +33,8 @@ export const actions: Actions = {
     const form = await request.formData();
     const course = await locals.api.get<Course>(paths.course(params.slug));
     return act(form, async () => {
-      await locals.api.post(paths.reviews(course.id), { rating: Number(text(form, 'rating')), body: text(form, 'body') }).catch(async (e: unknown) => {
-        // One review per learner: a second submit edits the first.
-        if (e instanceof ApiError && e.status === 409) return locals.api.put(paths.reviews(course.id), { rating: Number(text(form, 'rating')), body: text(form, 'body') });
-        throw e;
-      });
+      const body = text(form, 'body');
+      await locals.api.post(paths.reviews(course.id), { rating: Number(text(form, 'rating')) || 0, ...(body ? { body } : {}) });
       return { reviewed: true };
     });
   },
