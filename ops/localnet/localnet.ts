@@ -18,6 +18,12 @@ export interface LocalnetOptions {
   retentionLedgers?: number;
   stateFile?: string;
   passphrase?: string;
+  /** Extra environment for the process (e.g. LOCALNET_LOG_LEDGERS=1). */
+  env?: Record<string, string>;
+  /** Called with each stderr chunk after start. */
+  onStderr?: (chunk: string) => void;
+  /** Benchmark aid: synthetic events the chain appends at start. */
+  seedEvents?: number;
 }
 
 /** The release binary: LOCALNET_BIN, else built (or reused) by ops/scripts/build-localnet.sh. */
@@ -38,12 +44,16 @@ export function startLocalnet(bin: string, opts: LocalnetOptions = {}): Promise<
   if (opts.retentionLedgers) args.push('--retention-ledgers', String(opts.retentionLedgers));
   if (opts.stateFile) args.push('--state-file', opts.stateFile);
   if (opts.passphrase) args.push('--network-passphrase', opts.passphrase);
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (opts.seedEvents) args.push('--seed-events', String(opts.seedEvents));
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   return new Promise((resolveStart, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`localnet did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`localnet did not start: ${out}`)), opts.seedEvents ? 300_000 : 20_000);
     child.once('exit', (code) => reject(new Error(`localnet exited with ${code}: ${out}`)));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+      opts.onStderr?.(d.toString());
+    });
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /localnet listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);

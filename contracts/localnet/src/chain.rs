@@ -131,6 +131,8 @@ pub struct Chain {
     pub events_base: u64,
     pub pending: Vec<PendingTx>,
     pub pending_hashes: HashSet<[u8; 32]>,
+    /// Queued transactions per source account, so a sender may queue consecutive sequence numbers.
+    pub pending_by_source: HashMap<AccountId, i64>,
     pub network: Arc<NetworkConfig>,
     pub root: SigningKey,
     pub total_coins: i64,
@@ -400,6 +402,7 @@ impl Chain {
             events_base: 0,
             pending: Vec::new(),
             pending_hashes: HashSet::new(),
+            pending_by_source: HashMap::new(),
             network: Arc::new(NetworkConfig::default()),
             root,
             total_coins: TOTAL_COINS,
@@ -489,12 +492,7 @@ impl Chain {
 
     /// The sequence number the next transaction from `id` must carry, counting queued ones.
     fn next_seq(&self, id: &AccountId, acc: &AccountEntry) -> i64 {
-        let queued = self
-            .pending
-            .iter()
-            .filter(|p| view(&p.envelope, self.network_id).is_some_and(|v| muxed_to_account(&v.tx.source_account) == *id))
-            .count() as i64;
-        acc.seq_num.0 + 1 + queued
+        acc.seq_num.0 + 1 + self.pending_by_source.get(id).copied().unwrap_or(0)
     }
 
     /// Validates a submitted envelope and queues it for the next ledger.
@@ -509,11 +507,12 @@ impl Chain {
         if self.pending.len() >= MAX_PENDING {
             return (hash, Submit::TryAgainLater);
         }
-        let queued_before = self.pending.clone();
-        let res = self.check(&v, now, false, &queued_before);
+        let source = muxed_to_account(&v.tx.source_account);
+        let res = self.check(&v, now, false);
         drop(v);
         match res {
             Ok(()) => {
+                *self.pending_by_source.entry(source).or_insert(0) += 1;
                 self.pending_hashes.insert(hash);
                 self.pending.push(PendingTx { hash, envelope, envelope_xdr });
                 (hash, Submit::Pending)
@@ -523,7 +522,7 @@ impl Chain {
     }
 
     /// Core's validity checks. With `at_apply`, the sequence must be exactly the next one.
-    pub fn check(&self, v: &TxView<'_>, now: u64, at_apply: bool, _queued: &[PendingTx]) -> Result<(), TransactionResult> {
+    pub fn check(&self, v: &TxView<'_>, now: u64, at_apply: bool) -> Result<(), TransactionResult> {
         let tx = &v.tx;
         let n_ops = tx.operations.len() as i64;
         let min_fee = BASE_FEE as i64 * n_ops.max(1);
@@ -742,6 +741,7 @@ impl Chain {
         let close_time = now.max(prev.close_time);
         let pending = std::mem::take(&mut self.pending);
         self.pending_hashes.clear();
+        self.pending_by_source.clear();
         let mut hashes = Vec::new();
         let mut results = Vec::new();
         let mut ev_count = 0u32;
@@ -749,7 +749,7 @@ impl Chain {
         for p in pending {
             let Some(v) = view(&p.envelope, self.network_id) else { continue };
             // Core trims transactions that became invalid while queued.
-            if self.check(&v, close_time, true, &[]).is_err() {
+            if self.check(&v, close_time, true).is_err() {
                 continue;
             }
             order += 1;
@@ -791,6 +791,102 @@ impl Chain {
         let header = self.make_header(seq, close_time, prev.hash, &hashes, &results);
         self.push_ledger(header, order, ev_count);
         seq
+    }
+
+    /// Benchmark aid: appends ledgers holding `total` synthetic SEP-41 `mint` events
+    /// (`per_ledger` per ledger, all in one placeholder transaction), so memory and getEvents
+    /// throughput can be measured at a million retained events without executing 500k txs.
+    pub fn seed_synthetic_events(&mut self, total: u64, per_ledger: u32, now: u64) {
+        use soroban_env_host::xdr::{
+            ContractEventType, ContractEventV0, ContractId, Int128Parts, OperationMetaV2, ScAddress,
+            ScMap, ScMapEntry, ScSymbol, ScVal, TransactionMetaV4,
+        };
+        let root = self.root_account();
+        let mut left = total;
+        let mut n_ledger = 0u64;
+        while left > 0 {
+            let n = (per_ledger.max(1) as u64).min(left) as u32;
+            let prev = self.latest().clone();
+            let seq = prev.seq + 1;
+            let hash = sha256(&[&b"synthetic"[..], &seq.to_be_bytes()[..]].concat());
+            let ev_first = self.events_base + self.events.len() as u64;
+            for i in 0..n {
+                let mut to = [0u8; 32];
+                to[..8].copy_from_slice(&(n_ledger * per_ledger as u64 + i as u64).to_be_bytes());
+                let ev = ContractEvent {
+                    ext: ExtensionPoint::V0,
+                    contract_id: Some(ContractId(Hash([0xBE; 32]))),
+                    type_: ContractEventType::Contract,
+                    body: soroban_env_host::xdr::ContractEventBody::V0(ContractEventV0 {
+                        topics: vec![
+                            ScVal::Symbol(ScSymbol("mint".try_into().expect("symbol"))),
+                            ScVal::Address(ScAddress::Account(AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(to))))),
+                        ]
+                        .try_into()
+                        .expect("topics"),
+                        data: ScVal::Map(Some(ScMap(
+                            vec![ScMapEntry {
+                                key: ScVal::Symbol(ScSymbol("amount".try_into().expect("symbol"))),
+                                val: ScVal::I128(Int128Parts { hi: 0, lo: 50_0000000 + i as u64 }),
+                            }]
+                            .try_into()
+                            .expect("map"),
+                        ))),
+                    }),
+                };
+                self.events.push_back(EventRecord {
+                    ledger: seq,
+                    tx: 1,
+                    op: 0,
+                    index: i,
+                    successful: true,
+                    contract_id: Some([0xBE; 32]),
+                    system: false,
+                    body: xdr_bytes(&ev).into_boxed_slice(),
+                });
+            }
+            let envelope = TransactionEnvelope::Tx(TransactionV1Envelope {
+                tx: Transaction {
+                    source_account: MuxedAccount::Ed25519(Uint256(ed_bytes(&root))),
+                    fee: BASE_FEE,
+                    seq_num: SequenceNumber(0),
+                    cond: Preconditions::None,
+                    memo: Memo::None,
+                    operations: VecM::default(),
+                    ext: TransactionExt::V0,
+                },
+                signatures: VecM::default(),
+            });
+            let meta = TransactionMeta::V4(TransactionMetaV4 {
+                ext: ExtensionPoint::V0,
+                tx_changes_before: Default::default(),
+                operations: vec![OperationMetaV2 { ext: ExtensionPoint::V0, changes: Default::default(), events: VecM::default() }]
+                    .try_into()
+                    .expect("one op"),
+                tx_changes_after: Default::default(),
+                soroban_meta: None,
+                events: VecM::default(),
+                diagnostic_events: VecM::default(),
+            });
+            let global = self.txs_base + self.txs.len() as u64;
+            self.tx_index.insert(hash, global);
+            self.txs.push_back(TxRecord {
+                hash,
+                ledger: seq,
+                order: 1,
+                fee_bump: false,
+                success: true,
+                envelope: xdr_bytes(&envelope),
+                result: xdr_bytes(&tx_result(BASE_FEE as i64, TransactionResultResult::TxSuccess(VecM::default()))),
+                meta: xdr_bytes(&meta),
+                ev_first,
+                ev_count: n,
+            });
+            let header = self.make_header(seq, now.max(prev.close_time), prev.hash, &[hash], &[]);
+            self.push_ledger(header, 1, n);
+            left -= n as u64;
+            n_ledger += 1;
+        }
     }
 
     /// Builds, signs and queues a CreateAccount from the root account (friendbot).

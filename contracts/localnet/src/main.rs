@@ -4,6 +4,7 @@ use localnet::server::{run, Options};
 
 const USAGE: &str = "usage: localnet [--port N] [--bind ADDR] [--ledger-interval-ms MS] [--retention-ledgers N]
                 [--state-file PATH] [--network-passphrase TEXT] [--max-request-bytes N]
+                [--seed-events N]   (benchmark aid: N synthetic events at start)
 environment: LOCALNET_PORT, LOCALNET_BIND, LOCALNET_LEDGER_INTERVAL_MS, LOCALNET_RETENTION_LEDGERS,
              LOCALNET_STATE_FILE, LOCALNET_NETWORK_PASSPHRASE (flags win)";
 
@@ -35,6 +36,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--state-file" => o.state_file = Some(value()?.into()),
             "--network-passphrase" => o.passphrase = value()?,
             "--max-request-bytes" => o.max_request_bytes = num("--max-request-bytes", &value()?)? as usize,
+            "--seed-events" => o.seed_events = num("--seed-events", &value()?)?,
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }

@@ -32,6 +32,8 @@ pub struct Options {
     pub state_file: Option<PathBuf>,
     pub passphrase: String,
     pub max_request_bytes: usize,
+    /// Benchmark aid: synthetic events appended at start (see Chain::seed_synthetic_events).
+    pub seed_events: u64,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             state_file: None,
             passphrase: "Standalone Network ; February 2017".into(),
             max_request_bytes: 1 << 20,
+            seed_events: 0,
         }
     }
 }
@@ -80,6 +83,7 @@ pub fn spawn_ledger_thread(
         .spawn(move || {
             let mut next = Instant::now() + interval;
             let mut last_save = Instant::now();
+            let log_ledgers = std::env::var_os("LOCALNET_LOG_LEDGERS").is_some();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let now = Instant::now();
                 if now < next {
@@ -90,10 +94,15 @@ pub fn spawn_ledger_thread(
                 if next < Instant::now() {
                     next = Instant::now() + interval;
                 }
-                let seq = {
+                let started = Instant::now();
+                let (seq, applied) = {
                     let mut c = chain.write().expect("lock");
-                    c.close_ledger(util::now_unix())
+                    let seq = c.close_ledger(util::now_unix());
+                    (seq, c.latest().tx_count)
                 };
+                if log_ledgers && applied > 0 {
+                    eprintln!("localnet: closed ledger {seq} with {applied} txs in {} us", started.elapsed().as_micros());
+                }
                 let _ = tx.send(seq);
                 if let Some(path) = &state_file {
                     if last_save.elapsed() >= Duration::from_secs(5) {
@@ -251,7 +260,11 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
 
 /// Starts everything and serves until SIGINT/SIGTERM; prints the ready line once listening.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let chain = Arc::new(RwLock::new(open_chain(&opts)?));
+    let mut opened = open_chain(&opts)?;
+    if opts.seed_events > 0 {
+        opened.seed_synthetic_events(opts.seed_events, 1000, util::now_unix());
+    }
+    let chain = Arc::new(RwLock::new(opened));
     let latest = chain.read().expect("lock").latest().seq;
     let (tx, rx) = watch::channel(latest);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
