@@ -49,36 +49,6 @@ export async function insertIntent(db: Db, i: NewIntent): Promise<IntentRow | nu
   return row ?? null;
 }
 
-/** The highest percent a progress intent was ever written for (0 when none). */
-export async function maxIntendedPercent(db: Db, userId: string, courseId: string): Promise<number> {
-  const r = await db
-    .selectFrom('intents')
-    .select(sql<number | null>`max((args->>'percent')::int)`.as('p'))
-    .where('user_id', '=', userId)
-    .where('course_id', '=', courseId)
-    .where('kind', '=', 'record_progress')
-    .executeTakeFirst();
-  return r?.p ?? 0;
-}
-
-/**
- * Lower progress intents nobody has claimed yet are pointless once a higher one exists (the
- * contract only moves forward). `status = 'pending'` is rechecked after any claimer's row lock,
- * so a row the submitter already took is never touched.
- */
-export async function supersedePendingProgress(db: Db, userId: string, courseId: string, keepId: string): Promise<number> {
-  const res = await db
-    .updateTable('intents')
-    .set({ status: 'superseded', updated_at: sql<Date>`now()` })
-    .where('user_id', '=', userId)
-    .where('course_id', '=', courseId)
-    .where('kind', '=', 'record_progress')
-    .where('status', '=', 'pending')
-    .where('id', '<>', keepId)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
-}
-
 export async function listIntents(db: Db, opts: { status?: IntentStatus; kind?: IntentKind; limit: number; before?: string }) {
   let q = db.selectFrom('intents').selectAll();
   if (opts.status) q = q.where('status', '=', opts.status);

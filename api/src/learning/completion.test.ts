@@ -30,7 +30,8 @@ describe('POST /v1/lessons/:id/complete', () => {
     const first = await complete(learner.access, c.lessonIds[0]!);
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ lesson_id: c.lessonIds[0], course_id: c.courseId, percent: 25, certificate: null });
-    expect(first.json().progress_chain).toMatchObject({ percent: 25, status: 'pending' });
+    const progress = await t.app.inject({ method: 'GET', url: `/v1/me/progress/${c.courseId}`, headers: bearer(learner.access) });
+    expect(progress.json()).toMatchObject({ percent: 25, progress_chain: { percent: 25, status: 'pending' }, onchain_percent: null });
 
     const again = await complete(learner.access, c.lessonIds[0]!);
     expect(again.statusCode).toBe(200);

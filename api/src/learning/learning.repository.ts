@@ -5,26 +5,99 @@ import type { Db } from '../audit/audit.repository.ts';
 /**
  * Locks the learner's enrolment in the lesson's course (FOR UPDATE): completions of one learner in
  * one course run one after another, so each sees the others' rows when it computes the percent.
+ * Also returns what decides whether the lesson is trivially open, and the learner's address.
  */
 export async function lockEnrolmentForLesson(db: Db, userId: string, lessonId: string) {
   return db
     .selectFrom('enrolments')
     .innerJoin('lessons', 'lessons.course_id', 'enrolments.course_id')
-    .select(['enrolments.course_id', 'enrolments.status', 'enrolments.percent', 'enrolments.completed_at'])
+    .innerJoin('courses', 'courses.id', 'enrolments.course_id')
+    .innerJoin('users', 'users.id', 'enrolments.user_id')
+    .select((eb) => [
+      'enrolments.course_id',
+      'enrolments.status',
+      'enrolments.percent',
+      'enrolments.completed_at',
+      'courses.status as course_status',
+      'courses.sequential',
+      'users.stellar_address',
+      eb
+        .exists(eb.selectFrom('module_prerequisites').select('module_prerequisites.module_id').whereRef('module_prerequisites.module_id', '=', 'lessons.module_id'))
+        .as('has_prerequisites'),
+    ])
     .where('lessons.id', '=', lessonId)
     .where('enrolments.user_id', '=', userId)
     .forUpdate('enrolments')
     .executeTakeFirst();
 }
 
-export async function insertLessonCompletion(db: Db, userId: string, lessonId: string, courseId: string): Promise<boolean> {
-  const row = await db
-    .insertInto('lesson_completions')
-    .values({ user_id: userId, lesson_id: lessonId, course_id: courseId })
-    .onConflict((oc) => oc.columns(['user_id', 'lesson_id']).doNothing())
-    .returning('lesson_id')
-    .executeTakeFirst();
-  return Boolean(row);
+export interface CompletionWrite {
+  userId: string;
+  lessonId: string;
+  courseId: string;
+  /** The learner's address, for the progress intent's arguments. */
+  student: string;
+  audit: { actorType: 'user' | 'api_key'; actorId: string; requestId: string | null };
+}
+
+/**
+ * The completion and everything that always follows it, as ONE statement (the caller holds the
+ * enrolment lock from an earlier statement, so this statement's snapshot sees every completion
+ * committed before it): the completion row (nothing more when it already existed); the percent
+ * recomputed from the course's lessons (rounded down: 100 only when all are done) with the resume
+ * point; the audit entry; and progress:<user>:<course>:<percent> unless an intent with this or a
+ * higher percent exists (the contract only moves forward), superseding the lower ones nobody has
+ * claimed (`status = 'pending'` is rechecked after a claimer's row lock, so a claimed row stays).
+ * The new completion is not visible to the count in the same statement, hence `+ 1`.
+ */
+export async function recordCompletion(db: Db, w: CompletionWrite) {
+  const hex = w.courseId.replace(/-/g, '');
+  const r = await sql<{ completed_at: Date | null; percent: number | null; course_completed_at: Date | null; progress_intent_id: string | null }>`
+    WITH ins AS (
+      INSERT INTO lesson_completions (user_id, lesson_id, course_id) VALUES (${w.userId}, ${w.lessonId}, ${w.courseId})
+      ON CONFLICT (user_id, lesson_id) DO NOTHING
+      RETURNING completed_at
+    ), p AS (
+      SELECT count(lc.lesson_id) + 1 AS done, count(*) AS total
+      FROM lessons l
+      LEFT JOIN lesson_completions lc ON lc.lesson_id = l.id AND lc.user_id = ${w.userId}
+      WHERE l.course_id = ${w.courseId}
+    ), upd AS (
+      UPDATE enrolments e
+      SET percent = v.percent,
+          last_lesson_id = ${w.lessonId},
+          last_activity_at = now(),
+          completed_at = CASE WHEN v.percent = 100 THEN coalesce(e.completed_at, now()) ELSE e.completed_at END
+      FROM (SELECT CASE WHEN total = 0 THEN 0 ELSE least(100, done * 100 / total)::int END AS percent FROM p) v
+      WHERE e.user_id = ${w.userId} AND e.course_id = ${w.courseId} AND EXISTS (SELECT 1 FROM ins)
+      RETURNING e.percent, e.completed_at
+    ), audit AS (
+      INSERT INTO audit_log (actor_type, actor_id, action, target_type, target_id, request_id, data)
+      SELECT ${w.audit.actorType}, ${w.audit.actorId}, 'lesson.completed', 'lesson', ${w.lessonId}, ${w.audit.requestId},
+             jsonb_build_object('course_id', ${w.courseId}::text, 'percent', upd.percent)
+      FROM upd
+    ), prog AS (
+      INSERT INTO intents (kind, idempotency_key, user_id, course_id, args)
+      SELECT 'record_progress', 'progress:' || ${w.userId} || ':' || ${w.courseId} || ':' || upd.percent, ${w.userId}, ${w.courseId},
+             jsonb_build_object('student', ${w.student}::text, 'course_id', ${hex}::text, 'percent', upd.percent)
+      FROM upd
+      WHERE upd.percent > 0 AND NOT EXISTS (
+        SELECT 1 FROM intents i
+        WHERE i.user_id = ${w.userId} AND i.course_id = ${w.courseId} AND i.kind = 'record_progress'
+          AND (i.args->>'percent')::int >= upd.percent
+      )
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id
+    ), sup AS (
+      UPDATE intents SET status = 'superseded', updated_at = now()
+      WHERE user_id = ${w.userId} AND course_id = ${w.courseId} AND kind = 'record_progress'
+        AND status = 'pending' AND EXISTS (SELECT 1 FROM prog)
+    )
+    SELECT (SELECT completed_at FROM ins) AS completed_at,
+           (SELECT percent FROM upd) AS percent,
+           (SELECT completed_at FROM upd) AS course_completed_at,
+           (SELECT id FROM prog) AS progress_intent_id`.execute(db);
+  return r.rows[0]!;
 }
 
 export async function findLessonCompletion(db: Db, userId: string, lessonId: string) {
@@ -34,36 +107,6 @@ export async function findLessonCompletion(db: Db, userId: string, lessonId: str
     .where('user_id', '=', userId)
     .where('lesson_id', '=', lessonId)
     .executeTakeFirst();
-}
-
-/** Completed lessons that still belong to the course, and the course's lesson count. */
-export async function countCourseProgress(db: Db, userId: string, courseId: string): Promise<{ done: number; total: number }> {
-  const r = await db
-    .selectFrom('lessons as l')
-    .leftJoin('lesson_completions as lc', (j) => j.onRef('lc.lesson_id', '=', 'l.id').on('lc.user_id', '=', userId))
-    .select([sql<string>`count(lc.lesson_id)`.as('done'), sql<string>`count(*)`.as('total')])
-    .where('l.course_id', '=', courseId)
-    .executeTakeFirstOrThrow();
-  return { done: Number(r.done), total: Number(r.total) };
-}
-
-export async function updateEnrolmentProgress(
-  db: Db,
-  userId: string,
-  courseId: string,
-  p: { percent: number; lastLessonId: string; completedNow: boolean },
-) {
-  await db
-    .updateTable('enrolments')
-    .set({
-      percent: p.percent,
-      last_lesson_id: p.lastLessonId,
-      last_activity_at: sql<Date>`now()`,
-      ...(p.completedNow ? { completed_at: sql<Date>`now()` } : {}),
-    })
-    .where('user_id', '=', userId)
-    .where('course_id', '=', courseId)
-    .execute();
 }
 
 export async function findEnrolmentProgress(db: Db, userId: string, courseId: string) {

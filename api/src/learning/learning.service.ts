@@ -9,30 +9,20 @@ import { forbidden, notFound } from '../errors.ts';
 import { recordAudit, type Db } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { assertLessonOpen } from '../enrolments/access.ts';
-import {
-  courseIdHex,
-  insertIntent,
-  intentKeys,
-  listIntentsForUser,
-  maxIntendedPercent,
-  supersedePendingProgress,
-  type IntentRow,
-} from '../intents/intents.repository.ts';
+import { courseIdHex, insertIntent, intentKeys, listIntentsForCertificates, listIntentsForUser, type IntentRow } from '../intents/intents.repository.ts';
 import { chainStateOf, latestProgressIntent } from '../intents/chain-status.ts';
 import { buildCertificateDocument, hashDocument } from '../certificates/certificate-document.ts';
 import { findCertificateFor, insertCertificate, type CertificateRow } from '../certificates/certificates.repository.ts';
 import { insertNotification } from '../notifications/notifications.repository.ts';
 import {
-  countCourseProgress,
   findCompletionSubjects,
   findEnrolmentProgress,
   findLessonCompletion,
   findOnchainProgress,
   findUserAddress,
-  insertLessonCompletion,
   listEnrolmentProgress,
   lockEnrolmentForLesson,
-  updateEnrolmentProgress,
+  recordCompletion,
 } from './learning.repository.ts';
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
@@ -40,11 +30,6 @@ type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 /** 50 BST with 7 decimals, as the i128 the token contract takes. */
 export const REFERRAL_REWARD_BASE_UNITS = '500000000';
 export const MILESTONES = [25, 50, 75, 100] as const;
-
-export function percentOf(done: number, total: number): number {
-  // Rounded down: 100 only when every lesson is complete.
-  return total === 0 ? 0 : Math.floor((done * 100) / total);
-}
 
 export function certificateSummary(cert: CertificateRow | undefined, intents: readonly IntentRow[]) {
   if (!cert) return null;
@@ -69,14 +54,15 @@ export function certificateSummary(cert: CertificateRow | undefined, intents: re
 export function createLearningService(ctx: AppContext) {
   const { db, config } = ctx;
 
+  /** What the learner sees of a course: percent, the on-chain progress and the certificate. */
   async function courseState(tx: Db, userId: string, courseId: string) {
-    const [enrolment, intents, cert, user] = await Promise.all([
+    const [enrolment, intents, cert, address] = await Promise.all([
       findEnrolmentProgress(tx, userId, courseId),
       listIntentsForUser(tx, userId, [courseId]),
       findCertificateFor(tx, userId, courseId),
-      findUserAddress(tx, userId),
+      findUserAddress(tx, userId).then((u) => u?.stellar_address),
     ]);
-    const onchain = user ? await findOnchainProgress(tx, [user.stellar_address], [courseId]) : [];
+    const onchain = address ? await findOnchainProgress(tx, [address], [courseId]) : [];
     const progressIntent = latestProgressIntent(intents);
     return {
       course_id: courseId,
@@ -169,37 +155,25 @@ export function createLearningService(ctx: AppContext) {
       const userId = principal.userId;
       return db.transaction().execute(async (tx) => {
         const locked = await lockEnrolmentForLesson(tx, userId, lessonId);
-        // Existence, enrolment, sequential mode and prerequisites (404 / 403), after the lock so the
-        // completions it reads are current.
-        const { courseId } = await assertLessonOpen(tx, userId, lessonId);
+        // A lesson of a published course without sequential mode or prerequisites is open to every
+        // enrolled learner; anything else (and every refusal: 404 / 403) is decided by the access
+        // rules, after the lock so the completions they read are current.
+        const trivial = locked?.status === 'active' && locked.course_status === 'published' && !locked.sequential && !locked.has_prerequisites;
+        if (!trivial) await assertLessonOpen(tx, userId, lessonId);
         if (!locked || locked.status !== 'active') throw forbidden('not_enrolled', 'Enrol in the course first.');
+        const courseId = locked.course_id;
 
-        if (await insertLessonCompletion(tx, userId, lessonId, courseId)) {
-          const { done, total } = await countCourseProgress(tx, userId, courseId);
-          const percent = percentOf(done, total);
+        const written = await recordCompletion(tx, {
+          userId,
+          lessonId,
+          courseId,
+          student: locked.stellar_address,
+          audit: { actorType: 'user', actorId: userId, requestId },
+        });
+        const percent = written.percent ?? locked.percent;
+        const completedAt = written.course_completed_at ?? locked.completed_at;
+        if (written.completed_at && written.percent !== null) {
           const previous = locked.percent;
-          const completedNow = percent === 100 && !locked.completed_at;
-          await updateEnrolmentProgress(tx, userId, courseId, { percent, lastLessonId: lessonId, completedNow });
-          await recordAudit(tx, {
-            actor: principal,
-            action: 'lesson.completed',
-            targetType: 'lesson',
-            targetId: lessonId,
-            requestId,
-            data: { course_id: courseId, percent, previous },
-          });
-
-          const student = await findUserAddress(tx, userId);
-          if (percent > 0 && student && percent > (await maxIntendedPercent(tx, userId, courseId))) {
-            const intent = await insertIntent(tx, {
-              kind: 'record_progress',
-              key: intentKeys.progress(userId, courseId, percent),
-              userId,
-              courseId,
-              args: { student: student.stellar_address, course_id: courseIdHex(courseId), percent },
-            });
-            if (intent) await supersedePendingProgress(tx, userId, courseId, intent.id);
-          }
           for (const m of MILESTONES) {
             if (previous < m && percent >= m) {
               await insertNotification(tx, {
@@ -217,12 +191,17 @@ export function createLearningService(ctx: AppContext) {
             await rewardReferrer(tx, subjects, courseId);
           }
         }
-        const completion = await findLessonCompletion(tx, userId, lessonId);
-        if (!completion) throw notFound('lesson_not_found', 'No lesson with that id.');
+        const lessonCompletedAt = written.completed_at ?? (await findLessonCompletion(tx, userId, lessonId))?.completed_at;
+        if (!lessonCompletedAt) throw notFound('lesson_not_found', 'No lesson with that id.');
+        // Certificates exist only for courses that reached 100 %, which set completed_at for good.
+        const cert = completedAt ? await findCertificateFor(tx, userId, courseId) : undefined;
         return {
           lesson_id: lessonId,
-          lesson_completed_at: completion.completed_at.toISOString(),
-          ...(await courseState(tx, userId, courseId)),
+          lesson_completed_at: lessonCompletedAt.toISOString(),
+          course_id: courseId,
+          percent,
+          completed_at: completedAt?.toISOString() ?? null,
+          certificate: cert ? certificateSummary(cert, await listIntentsForCertificates(tx, [cert.id])) : null,
         };
       });
     },

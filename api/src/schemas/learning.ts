@@ -47,11 +47,17 @@ export const CourseChainStateSchema = Type.Object({
   certificate: Nullable(CertificateSummarySchema),
 });
 
-export const CompletionSchema = Type.Object({
-  lesson_id: UuidSchema,
-  lesson_completed_at: DateTime,
-  ...CourseChainStateSchema.properties,
-});
+export const CompletionSchema = Type.Object(
+  {
+    lesson_id: UuidSchema,
+    lesson_completed_at: DateTime,
+    course_id: UuidSchema,
+    percent: Type.Integer({ minimum: 0, maximum: 100 }),
+    completed_at: Nullable(DateTime),
+    certificate: Nullable(CertificateSummarySchema),
+  },
+  { description: 'The course state after the completion; the on-chain progress is at GET /v1/me/progress/{courseId}' },
+);
 
 export const MyProgressSchema = Type.Object({
   courses: Type.Array(

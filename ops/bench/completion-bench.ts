@@ -1,0 +1,202 @@
+// Lesson-completion throughput (issue 5): every request is a new completion by a real learner, so
+// each one runs the whole transaction (enrolment lock, access rules, completion, percent, progress
+// intent, milestones; at 100 %: certificate, issue intent, referral reward). Also the public
+// credential endpoint against a pure-JSON route on the same app (the ceiling), in the same run.
+//
+//   node ops/bench/completion-bench.ts [--duration 20] [--connections 50] [--learners 1000] [--lessons 40]
+//
+// Starts its own durable Postgres (fsync on) and Redis in a temporary directory; the API runs in a
+// child process so autocannon does not share its event loop. Exits non-zero when completions fall
+// below 1,000/s or any request fails.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { Keypair } from '@stellar/stellar-sdk';
+import { runMigrations } from '@starling/migrations';
+import { startPostgres, startRedis, withDatabase } from '../dev/services.ts';
+import { loadConfig } from '../../api/src/config.ts';
+import { createTokenService } from '../../api/src/auth/tokens.ts';
+
+const TARGET_PER_SECOND = 1000;
+
+function env(databaseUrl: string, redisUrl: string, jwtSecret: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    JWT_SECRET: jwtSecret,
+    WALLET_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    SEP10_SIGNING_SECRET: Keypair.random().secret(),
+    STELLAR_NETWORK: 'local',
+  };
+}
+
+/** Child process: the API as it runs in production, plus the ceiling route. */
+async function serve(): Promise<void> {
+  const { buildApp } = await import('../../api/src/app.ts');
+  const config = loadConfig(process.env);
+  const app = await buildApp({ config });
+  app.get('/bench/ceiling', { schema: { hide: true } }, async () => ({ ok: true }));
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.send?.({ address });
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+async function seed(pool: pg.Pool, learners: number, lessons: number) {
+  const instructor = await insertUsers(pool, 1, null);
+  const courseId = randomUUID();
+  await pool.query(
+    `INSERT INTO courses (id, instructor_id, slug, title, summary, status, published_at) VALUES ($1, $2, 'bench-course', 'Bench course', 'x', 'published', now())`,
+    [courseId, instructor[0]],
+  );
+  const moduleId = randomUUID();
+  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [moduleId, courseId]);
+  const lessonIds = Array.from({ length: lessons }, () => randomUUID());
+  await pool.query(
+    `INSERT INTO lessons (id, module_id, course_id, title, position) SELECT id, $1, $2, 'Lesson', ord - 1 FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, ord)`,
+    [moduleId, courseId, lessonIds],
+  );
+  // Half the learners were referred by the instructor: their completions also mint rewards.
+  const referred = await insertUsers(pool, Math.floor(learners / 2), instructor[0]!);
+  const plain = await insertUsers(pool, learners - referred.length, null);
+  const userIds = [...referred, ...plain];
+  await pool.query(`INSERT INTO enrolments (user_id, course_id) SELECT unnest($1::uuid[]), $2`, [userIds, courseId]);
+  return { courseId, lessonIds, userIds };
+}
+
+async function insertUsers(pool: pg.Pool, n: number, referredBy: string | null): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  const addresses = ids.map(() => Keypair.random().publicKey());
+  const codes = ids.map(() => randomBytes(6).toString('hex'));
+  await pool.query(
+    `INSERT INTO users (id, display_name, stellar_address, wallet_kind, referral_code, referred_by)
+     SELECT id, 'Bench Learner', addr, 'external', code, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, addr, code)`,
+    [ids, addresses, codes, referredBy],
+  );
+  return ids;
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+function summary(name: string, r: autocannon.Result) {
+  return {
+    name,
+    requests_per_second: Math.round(r.requests.average),
+    total: r.requests.total,
+    non_2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '20' },
+      connections: { type: 'string', default: '50' },
+      learners: { type: 'string', default: '1000' },
+      lessons: { type: 'string', default: '40' },
+    },
+  });
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+  const dir = mkdtempSync(join(tmpdir(), 'starling-bench-'));
+  chmodSync(dir, 0o755);
+  const postgres = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: process.env.BENCH_EPHEMERAL === '1' });
+  const redis = await startRedis({ dir: join(dir, 'redis') });
+  let child: ChildProcess | null = null;
+  let failed = false;
+  try {
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench');
+    await admin.end();
+    const url = withDatabase(postgres.url, 'bench');
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    await runMigrations(pool);
+    const { lessonIds, userIds } = await seed(pool, Number(values.learners), Number(values.lessons));
+
+    const serverEnv = env(url, redis.url, randomBytes(32).toString('hex'));
+    const tokens = createTokenService(loadConfig(serverEnv));
+    const access = await Promise.all(userIds.map(async (id) => (await tokens.sign('access', id, 'learner', 3600)).token));
+    child = fork(new URL(import.meta.url).pathname, ['--serve'], { env: { ...process.env, ...serverEnv }, stdio: 'inherit' });
+    const base = await new Promise<string>((resolve, reject) => {
+      child!.once('message', (m) => resolve((m as { address: string }).address));
+      child!.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
+    });
+
+    // Lesson-major order: consecutive requests are different learners, as real traffic would be.
+    let next = 0;
+    const pairs = lessonIds.length * userIds.length;
+    const completions = await run({
+      url: base,
+      connections,
+      duration,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const k = next % pairs;
+            next += 1;
+            const user = k % userIds.length;
+            const lesson = Math.floor(k / userIds.length);
+            return { ...req, path: `/v1/lessons/${lessonIds[lesson]}/complete`, headers: { authorization: `Bearer ${access[user]}` } };
+          },
+        },
+      ],
+    });
+    const counts = await pool.query<{ completions: string; intents: string; certificates: string; rewards: string; notifications: string }>(
+      `SELECT (SELECT count(*) FROM lesson_completions) AS completions, (SELECT count(*) FROM intents) AS intents,
+              (SELECT count(*) FROM certificates) AS certificates,
+              (SELECT count(*) FROM intents WHERE kind = 'mint_reward') AS rewards,
+              (SELECT count(*) FROM notifications) AS notifications`,
+    );
+    const c = counts.rows[0]!;
+    const newPerSecond = Math.round(Number(c.completions) / duration);
+
+    // The public credential endpoint against the ceiling, on the same app, same connections.
+    const cert = await pool.query<{ id: string }>(`SELECT id FROM certificates LIMIT 1`);
+    const ceiling = await run({ url: `${base}/bench/ceiling`, connections, duration: 10 });
+    const credential = cert.rows[0] ? await run({ url: `${base}/v1/credentials/${cert.rows[0].id}`, connections, duration: 10 }) : null;
+    await pool.end();
+
+    const report = {
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      settings: { duration_s: duration, connections, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
+      completion: { ...summary('POST /v1/lessons/:id/complete', completions), new_completions_per_second: newPerSecond },
+      rows_written: c,
+      ceiling: summary('GET /bench/ceiling (pure JSON)', ceiling),
+      credential: credential
+        ? { ...summary('GET /v1/credentials/:id', credential), ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)) }
+        : null,
+    };
+    console.log(JSON.stringify(report, null, 2));
+    const completionErrors = completions.non2xx + completions.errors + completions.timeouts;
+    if (newPerSecond < TARGET_PER_SECOND || completionErrors > 0) {
+      console.error(`FAIL: ${newPerSecond} new completions/s (target ${TARGET_PER_SECOND}), ${completionErrors} failed requests`);
+      failed = true;
+    }
+  } finally {
+    child?.kill('SIGTERM');
+    await redis.stop();
+    await postgres.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (failed) process.exit(1);
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();
