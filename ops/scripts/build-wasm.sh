@@ -7,6 +7,7 @@
 # Toolchain: rustup's wasm32v1-none target when `rustup target add` works; otherwise Debian's
 # rustc-web with a private core/alloc sysroot (see shared/reference/wasm-toolchain.md), cached
 # under $STARLING_CACHE (default ~/.cache/starling) and keyed on `rustc -vV`.
+# STARLING_WASM_TOOLCHAIN=debian forces the Debian route.
 # Idempotent: unchanged sources rebuild nothing. Cargo output goes to
 # $STARLING_CACHE/cargo-target, outside the clone.
 set -euo pipefail
@@ -50,7 +51,8 @@ ensure_tools() {
 
 # Prints the cargo environment for the chosen toolchain as `KEY=VALUE` lines.
 choose_toolchain() {
-  if command -v rustup >/dev/null && rustup target add "$TARGET" >/dev/null 2>&1; then
+  # STARLING_WASM_TOOLCHAIN=debian forces the fallback (to test it where rustup works).
+  if [ "${STARLING_WASM_TOOLCHAIN:-}" != debian ] && command -v rustup >/dev/null && rustup target add "$TARGET" >/dev/null 2>&1; then
     local libdir
     libdir="$(rustc --print target-libdir --target "$TARGET" 2>/dev/null || true)"
     if [ -n "$libdir" ] && ls "$libdir"/libcore-*.rlib >/dev/null 2>&1; then

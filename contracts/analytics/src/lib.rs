@@ -3,8 +3,8 @@
 #![no_std]
 
 use soroban_sdk::{
-    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error,
-    Address, BytesN, Env, Symbol, Vec,
+    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,
+    BytesN, Env, Symbol, Vec,
 };
 use starling_shared::{roles, ttl};
 use stellar_access::access_control::AccessControl;
@@ -60,6 +60,12 @@ pub struct Analytics;
 #[contractimpl]
 impl Analytics {
     /// Creates the contract with `admin` as its admin; the admin then grants `recorder`.
+    ///
+    /// # Errors
+    /// None.
+    ///
+    /// # Events
+    /// None.
     pub fn __constructor(e: Env, admin: Address) {
         roles::init_admin(&e, &admin);
         ttl::extend_instance(&e);
@@ -110,7 +116,12 @@ impl Analytics {
         }
         .publish(&e);
         if percent == 100 {
-            CourseCompleted { student, course_id, recorder: caller }.publish(&e);
+            CourseCompleted {
+                student,
+                course_id,
+                recorder: caller,
+            }
+            .publish(&e);
         }
         percent
     }

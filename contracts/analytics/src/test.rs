@@ -3,8 +3,7 @@ extern crate std;
 use soroban_sdk::{
     testutils::{
         storage::{Instance as _, Persistent as _},
-        AuthorizedFunction, AuthorizedInvocation, Deployer as _, MockAuth,
-        MockAuthInvoke,
+        AuthorizedFunction, AuthorizedInvocation, Deployer as _, MockAuth, MockAuthInvoke,
     },
     Address, BytesN, Env, Event as _, IntoVal, Symbol,
 };
@@ -48,12 +47,21 @@ fn setup() -> Fixture {
     client.grant_role(&recorder, &roles::RECORDER, &admin);
     env.set_auths(&[]);
     let course = course(&env);
-    Fixture { env, client, admin, recorder, student, course }
+    Fixture {
+        env,
+        client,
+        admin,
+        recorder,
+        student,
+        course,
+    }
 }
 
 fn record(f: &Fixture, percent: u32) -> u32 {
     f.env.mock_all_auths();
-    let out = f.client.record_progress(&f.recorder, &f.student, &f.course, &percent);
+    let out = f
+        .client
+        .record_progress(&f.recorder, &f.student, &f.course, &percent);
     f.env.set_auths(&[]);
     out
 }
@@ -106,7 +114,10 @@ fn event_payload_matches_the_struct() {
         course_id: f.course.clone(),
         recorder: f.recorder.clone(),
     };
-    assert_eq!(events[0], expected_progress.to_xdr(&f.env, &f.client.address));
+    assert_eq!(
+        events[0],
+        expected_progress.to_xdr(&f.env, &f.client.address)
+    );
     assert_eq!(events[1], expected_done.to_xdr(&f.env, &f.client.address));
 }
 
@@ -124,7 +135,8 @@ fn progress_never_goes_down() {
     record(&f, 60);
     f.env.mock_all_auths();
     assert_contract_error!(
-        f.client.try_record_progress(&f.recorder, &f.student, &f.course, &59),
+        f.client
+            .try_record_progress(&f.recorder, &f.student, &f.course, &59),
         AnalyticsError::ProgressRegressed
     );
     assert_eq!(f.client.get_progress(&f.student, &f.course), 60);
@@ -135,7 +147,8 @@ fn percent_above_100_is_rejected() {
     let f = setup();
     f.env.mock_all_auths();
     assert_contract_error!(
-        f.client.try_record_progress(&f.recorder, &f.student, &f.course, &101),
+        f.client
+            .try_record_progress(&f.recorder, &f.student, &f.course, &101),
         AnalyticsError::PercentOutOfRange
     );
 }
@@ -146,12 +159,14 @@ fn only_recorders_record() {
     let stranger = account(&f.env, 9);
     f.env.mock_all_auths();
     assert_contract_error!(
-        f.client.try_record_progress(&stranger, &f.student, &f.course, &10),
+        f.client
+            .try_record_progress(&stranger, &f.student, &f.course, &10),
         SharedError::MissingRole
     );
     // The admin holds no recorder role either.
     assert_contract_error!(
-        f.client.try_record_progress(&f.admin, &f.student, &f.course, &10),
+        f.client
+            .try_record_progress(&f.admin, &f.student, &f.course, &10),
         SharedError::MissingRole
     );
 }
@@ -179,7 +194,8 @@ fn record_progress_requires_exactly_the_recorders_auth() {
             sub_invokes: &[],
         },
     }]);
-    f.client.record_progress(&f.recorder, &f.student, &f.course, &30);
+    f.client
+        .record_progress(&f.recorder, &f.student, &f.course, &30);
     assert_eq!(
         f.env.auths(),
         std::vec![(
@@ -200,7 +216,9 @@ fn record_progress_requires_exactly_the_recorders_auth() {
 fn record_progress_without_auth_or_with_other_args_fails() {
     let mut f = setup();
     f.recorder = contract_recorder(&f);
-    assert_auth_error!(f.client.try_record_progress(&f.recorder, &f.student, &f.course, &30));
+    assert_auth_error!(f
+        .client
+        .try_record_progress(&f.recorder, &f.student, &f.course, &30));
     // An authorisation for 30 % does not cover 90 %.
     f.env.mock_auths(&[MockAuth {
         address: &f.recorder,
@@ -211,7 +229,9 @@ fn record_progress_without_auth_or_with_other_args_fails() {
             sub_invokes: &[],
         },
     }]);
-    assert_auth_error!(f.client.try_record_progress(&f.recorder, &f.student, &f.course, &90));
+    assert_auth_error!(f
+        .client
+        .try_record_progress(&f.recorder, &f.student, &f.course, &90));
     assert_eq!(f.client.get_progress(&f.student, &f.course), 0);
 }
 
@@ -230,11 +250,15 @@ fn admin_grants_and_revokes_recorders() {
     f.client.revoke_role(&other, &roles::RECORDER, &f.admin);
     vectors.capture(&f.env, "revoke_role(recorder)");
     assert_contract_error!(
-        f.client.try_record_progress(&other, &f.student, &f.course, &10),
+        f.client
+            .try_record_progress(&other, &f.student, &f.course, &10),
         SharedError::MissingRole
     );
     // A non-admin cannot grant (OpenZeppelin AccessControlError::Unauthorized = 2000).
-    assert_contract_error!(f.client.try_grant_role(&other, &roles::RECORDER, &other), 2000u32);
+    assert_contract_error!(
+        f.client.try_grant_role(&other, &roles::RECORDER, &other),
+        2000u32
+    );
 
     let new_admin = account(&f.env, 8);
     let live_until = f.env.ledger().sequence() + 100;
@@ -249,7 +273,10 @@ fn admin_grants_and_revokes_recorders() {
     assert_eq!(f.env.auths()[0].0, new_admin);
     vectors.capture(&f.env, "accept_admin_transfer");
     assert_eq!(f.client.get_admin(), Some(new_admin.clone()));
-    assert_contract_error!(f.client.try_grant_role(&other, &roles::RECORDER, &f.admin), 2000u32);
+    assert_contract_error!(
+        f.client.try_grant_role(&other, &roles::RECORDER, &f.admin),
+        2000u32
+    );
     vectors.finish();
 }
 
@@ -258,25 +285,38 @@ fn storage_ttl_is_extended_on_use() {
     let f = setup();
     record(&f, 10);
     let key = DataKey::Progress(f.student.clone(), f.course.clone());
-    let ttl_of = |env: &Env| env.as_contract(&f.client.address, || env.storage().persistent().get_ttl(&key));
+    let ttl_of = |env: &Env| {
+        env.as_contract(&f.client.address, || {
+            env.storage().persistent().get_ttl(&key)
+        })
+    };
     assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO);
     assert_eq!(
-        f.env.deployer().get_contract_instance_ttl(&f.client.address),
+        f.env
+            .deployer()
+            .get_contract_instance_ttl(&f.client.address),
         ttl::INSTANCE_EXTEND_TO
     );
     // Within a day nothing is re-extended (at most one extension a day per entry).
     advance(&f.env, ttl::DAY_IN_LEDGERS / 2);
     f.client.get_progress(&f.student, &f.course);
-    assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO - ttl::DAY_IN_LEDGERS / 2);
+    assert_eq!(
+        ttl_of(&f.env),
+        ttl::ACTIVITY_EXTEND_TO - ttl::DAY_IN_LEDGERS / 2
+    );
     // After more than a day a read extends the record and the instance to the full term.
     advance(&f.env, ttl::DAY_IN_LEDGERS);
     f.client.get_progress(&f.student, &f.course);
     assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO);
     assert_eq!(
-        f.env.deployer().get_contract_instance_ttl(&f.client.address),
+        f.env
+            .deployer()
+            .get_contract_instance_ttl(&f.client.address),
         ttl::INSTANCE_EXTEND_TO
     );
-    let instance = f.env.as_contract(&f.client.address, || f.env.storage().instance().get_ttl());
+    let instance = f
+        .env
+        .as_contract(&f.client.address, || f.env.storage().instance().get_ttl());
     assert_eq!(instance, ttl::INSTANCE_EXTEND_TO);
     // A record in use survives far beyond one term.
     for _ in 0..5 {
@@ -287,7 +327,9 @@ fn storage_ttl_is_extended_on_use() {
 
 #[test]
 fn wasm_build_runs_on_the_host() {
-    let Some(wasm) = wasm_bytes("analytics") else { return };
+    let Some(wasm) = wasm_bytes("analytics") else {
+        return;
+    };
     let env = test_env();
     let admin = account(&env, 1);
     let recorder = account(&env, 2);

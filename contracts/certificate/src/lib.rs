@@ -8,8 +8,8 @@
 #![no_std]
 
 use soroban_sdk::{
-    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error,
-    Address, BytesN, Env, String, Symbol, Vec,
+    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,
+    BytesN, Env, String, Symbol, Vec,
 };
 use starling_shared::{roles, ttl, validate};
 use stellar_access::access_control::AccessControl;
@@ -97,6 +97,12 @@ pub struct Certificates;
 #[contractimpl]
 impl Certificates {
     /// Creates the contract with `admin` as its admin; the admin then grants `issuer`.
+    ///
+    /// # Errors
+    /// None.
+    ///
+    /// # Events
+    /// None.
     pub fn __constructor(e: Env, admin: Address) {
         roles::init_admin(&e, &admin);
         ttl::extend_instance(&e);
@@ -152,7 +158,14 @@ impl Certificates {
         persistent.set(&by_student, &ids);
         ttl::extend_persistent(&e, &by_student);
 
-        CertificateIssued { id, student, course_id, metadata_hash, issuer }.publish(&e);
+        CertificateIssued {
+            id,
+            student,
+            course_id,
+            metadata_hash,
+            issuer,
+        }
+        .publish(&e);
         id
     }
 
@@ -195,7 +208,13 @@ impl Certificates {
         let key = DataKey::Certificate(id);
         e.storage().persistent().set(&key, &record);
         ttl::extend_persistent(&e, &key);
-        CertificateRevoked { id, student: record.student, reason, issuer }.publish(&e);
+        CertificateRevoked {
+            id,
+            student: record.student,
+            reason,
+            issuer,
+        }
+        .publish(&e);
     }
 
     /// Ids of every certificate of `student`, in issue order (revoked ones included).

@@ -24,7 +24,12 @@ struct Fixture {
 }
 
 fn course(env: &Env, n: u8) -> BytesN<16> {
-    BytesN::from_array(env, &[0x5a, 0x1e, 0x00, 0x00, 0x4c, 0x0e, 0x40, 0x00, 0x80, 0, 0, 0, 0, 0, 0, n])
+    BytesN::from_array(
+        env,
+        &[
+            0x5a, 0x1e, 0x00, 0x00, 0x4c, 0x0e, 0x40, 0x00, 0x80, 0, 0, 0, 0, 0, 0, n,
+        ],
+    )
 }
 
 fn doc_hash(env: &Env, n: u8) -> BytesN<32> {
@@ -42,12 +47,20 @@ fn setup() -> Fixture {
     env.mock_all_auths();
     client.grant_role(&issuer, &roles::ISSUER, &admin);
     env.set_auths(&[]);
-    Fixture { env, client, admin, issuer, student }
+    Fixture {
+        env,
+        client,
+        admin,
+        issuer,
+        student,
+    }
 }
 
 fn issue(f: &Fixture, student: &Address, n: u8) -> u64 {
     f.env.mock_all_auths();
-    let id = f.client.issue_credential(&f.issuer, student, &course(&f.env, n), &doc_hash(&f.env, n));
+    let id =
+        f.client
+            .issue_credential(&f.issuer, student, &course(&f.env, n), &doc_hash(&f.env, n));
     f.env.set_auths(&[]);
     id
 }
@@ -106,13 +119,25 @@ fn issued_event_matches_the_struct() {
 fn lookups_by_student_and_course() {
     let f = setup();
     assert_eq!(f.client.certificates_of(&f.student), vec![&f.env]);
-    assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 1)), None);
+    assert_eq!(
+        f.client.certificate_for(&f.student, &course(&f.env, 1)),
+        None
+    );
     issue(&f, &f.student, 1);
     issue(&f, &account(&f.env, 6), 1);
     issue(&f, &f.student, 2);
-    assert_eq!(f.client.certificates_of(&f.student), vec![&f.env, 1u64, 3u64]);
-    assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 2)), Some(3));
-    assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 9)), None);
+    assert_eq!(
+        f.client.certificates_of(&f.student),
+        vec![&f.env, 1u64, 3u64]
+    );
+    assert_eq!(
+        f.client.certificate_for(&f.student, &course(&f.env, 2)),
+        Some(3)
+    );
+    assert_eq!(
+        f.client.certificate_for(&f.student, &course(&f.env, 9)),
+        None
+    );
 }
 
 #[test]
@@ -121,13 +146,23 @@ fn one_certificate_per_student_and_course() {
     issue(&f, &f.student, 1);
     f.env.mock_all_auths();
     assert_contract_error!(
-        f.client.try_issue_credential(&f.issuer, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 2)),
+        f.client.try_issue_credential(
+            &f.issuer,
+            &f.student,
+            &course(&f.env, 1),
+            &doc_hash(&f.env, 2)
+        ),
         CertificateError::AlreadyIssued
     );
     // Revoked certificates still count: the record for that course stays the record.
     f.client.revoke(&f.issuer, &1, &reason(&f.env));
     assert_contract_error!(
-        f.client.try_issue_credential(&f.issuer, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 1)),
+        f.client.try_issue_credential(
+            &f.issuer,
+            &f.student,
+            &course(&f.env, 1),
+            &doc_hash(&f.env, 1)
+        ),
         CertificateError::AlreadyIssued
     );
     assert_eq!(f.client.total_issued(), 1);
@@ -176,14 +211,19 @@ fn revoke_errors() {
     let f = setup();
     issue(&f, &f.student, 1);
     f.env.mock_all_auths();
-    assert_contract_error!(f.client.try_revoke(&f.issuer, &7, &reason(&f.env)), CertificateError::NotFound);
     assert_contract_error!(
-        f.client.try_revoke(&f.issuer, &1, &String::from_str(&f.env, "")),
+        f.client.try_revoke(&f.issuer, &7, &reason(&f.env)),
+        CertificateError::NotFound
+    );
+    assert_contract_error!(
+        f.client
+            .try_revoke(&f.issuer, &1, &String::from_str(&f.env, "")),
         SharedError::EmptyText
     );
     let long = std::string::String::from_utf8(std::vec![b'x'; 257]).unwrap();
     assert_contract_error!(
-        f.client.try_revoke(&f.issuer, &1, &String::from_str(&f.env, &long)),
+        f.client
+            .try_revoke(&f.issuer, &1, &String::from_str(&f.env, &long)),
         SharedError::TextTooLong
     );
     assert_contract_error!(
@@ -206,13 +246,23 @@ fn only_issuers_issue() {
     f.env.mock_all_auths();
     for who in [f.student.clone(), f.admin.clone()] {
         assert_contract_error!(
-            f.client.try_issue_credential(&who, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 1)),
+            f.client.try_issue_credential(
+                &who,
+                &f.student,
+                &course(&f.env, 1),
+                &doc_hash(&f.env, 1)
+            ),
             SharedError::MissingRole
         );
     }
     f.client.revoke_role(&f.issuer, &roles::ISSUER, &f.admin);
     assert_contract_error!(
-        f.client.try_issue_credential(&f.issuer, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 1)),
+        f.client.try_issue_credential(
+            &f.issuer,
+            &f.student,
+            &course(&f.env, 1),
+            &doc_hash(&f.env, 1)
+        ),
         SharedError::MissingRole
     );
 }
@@ -231,7 +281,13 @@ fn issue_and_revoke_need_the_issuers_own_auth() {
     let signer = contract_address(&f.env, 0x54);
     f.env.mock_all_auths();
     f.client.grant_role(&signer, &roles::ISSUER, &f.admin);
-    let args = (&signer, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 1)).into_val(&f.env);
+    let args = (
+        &signer,
+        &f.student,
+        &course(&f.env, 1),
+        &doc_hash(&f.env, 1),
+    )
+        .into_val(&f.env);
     f.env.mock_auths(&[MockAuth {
         address: &signer,
         invoke: &MockAuthInvoke {
@@ -242,7 +298,12 @@ fn issue_and_revoke_need_the_issuers_own_auth() {
         },
     }]);
     assert_eq!(
-        f.client.issue_credential(&signer, &f.student, &course(&f.env, 1), &doc_hash(&f.env, 1)),
+        f.client.issue_credential(
+            &signer,
+            &f.student,
+            &course(&f.env, 1),
+            &doc_hash(&f.env, 1)
+        ),
         1
     );
     assert_eq!(f.env.auths().len(), 1);
@@ -274,7 +335,9 @@ fn storage_ttl_is_extended_on_use() {
     let f = setup();
     issue(&f, &f.student, 1);
     let ttl_of = |key: &DataKey| {
-        f.env.as_contract(&f.client.address, || f.env.storage().persistent().get_ttl(key))
+        f.env.as_contract(&f.client.address, || {
+            f.env.storage().persistent().get_ttl(key)
+        })
     };
     let keys = [
         DataKey::Certificate(1),
@@ -285,7 +348,10 @@ fn storage_ttl_is_extended_on_use() {
         assert_eq!(ttl_of(key), ttl::PERSISTENT_EXTEND_TO);
     }
     advance(&f.env, 2 * ttl::DAY_IN_LEDGERS);
-    assert_eq!(ttl_of(&keys[0]), ttl::PERSISTENT_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS);
+    assert_eq!(
+        ttl_of(&keys[0]),
+        ttl::PERSISTENT_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS
+    );
     f.client.verify(&1);
     f.client.certificates_of(&f.student);
     f.client.certificate_for(&f.student, &course(&f.env, 1));
@@ -294,7 +360,9 @@ fn storage_ttl_is_extended_on_use() {
     }
     use soroban_sdk::testutils::Deployer as _;
     assert_eq!(
-        f.env.deployer().get_contract_instance_ttl(&f.client.address),
+        f.env
+            .deployer()
+            .get_contract_instance_ttl(&f.client.address),
         ttl::INSTANCE_EXTEND_TO
     );
     // A certificate that is verified now and then outlives many terms.
@@ -306,7 +374,9 @@ fn storage_ttl_is_extended_on_use() {
 
 #[test]
 fn wasm_build_runs_on_the_host() {
-    let Some(wasm) = wasm_bytes("certificate") else { return };
+    let Some(wasm) = wasm_bytes("certificate") else {
+        return;
+    };
     let env = test_env();
     let admin = account(&env, 1);
     let issuer = account(&env, 4);
@@ -315,7 +385,10 @@ fn wasm_build_runs_on_the_host() {
     let client = CertificatesClient::new(&env, &id);
     env.mock_all_auths();
     client.grant_role(&issuer, &roles::ISSUER, &admin);
-    assert_eq!(client.issue_credential(&issuer, &student, &course(&env, 1), &doc_hash(&env, 1)), 1);
+    assert_eq!(
+        client.issue_credential(&issuer, &student, &course(&env, 1), &doc_hash(&env, 1)),
+        1
+    );
     assert_contract_error!(
         client.try_issue_credential(&issuer, &student, &course(&env, 1), &doc_hash(&env, 1)),
         CertificateError::AlreadyIssued
@@ -325,5 +398,8 @@ fn wasm_build_runs_on_the_host() {
     assert!(record.revoked);
     assert_eq!(record.revoke_reason, Some(reason(&env)));
     assert_eq!(client.certificates_of(&student), vec![&env, 1u64]);
-    assert_contract_error!(client.try_transfer(&student, &admin, &1), CertificateError::Soulbound);
+    assert_contract_error!(
+        client.try_transfer(&student, &admin, &1),
+        CertificateError::Soulbound
+    );
 }

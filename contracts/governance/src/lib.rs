@@ -14,8 +14,8 @@
 #![no_std]
 
 use soroban_sdk::{
-    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error,
-    Address, BytesN, Env, String,
+    contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,
+    BytesN, Env, String,
 };
 use starling_shared::{guard, interfaces::VotesTokenClient, ttl, validate};
 
@@ -160,6 +160,9 @@ impl Governance {
     /// - `GovernanceError::InvalidConfig` (80) when `quorum_bps` is not in 1–10 000,
     ///   `majority_bps` not in 5 001–10 000, the voting period bounds are 0 or reversed, or
     ///   `proposal_threshold` is negative.
+    ///
+    /// # Events
+    /// None.
     pub fn __constructor(e: Env, config: GovernanceConfig) {
         let valid = config.quorum_bps >= 1
             && config.quorum_bps <= BPS
@@ -199,8 +202,7 @@ impl Governance {
         ttl::extend_instance(&e);
         validate::require_text(&e, &title, MAX_TITLE_LEN);
         let config = Self::config(e.clone());
-        if voting_period < config.min_voting_period || voting_period > config.max_voting_period
-        {
+        if voting_period < config.min_voting_period || voting_period > config.max_voting_period {
             panic_with_error!(&e, GovernanceError::InvalidVotingPeriod);
         }
         let now = e.ledger().sequence();
@@ -276,7 +278,13 @@ impl Governance {
             Self::save(&e, &proposal);
             e.storage().persistent().set(&voted, &support);
             ttl::extend_persistent(&e, &voted);
-            VoteCast { id, voter: voter.clone(), support, weight }.publish(&e);
+            VoteCast {
+                id,
+                voter: voter.clone(),
+                support,
+                weight,
+            }
+            .publish(&e);
             weight
         })
     }
@@ -303,9 +311,8 @@ impl Governance {
             }
             let config = Self::config(e.clone());
             let supply = Self::supply_at(&e, &config, proposal.snapshot_ledger);
-            match Self::outcome(&config, &proposal, supply) {
-                Err(err) => panic_with_error!(&e, err),
-                Ok(()) => {}
+            if let Err(err) = Self::outcome(&config, &proposal, supply) {
+                panic_with_error!(&e, err);
             }
             proposal.executed = true;
             Self::save(&e, &proposal);

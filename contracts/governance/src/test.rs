@@ -70,7 +70,16 @@ fn setup() -> Fixture {
     }
     env.set_auths(&[]);
     advance(&env, 1);
-    Fixture { env, gov, token, minter, alice, bob, carol, eve }
+    Fixture {
+        env,
+        gov,
+        token,
+        minter,
+        alice,
+        bob,
+        carol,
+        eve,
+    }
 }
 
 fn hash(env: &Env) -> BytesN<32> {
@@ -83,7 +92,9 @@ fn title(env: &Env) -> String {
 
 fn propose(f: &Fixture) -> u64 {
     f.env.mock_all_auths();
-    let id = f.gov.propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD);
+    let id = f
+        .gov
+        .propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD);
     f.env.set_auths(&[]);
     id
 }
@@ -129,7 +140,11 @@ fn constructor_rejects_bad_configs() {
             .cloned()
             .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        assert!(message.contains("Error(Contract, #80)"), "unexpected failure: {}", message);
+        assert!(
+            message.contains("Error(Contract, #80)"),
+            "unexpected failure: {}",
+            message
+        );
     }
 }
 
@@ -180,12 +195,14 @@ fn propose_errors() {
     f.env.mock_all_auths();
     let h = hash(&f.env);
     assert_contract_error!(
-        f.gov.try_propose(&f.alice, &String::from_str(&f.env, ""), &h, &PERIOD),
+        f.gov
+            .try_propose(&f.alice, &String::from_str(&f.env, ""), &h, &PERIOD),
         SharedError::EmptyText
     );
     let long = std::string::String::from_utf8(std::vec![b't'; 129]).unwrap();
     assert_contract_error!(
-        f.gov.try_propose(&f.alice, &String::from_str(&f.env, &long), &h, &PERIOD),
+        f.gov
+            .try_propose(&f.alice, &String::from_str(&f.env, &long), &h, &PERIOD),
         SharedError::TextTooLong
     );
     assert_contract_error!(
@@ -231,21 +248,34 @@ fn one_balance_cannot_vote_twice() {
     let id = propose(&f);
     vote(&f, &f.alice, id, true);
     f.env.mock_all_auths();
-    assert_contract_error!(f.gov.try_vote(&f.alice, &id, &false), GovernanceError::AlreadyVoted);
+    assert_contract_error!(
+        f.gov.try_vote(&f.alice, &id, &false),
+        GovernanceError::AlreadyVoted
+    );
     // Alice moves her tokens to a fresh account that delegates to itself: the votes at the
     // snapshot stay with Alice, so the new account has nothing to vote with.
     let dave = account(&f.env, 12);
     f.token.delegate(&dave, &dave);
-    f.token.transfer(&f.alice, &MuxedAddress::from(&dave), &(55 * BST));
-    assert_contract_error!(f.gov.try_vote(&dave, &id, &true), GovernanceError::NoVotingPower);
+    f.token
+        .transfer(&f.alice, MuxedAddress::from(&dave), &(55 * BST));
+    assert_contract_error!(
+        f.gov.try_vote(&dave, &id, &true),
+        GovernanceError::NoVotingPower
+    );
     // Undelegated holders have no votes either.
-    assert_contract_error!(f.gov.try_vote(&f.carol, &id, &true), GovernanceError::NoVotingPower);
+    assert_contract_error!(
+        f.gov.try_vote(&f.carol, &id, &true),
+        GovernanceError::NoVotingPower
+    );
     // On the next proposal Dave's votes count and Alice's are gone.
     advance(&f.env, 1);
     f.env.mock_all_auths();
     let next = f.gov.propose(&dave, &title(&f.env), &hash(&f.env), &PERIOD);
     assert_eq!(f.gov.vote(&dave, &next, &true), 55 * BST);
-    assert_contract_error!(f.gov.try_vote(&f.alice, &next, &true), GovernanceError::NoVotingPower);
+    assert_contract_error!(
+        f.gov.try_vote(&f.alice, &next, &true),
+        GovernanceError::NoVotingPower
+    );
 }
 
 #[test]
@@ -253,22 +283,31 @@ fn vote_errors_and_auth() {
     let f = setup();
     let id = propose(&f);
     f.env.mock_all_auths();
-    assert_contract_error!(f.gov.try_vote(&f.alice, &9, &true), GovernanceError::ProposalNotFound);
+    assert_contract_error!(
+        f.gov.try_vote(&f.alice, &9, &true),
+        GovernanceError::ProposalNotFound
+    );
     advance(&f.env, PERIOD);
     vote(&f, &f.eve, id, true); // the last ledger of the period still counts
     advance(&f.env, 1);
     f.env.mock_all_auths();
-    assert_contract_error!(f.gov.try_vote(&f.alice, &id, &true), GovernanceError::VotingClosed);
+    assert_contract_error!(
+        f.gov.try_vote(&f.alice, &id, &true),
+        GovernanceError::VotingClosed
+    );
     f.env.set_auths(&[]);
     let next = propose(&f);
     assert_auth_error!(f.gov.try_vote(&f.alice, &next, &true));
     // A voter at a contract address authorising exactly this vote.
     let signer = contract_address(&f.env, 0x58);
     f.env.mock_all_auths();
-    f.token.mint_reward(&f.minter, &signer, &BST, &symbol_short!("lesson"));
+    f.token
+        .mint_reward(&f.minter, &signer, &BST, &symbol_short!("lesson"));
     f.token.delegate(&signer, &signer);
     advance(&f.env, 1);
-    let third = f.gov.propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD);
+    let third = f
+        .gov
+        .propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD);
     f.env.mock_auths(&[MockAuth {
         address: &signer,
         invoke: &MockAuthInvoke {
@@ -322,13 +361,18 @@ fn execute_fails_without_quorum_or_majority_and_releases_the_guard() {
     let empty = propose(&f);
     advance(&f.env, PERIOD + 1);
     assert_contract_error!(f.gov.try_execute(&low), GovernanceError::QuorumNotReached);
-    assert_contract_error!(f.gov.try_execute(&split), GovernanceError::MajorityNotReached);
+    assert_contract_error!(
+        f.gov.try_execute(&split),
+        GovernanceError::MajorityNotReached
+    );
     assert_contract_error!(f.gov.try_execute(&empty), GovernanceError::QuorumNotReached);
     for id in [low, split, empty] {
         assert_eq!(f.gov.state(&id), ProposalState::Defeated);
         assert!(!f.gov.get_proposal(&id).executed);
     }
-    assert!(!f.env.as_contract(&f.gov.address, || guard::is_entered(&f.env)));
+    assert!(!f
+        .env
+        .as_contract(&f.gov.address, || guard::is_entered(&f.env)));
     // A passing proposal still executes after those failures.
     advance(&f.env, 1);
     let good = propose(&f);
@@ -344,16 +388,26 @@ fn storage_ttl_is_extended_on_use() {
     let id = propose(&f);
     vote(&f, &f.alice, id, true);
     let ttl_of = |key: &DataKey| {
-        f.env.as_contract(&f.gov.address, || f.env.storage().persistent().get_ttl(key))
+        f.env
+            .as_contract(&f.gov.address, || f.env.storage().persistent().get_ttl(key))
     };
     assert_eq!(ttl_of(&DataKey::Proposal(id)), ttl::PERSISTENT_EXTEND_TO);
-    assert_eq!(ttl_of(&DataKey::Voted(id, f.alice.clone())), ttl::PERSISTENT_EXTEND_TO);
+    assert_eq!(
+        ttl_of(&DataKey::Voted(id, f.alice.clone())),
+        ttl::PERSISTENT_EXTEND_TO
+    );
     advance(&f.env, 2 * ttl::DAY_IN_LEDGERS);
-    assert_eq!(ttl_of(&DataKey::Proposal(id)), ttl::PERSISTENT_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS);
+    assert_eq!(
+        ttl_of(&DataKey::Proposal(id)),
+        ttl::PERSISTENT_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS
+    );
     f.gov.get_proposal(&id);
     assert_eq!(ttl_of(&DataKey::Proposal(id)), ttl::PERSISTENT_EXTEND_TO);
     use soroban_sdk::testutils::Deployer as _;
-    assert_eq!(f.env.deployer().get_contract_instance_ttl(&f.gov.address), ttl::INSTANCE_EXTEND_TO);
+    assert_eq!(
+        f.env.deployer().get_contract_instance_ttl(&f.gov.address),
+        ttl::INSTANCE_EXTEND_TO
+    );
 }
 
 #[test]
@@ -377,7 +431,10 @@ fn wasm_build_runs_on_the_host() {
     let id = gov.propose(&alice, &title(&env), &hash(&env), &10);
     // The Wasm governance contract reads the Wasm token's checkpoints.
     assert_eq!(gov.vote(&alice, &id, &true), 10 * BST);
-    assert_contract_error!(gov.try_vote(&alice, &id, &true), GovernanceError::AlreadyVoted);
+    assert_contract_error!(
+        gov.try_vote(&alice, &id, &true),
+        GovernanceError::AlreadyVoted
+    );
     advance(&env, 11);
     gov.execute(&id);
     assert_eq!(gov.state(&id), ProposalState::Executed);

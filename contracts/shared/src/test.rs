@@ -1,8 +1,8 @@
 extern crate std;
 
 use soroban_sdk::{
-    contract, contractimpl, panic_with_error, symbol_short, testutils::Address as _, Address,
-    Env, String,
+    contract, contractimpl, panic_with_error, symbol_short, testutils::Address as _, Address, Env,
+    String,
 };
 
 use crate::{guard, roles, testutils::test_env, validate, SharedError};
@@ -110,7 +110,10 @@ fn validation_helpers() {
     crate::assert_contract_error!(probe.try_amount(&0), SharedError::AmountNotPositive);
     crate::assert_contract_error!(probe.try_amount(&-5), SharedError::AmountNotPositive);
     probe.text(&String::from_str(&env, "12345678"));
-    crate::assert_contract_error!(probe.try_text(&String::from_str(&env, "")), SharedError::EmptyText);
+    crate::assert_contract_error!(
+        probe.try_text(&String::from_str(&env, "")),
+        SharedError::EmptyText
+    );
     crate::assert_contract_error!(
         probe.try_text(&String::from_str(&env, "123456789")),
         SharedError::TextTooLong

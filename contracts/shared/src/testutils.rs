@@ -46,7 +46,11 @@ pub fn account(env: &Env, seed: u8) -> Address {
 
 /// A fixed muxed account (`M…`): account `seed` with memo id `id`.
 pub fn muxed(env: &Env, seed: u8, id: u64) -> soroban_sdk::MuxedAddress {
-    let key = stellar_strkey::ed25519::MuxedAccount { ed25519: [seed; 32], id }.to_string();
+    let key = stellar_strkey::ed25519::MuxedAccount {
+        ed25519: [seed; 32],
+        id,
+    }
+    .to_string();
     soroban_sdk::MuxedAddress::from_str(env, &key)
 }
 
@@ -128,7 +132,9 @@ pub fn scval_to_json(v: &ScVal) -> Value {
         ScVal::Timepoint(t) => json!(t.0.to_string()),
         ScVal::Duration(d) => json!(d.0.to_string()),
         ScVal::U128(p) => json!((((p.hi as u128) << 64) | p.lo as u128).to_string()),
-        ScVal::I128(p) => json!(((((p.hi as i128) << 64) as u128 | p.lo as u128) as i128).to_string()),
+        ScVal::I128(p) => {
+            json!(((((p.hi as i128) << 64) as u128 | p.lo as u128) as i128).to_string())
+        }
         ScVal::Bytes(b) => json!(hex(b.as_slice())),
         ScVal::String(s) => json!(s.to_utf8_string_lossy()),
         ScVal::Symbol(s) => json!(s.to_utf8_string_lossy()),
@@ -200,8 +206,9 @@ impl VectorRecorder {
         let text = serde_json::to_string_pretty(&doc).expect("vector serialises") + "\n";
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
         let path = format!("{}/{}.json", dir, self.scenario);
-        let events_md = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../EVENTS.md"))
-            .expect("contracts/EVENTS.md exists");
+        let events_md =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../EVENTS.md"))
+                .expect("contracts/EVENTS.md exists");
         for ev in &self.events {
             let name = ev["decoded"]["event"].as_str().unwrap_or_default();
             assert!(
@@ -276,7 +283,10 @@ pub fn wasm_bytes(name: &str) -> Option<StdVec<u8>> {
         Ok(dir) => {
             let path = format!("{}/{}.wasm", dir, name);
             Some(std::fs::read(&path).unwrap_or_else(|err| {
-                panic!("STARLING_WASM_DIR is set but {} cannot be read: {}", path, err)
+                panic!(
+                    "STARLING_WASM_DIR is set but {} cannot be read: {}",
+                    path, err
+                )
             }))
         }
         Err(_) => {
@@ -284,7 +294,10 @@ pub fn wasm_bytes(name: &str) -> Option<StdVec<u8>> {
             match std::fs::read(&path) {
                 Ok(bytes) => Some(bytes),
                 Err(_) => {
-                    std::eprintln!("skipping Wasm test: {} not built (ops/scripts/build-wasm.sh)", path);
+                    std::eprintln!(
+                        "skipping Wasm test: {} not built (ops/scripts/build-wasm.sh)",
+                        path
+                    );
                     None
                 }
             }

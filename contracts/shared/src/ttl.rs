@@ -10,11 +10,12 @@
 //!   record is its certificate. Rent is linear in time, so the shorter term costs the same per
 //!   day in use and stops paying for abandoned courses sooner (a first 120-day term measured
 //!   four times the fee of a 30-day one).
-//!   Either way an entry in use never archives and is extended at most once a day.
 //! - Token balances, allowances, votes checkpoints and role entries follow OpenZeppelin's own
 //!   policy (balances and checkpoints 30 days, roles 90 days, allowances until their expiry);
-//!   the token contract extends its instance like every other contract.
-//! An entry that archives anyway is not lost: it can be restored with a RestoreFootprint
+//!   the token contract extends its instance like every other contract, and reads a
+//!   receiver's new balance so that it starts with the full 30 days.
+//!
+//! An entry in use never archives and is extended at most once a day. An entry that archives anyway is not lost: it can be restored with a RestoreFootprint
 //! operation, and the indexer keeps the last state it saw.
 
 use soroban_sdk::{Env, IntoVal, Val};

@@ -16,7 +16,9 @@ use soroban_sdk::{
 use starling_shared::{roles, ttl, validate};
 use stellar_access::access_control::AccessControl;
 use stellar_governance::votes::{self, Votes};
-use stellar_tokens::fungible::{burnable::FungibleBurnable, votes::FungibleVotes, Base, FungibleToken};
+use stellar_tokens::fungible::{
+    burnable::FungibleBurnable, votes::FungibleVotes, Base, FungibleToken,
+};
 
 #[cfg(test)]
 mod test;
@@ -63,6 +65,12 @@ pub struct BstToken;
 #[contractimpl]
 impl BstToken {
     /// Creates BST (7 decimals) with `admin` as its admin; the admin then grants `minter`.
+    ///
+    /// # Errors
+    /// None.
+    ///
+    /// # Events
+    /// None.
     pub fn __constructor(e: Env, admin: Address) {
         roles::init_admin(&e, &admin);
         Base::set_metadata(
@@ -96,7 +104,13 @@ impl BstToken {
         }
         FungibleVotes::mint(&e, &to, amount);
         keep_alive(&e, &to);
-        RewardMinted { to, reason, amount, minter }.publish(&e);
+        RewardMinted {
+            to,
+            reason,
+            amount,
+            minter,
+        }
+        .publish(&e);
     }
 
     /// Total BST in existence. The votes module checkpoints the supply on every mint and

@@ -49,12 +49,20 @@ fn setup() -> Fixture {
     env.mock_all_auths();
     client.grant_role(&minter, &roles::MINTER, &admin);
     env.set_auths(&[]);
-    Fixture { env, client, admin, minter, alice, bob }
+    Fixture {
+        env,
+        client,
+        admin,
+        minter,
+        alice,
+        bob,
+    }
 }
 
 fn mint(f: &Fixture, to: &Address, amount: i128) {
     f.env.mock_all_auths();
-    f.client.mint_reward(&f.minter, to, &amount, &symbol_short!("lesson"));
+    f.client
+        .mint_reward(&f.minter, to, &amount, &symbol_short!("lesson"));
     f.env.set_auths(&[]);
 }
 
@@ -63,7 +71,10 @@ fn metadata_and_empty_supply() {
     let f = setup();
     assert_eq!(f.client.decimals(), DECIMALS);
     assert_eq!(f.client.decimals(), 7);
-    assert_eq!(f.client.name(), String::from_str(&f.env, "Starling Reward Token"));
+    assert_eq!(
+        f.client.name(),
+        String::from_str(&f.env, "Starling Reward Token")
+    );
     assert_eq!(f.client.symbol(), String::from_str(&f.env, "BST"));
     assert_eq!(f.client.total_supply(), 0);
     assert_eq!(f.client.balance(&f.alice), 0);
@@ -77,7 +88,8 @@ fn mint_reward_credits_and_emits_mint_then_reason() {
         "A minter rewards a learner's referrer with 50 BST for a referral.",
     );
     f.env.mock_all_auths();
-    f.client.mint_reward(&f.minter, &f.alice, &(50 * BST), &symbol_short!("referral"));
+    f.client
+        .mint_reward(&f.minter, &f.alice, &(50 * BST), &symbol_short!("referral"));
     assert_eq!(f.env.auths().len(), 1);
     assert_eq!(f.env.auths()[0].0, f.minter);
     assert_eq!(vectors.capture(&f.env, "mint_reward"), 2);
@@ -122,7 +134,8 @@ fn mint_reward_errors() {
         SharedError::AmountNotPositive
     );
     assert_contract_error!(
-        f.client.try_mint_reward(&f.minter, &f.alice, &BST, &Symbol::new(&f.env, "")),
+        f.client
+            .try_mint_reward(&f.minter, &f.alice, &BST, &Symbol::new(&f.env, "")),
         TokenError::EmptyReason
     );
     f.client.revoke_role(&f.minter, &roles::MINTER, &f.admin);
@@ -136,7 +149,12 @@ fn mint_reward_errors() {
 #[test]
 fn mint_reward_needs_the_minters_own_auth() {
     let f = setup();
-    assert_auth_error!(f.client.try_mint_reward(&f.minter, &f.alice, &BST, &symbol_short!("referral")));
+    assert_auth_error!(f.client.try_mint_reward(
+        &f.minter,
+        &f.alice,
+        &BST,
+        &symbol_short!("referral")
+    ));
     let signer = contract_address(&f.env, 0x56);
     f.env.mock_all_auths();
     f.client.grant_role(&signer, &roles::MINTER, &f.admin);
@@ -150,8 +168,14 @@ fn mint_reward_needs_the_minters_own_auth() {
         },
     }]);
     // An authorisation for 1 BST does not cover 2 BST.
-    assert_auth_error!(f.client.try_mint_reward(&signer, &f.alice, &(2 * BST), &symbol_short!("referral")));
-    f.client.mint_reward(&signer, &f.alice, &BST, &symbol_short!("referral"));
+    assert_auth_error!(f.client.try_mint_reward(
+        &signer,
+        &f.alice,
+        &(2 * BST),
+        &symbol_short!("referral")
+    ));
+    f.client
+        .mint_reward(&signer, &f.alice, &BST, &symbol_short!("referral"));
     assert_eq!(f.client.balance(&f.alice), BST);
 }
 
@@ -164,7 +188,8 @@ fn transfer_moves_balance_and_emits_sep41_transfer() {
         "Alice transfers 3 BST to Bob, then 1 BST to a muxed account (M…, memo id 42).",
     );
     f.env.mock_all_auths();
-    f.client.transfer(&f.alice, &MuxedAddress::from(&f.bob), &(3 * BST));
+    f.client
+        .transfer(&f.alice, MuxedAddress::from(&f.bob), &(3 * BST));
     assert_eq!(f.env.auths().len(), 1);
     assert_eq!(f.env.auths()[0].0, f.alice);
     assert_eq!(vectors.capture(&f.env, "transfer"), 1);
@@ -185,7 +210,10 @@ fn transfer_errors_and_auth() {
     let to = MuxedAddress::from(&f.bob);
     assert_auth_error!(f.client.try_transfer(&f.alice, &to, &1));
     f.env.mock_all_auths();
-    assert_contract_error!(f.client.try_transfer(&f.alice, &to, &(BST + 1)), INSUFFICIENT_BALANCE);
+    assert_contract_error!(
+        f.client.try_transfer(&f.alice, &to, &(BST + 1)),
+        INSUFFICIENT_BALANCE
+    );
     assert_contract_error!(f.client.try_transfer(&f.alice, &to, &-1), LESS_THAN_ZERO);
     // Bob cannot move Alice's tokens by signing himself: the auth must be Alice's.
     let holder = contract_address(&f.env, 0x57);
@@ -224,18 +252,25 @@ fn approve_and_transfer_from() {
     assert_eq!(f.client.allowance(&f.alice, &f.bob), BST);
     assert_eq!(f.client.balance(&f.bob), 3 * BST);
     assert_contract_error!(
-        f.client.try_transfer_from(&f.bob, &f.alice, &f.bob, &(2 * BST)),
+        f.client
+            .try_transfer_from(&f.bob, &f.alice, &f.bob, &(2 * BST)),
         INSUFFICIENT_ALLOWANCE
     );
     assert_contract_error!(
-        f.client.try_approve(&f.alice, &f.bob, &BST, &(f.env.ledger().sequence() - 1)),
+        f.client
+            .try_approve(&f.alice, &f.bob, &BST, &(f.env.ledger().sequence() - 1)),
         INVALID_LIVE_UNTIL
     );
     // An allowance expires with its ledger.
     advance(&f.env, 1_001);
     assert_eq!(f.client.allowance(&f.alice, &f.bob), 0);
     f.env.set_auths(&[]);
-    assert_auth_error!(f.client.try_approve(&f.alice, &f.bob, &BST, &(f.env.ledger().sequence() + 10)));
+    assert_auth_error!(f.client.try_approve(
+        &f.alice,
+        &f.bob,
+        &BST,
+        &(f.env.ledger().sequence() + 10)
+    ));
 }
 
 #[test]
@@ -258,8 +293,14 @@ fn burn_and_burn_from_reduce_supply() {
     vectors.finish();
     assert_eq!(f.client.balance(&f.alice), 7 * BST);
     assert_eq!(f.client.total_supply(), 7 * BST);
-    assert_contract_error!(f.client.try_burn(&f.alice, &(8 * BST)), INSUFFICIENT_BALANCE);
-    assert_contract_error!(f.client.try_burn_from(&f.bob, &f.alice, &1), INSUFFICIENT_ALLOWANCE);
+    assert_contract_error!(
+        f.client.try_burn(&f.alice, &(8 * BST)),
+        INSUFFICIENT_BALANCE
+    );
+    assert_contract_error!(
+        f.client.try_burn_from(&f.bob, &f.alice, &1),
+        INSUFFICIENT_ALLOWANCE
+    );
     f.env.set_auths(&[]);
     assert_auth_error!(f.client.try_burn(&f.alice, &1));
 }
@@ -280,7 +321,8 @@ fn votes_follow_delegation_and_are_checkpointed() {
     assert_eq!(vectors.capture(&f.env, "delegate"), 2);
     let delegated_at = f.env.ledger().sequence();
     advance(&f.env, 5);
-    f.client.transfer(&f.alice, &MuxedAddress::from(&f.bob), &(4 * BST));
+    f.client
+        .transfer(&f.alice, MuxedAddress::from(&f.bob), &(4 * BST));
     assert_eq!(vectors.capture(&f.env, "transfer"), 2);
     vectors.finish();
     assert_eq!(f.client.get_votes(&f.alice), 6 * BST as u128);
@@ -288,11 +330,27 @@ fn votes_follow_delegation_and_are_checkpointed() {
     assert_eq!(f.client.get_delegate(&f.alice), Some(f.alice.clone()));
     advance(&f.env, 1);
     let now = f.env.ledger().sequence();
-    assert_eq!(f.client.get_votes_at_checkpoint(&f.alice, &(delegated_at - 1)), 0);
-    assert_eq!(f.client.get_votes_at_checkpoint(&f.alice, &delegated_at), 10 * BST as u128);
-    assert_eq!(f.client.get_votes_at_checkpoint(&f.alice, &(now - 1)), 6 * BST as u128);
-    assert_eq!(f.client.get_total_supply_at_checkpoint(&(now - 1)), 10 * BST as u128);
-    assert_contract_error!(f.client.try_get_votes_at_checkpoint(&f.alice, &now), FUTURE_LOOKUP);
+    assert_eq!(
+        f.client
+            .get_votes_at_checkpoint(&f.alice, &(delegated_at - 1)),
+        0
+    );
+    assert_eq!(
+        f.client.get_votes_at_checkpoint(&f.alice, &delegated_at),
+        10 * BST as u128
+    );
+    assert_eq!(
+        f.client.get_votes_at_checkpoint(&f.alice, &(now - 1)),
+        6 * BST as u128
+    );
+    assert_eq!(
+        f.client.get_total_supply_at_checkpoint(&(now - 1)),
+        10 * BST as u128
+    );
+    assert_contract_error!(
+        f.client.try_get_votes_at_checkpoint(&f.alice, &now),
+        FUTURE_LOOKUP
+    );
     assert_contract_error!(f.client.try_delegate(&f.alice, &f.alice), SAME_DELEGATE);
     f.env.set_auths(&[]);
     assert_auth_error!(f.client.try_delegate(&f.bob, &f.bob));
@@ -311,9 +369,15 @@ fn storage_ttl_is_extended_on_use() {
                 .get_ttl(&FungibleStorageKey::Balance(f.alice.clone()))
         })
     };
-    let instance_ttl = || f.env.as_contract(&id, || f.env.storage().instance().get_ttl());
+    let instance_ttl = || {
+        f.env
+            .as_contract(&id, || f.env.storage().instance().get_ttl())
+    };
     // A freshly credited balance gets the full term, not the network's minimum.
-    assert_eq!(balance_ttl(), stellar_tokens::fungible::BALANCE_EXTEND_AMOUNT);
+    assert_eq!(
+        balance_ttl(),
+        stellar_tokens::fungible::BALANCE_EXTEND_AMOUNT
+    );
     let bob_ttl = || {
         f.env.as_contract(&id, || {
             f.env
@@ -324,10 +388,16 @@ fn storage_ttl_is_extended_on_use() {
     };
     assert_eq!(instance_ttl(), ttl::INSTANCE_EXTEND_TO);
     advance(&f.env, 3 * ttl::DAY_IN_LEDGERS);
-    assert_eq!(instance_ttl(), ttl::INSTANCE_EXTEND_TO - 3 * ttl::DAY_IN_LEDGERS);
+    assert_eq!(
+        instance_ttl(),
+        ttl::INSTANCE_EXTEND_TO - 3 * ttl::DAY_IN_LEDGERS
+    );
     f.env.mock_all_auths();
-    f.client.transfer(&f.alice, &MuxedAddress::from(&f.bob), &1);
-    assert_eq!(balance_ttl(), stellar_tokens::fungible::BALANCE_EXTEND_AMOUNT);
+    f.client.transfer(&f.alice, MuxedAddress::from(&f.bob), &1);
+    assert_eq!(
+        balance_ttl(),
+        stellar_tokens::fungible::BALANCE_EXTEND_AMOUNT
+    );
     assert_eq!(bob_ttl(), stellar_tokens::fungible::BALANCE_EXTEND_AMOUNT);
     assert_eq!(instance_ttl(), ttl::INSTANCE_EXTEND_TO);
     // A holder who transacts now and then never loses the balance entry.
@@ -339,7 +409,9 @@ fn storage_ttl_is_extended_on_use() {
 
 #[test]
 fn wasm_build_runs_on_the_host() {
-    let Some(wasm) = wasm_bytes("token") else { return };
+    let Some(wasm) = wasm_bytes("token") else {
+        return;
+    };
     let env = test_env();
     let admin = account(&env, 1);
     let minter = account(&env, 6);
@@ -351,14 +423,14 @@ fn wasm_build_runs_on_the_host() {
     client.grant_role(&minter, &roles::MINTER, &admin);
     client.mint_reward(&minter, &alice, &(5 * BST), &symbol_short!("referral"));
     assert_eq!(env.events().all().events().len(), 2);
-    client.transfer(&alice, &MuxedAddress::from(&bob), &(2 * BST));
+    client.transfer(&alice, MuxedAddress::from(&bob), &(2 * BST));
     client.approve(&alice, &bob, &BST, &(env.ledger().sequence() + 10));
     client.burn_from(&bob, &alice, &BST);
     assert_eq!(client.balance(&alice), 2 * BST);
     assert_eq!(client.total_supply(), 4 * BST);
     assert_eq!(client.decimals(), 7);
     assert_contract_error!(
-        client.try_transfer(&alice, &MuxedAddress::from(&bob), &(3 * BST)),
+        client.try_transfer(&alice, MuxedAddress::from(&bob), &(3 * BST)),
         INSUFFICIENT_BALANCE
     );
 }

@@ -9,8 +9,7 @@
 //!
 //! `cargo test -p starling-token --test bench -- --nocapture`
 use soroban_sdk::{
-    symbol_short, testutils::Address as _, Address, BytesN, Env, IntoVal, String, Symbol, Val,
-    Vec,
+    symbol_short, testutils::Address as _, Address, BytesN, Env, IntoVal, String, Symbol, Val, Vec,
 };
 use starling_shared::{
     roles,
@@ -35,7 +34,8 @@ struct Bench {
 
 impl Bench {
     fn call(&mut self, contract: &str, id: &Address, func: &str, args: Vec<Val>) -> Cost {
-        self.env.invoke_contract::<Val>(id, &Symbol::new(&self.env, func), args);
+        self.env
+            .invoke_contract::<Val>(id, &Symbol::new(&self.env, func), args);
         let estimate = self.env.cost_estimate();
         let budget = estimate.budget();
         let cost = Cost {
@@ -60,12 +60,19 @@ fn entry_point_costs_and_sizes() {
     let names = ["analytics", "token", "certificate", "governance"];
     let mut wasms = std::vec::Vec::new();
     for name in names {
-        let Some(bytes) = wasm_bytes(name) else { return };
+        let Some(bytes) = wasm_bytes(name) else {
+            return;
+        };
         wasms.push(bytes);
     }
     println!("\nContract sizes (optimised Wasm):");
     for (name, bytes) in names.iter().zip(&wasms) {
-        println!("  {:<12} {:>6} bytes  {:>5.1} KiB", name, bytes.len(), bytes.len() as f64 / 1024.0);
+        println!(
+            "  {:<12} {:>6} bytes  {:>5.1} KiB",
+            name,
+            bytes.len(),
+            bytes.len() as f64 / 1024.0
+        );
     }
 
     let env = test_env();
@@ -82,7 +89,10 @@ fn entry_point_costs_and_sizes() {
     let certificate = env.register(wasms[2].as_slice(), (&admin,));
     let config = starling_governance_config(&env, &token);
     let governance = env.register(wasms[3].as_slice(), (config,));
-    let mut b = Bench { env: env.clone(), rows: std::vec::Vec::new() };
+    let mut b = Bench {
+        env: env.clone(),
+        rows: std::vec::Vec::new(),
+    };
     let e = &env;
     let course = BytesN::from_array(e, &[7u8; 16]);
     let course2 = BytesN::from_array(e, &[8u8; 16]);
@@ -90,57 +100,188 @@ fn entry_point_costs_and_sizes() {
     let bst: i128 = 10_000_000;
 
     // Roles (the same OpenZeppelin code in each contract).
-    b.call("analytics", &analytics, "grant_role", (&recorder, roles::RECORDER, &admin).into_val(e));
-    b.call("token", &token, "grant_role", (&minter, roles::MINTER, &admin).into_val(e));
-    b.call("certificate", &certificate, "grant_role", (&issuer, roles::ISSUER, &admin).into_val(e));
+    b.call(
+        "analytics",
+        &analytics,
+        "grant_role",
+        (&recorder, roles::RECORDER, &admin).into_val(e),
+    );
+    b.call(
+        "token",
+        &token,
+        "grant_role",
+        (&minter, roles::MINTER, &admin).into_val(e),
+    );
+    b.call(
+        "certificate",
+        &certificate,
+        "grant_role",
+        (&issuer, roles::ISSUER, &admin).into_val(e),
+    );
 
     // Token: fund holders first so the measured transfer is between existing balances.
-    let mint_new = b.call("token", &token, "mint_reward", (&minter, &student, 100 * bst, symbol_short!("referral")).into_val(e));
+    let mint_new = b.call(
+        "token",
+        &token,
+        "mint_reward",
+        (&minter, &student, 100 * bst, symbol_short!("referral")).into_val(e),
+    );
     b.label_last("new holder");
-    b.call("token", &token, "mint_reward", (&minter, &bob, bst, symbol_short!("lesson")).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "mint_reward",
+        (&minter, &bob, bst, symbol_short!("lesson")).into_val(e),
+    );
     b.label_last("setup");
-    let mint = b.call("token", &token, "mint_reward", (&minter, &bob, bst, symbol_short!("referral")).into_val(e));
+    let mint = b.call(
+        "token",
+        &token,
+        "mint_reward",
+        (&minter, &bob, bst, symbol_short!("referral")).into_val(e),
+    );
     b.label_last("existing holder");
-    let transfer = b.call("token", &token, "transfer", (&student, &bob, 5 * bst).into_val(e));
+    let transfer = b.call(
+        "token",
+        &token,
+        "transfer",
+        (&student, &bob, 5 * bst).into_val(e),
+    );
     b.label_last("existing holders");
-    b.call("token", &token, "transfer", (&student, &carol, bst).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "transfer",
+        (&student, &carol, bst).into_val(e),
+    );
     b.label_last("new receiver");
-    b.call("token", &token, "approve", (&student, &bob, 10 * bst, e.ledger().sequence() + 1_000).into_val(e));
-    b.call("token", &token, "transfer_from", (&bob, &student, &bob, bst).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "approve",
+        (&student, &bob, 10 * bst, e.ledger().sequence() + 1_000).into_val(e),
+    );
+    b.call(
+        "token",
+        &token,
+        "transfer_from",
+        (&bob, &student, &bob, bst).into_val(e),
+    );
     b.call("token", &token, "burn", (&student, bst).into_val(e));
-    b.call("token", &token, "burn_from", (&bob, &student, bst).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "burn_from",
+        (&bob, &student, bst).into_val(e),
+    );
     b.call("token", &token, "balance", (&student,).into_val(e));
     b.call("token", &token, "allowance", (&student, &bob).into_val(e));
     b.call("token", &token, "total_supply", ().into_val(e));
     b.call("token", &token, "decimals", ().into_val(e));
-    b.call("token", &token, "delegate", (&student, &student).into_val(e));
-    let delegated_transfer = b.call("token", &token, "transfer", (&student, &bob, bst).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "delegate",
+        (&student, &student).into_val(e),
+    );
+    let delegated_transfer = b.call(
+        "token",
+        &token,
+        "transfer",
+        (&student, &bob, bst).into_val(e),
+    );
     b.label_last("sender delegated");
 
     // Analytics.
-    let progress_new = b.call("analytics", &analytics, "record_progress", (&recorder, &student, &course, 40u32).into_val(e));
+    let progress_new = b.call(
+        "analytics",
+        &analytics,
+        "record_progress",
+        (&recorder, &student, &course, 40u32).into_val(e),
+    );
     b.label_last("first record");
-    let progress = b.call("analytics", &analytics, "record_progress", (&recorder, &student, &course, 70u32).into_val(e));
+    let progress = b.call(
+        "analytics",
+        &analytics,
+        "record_progress",
+        (&recorder, &student, &course, 70u32).into_val(e),
+    );
     b.label_last("update");
-    let progress_done = b.call("analytics", &analytics, "record_progress", (&recorder, &student, &course, 100u32).into_val(e));
+    let progress_done = b.call(
+        "analytics",
+        &analytics,
+        "record_progress",
+        (&recorder, &student, &course, 100u32).into_val(e),
+    );
     b.label_last("to 100 %");
-    b.call("analytics", &analytics, "get_progress", (&student, &course).into_val(e));
+    b.call(
+        "analytics",
+        &analytics,
+        "get_progress",
+        (&student, &course).into_val(e),
+    );
 
     // Certificate.
-    let issue_first = b.call("certificate", &certificate, "issue_credential", (&issuer, &student, &course, &hash).into_val(e));
+    let issue_first = b.call(
+        "certificate",
+        &certificate,
+        "issue_credential",
+        (&issuer, &student, &course, &hash).into_val(e),
+    );
     b.label_last("learner's first");
-    let issue_next = b.call("certificate", &certificate, "issue_credential", (&issuer, &student, &course2, &hash).into_val(e));
+    let issue_next = b.call(
+        "certificate",
+        &certificate,
+        "issue_credential",
+        (&issuer, &student, &course2, &hash).into_val(e),
+    );
     b.label_last("learner's second");
     b.call("certificate", &certificate, "verify", (1u64,).into_val(e));
-    b.call("certificate", &certificate, "certificates_of", (&student,).into_val(e));
-    b.call("certificate", &certificate, "certificate_for", (&student, &course).into_val(e));
-    b.call("certificate", &certificate, "revoke", (&issuer, 2u64, String::from_str(e, "issued in error")).into_val(e));
+    b.call(
+        "certificate",
+        &certificate,
+        "certificates_of",
+        (&student,).into_val(e),
+    );
+    b.call(
+        "certificate",
+        &certificate,
+        "certificate_for",
+        (&student, &course).into_val(e),
+    );
+    b.call(
+        "certificate",
+        &certificate,
+        "revoke",
+        (&issuer, 2u64, String::from_str(e, "issued in error")).into_val(e),
+    );
 
     // Governance (reads the token's checkpoints through the contract client).
     advance(e, 1);
-    b.call("governance", &governance, "propose", (&student, String::from_str(e, "Raise the referral reward"), &hash, 20u32).into_val(e));
-    b.call("governance", &governance, "vote", (&student, 1u64, true).into_val(e));
-    b.call("governance", &governance, "get_proposal", (1u64,).into_val(e));
+    b.call(
+        "governance",
+        &governance,
+        "propose",
+        (
+            &student,
+            String::from_str(e, "Raise the referral reward"),
+            &hash,
+            20u32,
+        )
+            .into_val(e),
+    );
+    b.call(
+        "governance",
+        &governance,
+        "vote",
+        (&student, 1u64, true).into_val(e),
+    );
+    b.call(
+        "governance",
+        &governance,
+        "get_proposal",
+        (1u64,).into_val(e),
+    );
     advance(e, 21);
     b.call("governance", &governance, "state", (1u64,).into_val(e));
     b.call("governance", &governance, "execute", (1u64,).into_val(e));
@@ -154,7 +295,11 @@ fn entry_point_costs_and_sizes() {
         "call", "cpu insns", "mem bytes", "fee", "nonce rent"
     );
     for (name, c) in &b.rows {
-        let nonce_rent = if name.ends_with(".approve") { 0 } else { c.temp_rent };
+        let nonce_rent = if name.ends_with(".approve") {
+            0
+        } else {
+            c.temp_rent
+        };
         println!(
             "  {:<48} {:>10} {:>10} {:>10} {:>10}",
             name,
@@ -180,10 +325,18 @@ fn entry_point_costs_and_sizes() {
         println!("  {:<40} {:>12} {:>6.2}x", name, c.cpu, ratio(*c));
     }
     for (name, bytes) in names.iter().zip(&wasms) {
-        assert!(bytes.len() < MAX_WASM, "{name}.wasm is {} bytes, not under 32 KiB", bytes.len());
+        assert!(
+            bytes.len() < MAX_WASM,
+            "{name}.wasm is {} bytes, not under 32 KiB",
+            bytes.len()
+        );
     }
     for (name, c) in &checks {
-        assert!(ratio(*c) <= MAX_RATIO, "{name} costs {:.2}x a transfer (limit {MAX_RATIO})", ratio(*c));
+        assert!(
+            ratio(*c) <= MAX_RATIO,
+            "{name} costs {:.2}x a transfer (limit {MAX_RATIO})",
+            ratio(*c)
+        );
     }
     let _ = Address::generate(e);
 }
@@ -196,7 +349,10 @@ fn starling_governance_config(env: &Env, token: &Address) -> Val {
     m.set(Symbol::new(env, "quorum_bps"), 2_000u32.into_val(env));
     m.set(Symbol::new(env, "majority_bps"), 5_001u32.into_val(env));
     m.set(Symbol::new(env, "min_voting_period"), 10u32.into_val(env));
-    m.set(Symbol::new(env, "max_voting_period"), 100_000u32.into_val(env));
+    m.set(
+        Symbol::new(env, "max_voting_period"),
+        100_000u32.into_val(env),
+    );
     m.set(Symbol::new(env, "proposal_threshold"), 0i128.into_val(env));
     m.into_val(env)
 }

@@ -46,7 +46,10 @@ fn run(input: &str, output: &str) -> Result<(), String> {
         match custom_section(id, payload)? {
             Some((name_len, "contractspecv0")) => {
                 found = true;
-                let spec = strip(&payload[name_len..], &soroban_spec::shaking::find_all(&wasm))?;
+                let spec = strip(
+                    &payload[name_len..],
+                    &soroban_spec::shaking::find_all(&wasm),
+                )?;
                 let mut new_payload = payload[..name_len].to_vec();
                 new_payload.extend_from_slice(&spec);
                 out.push(0);
@@ -70,7 +73,9 @@ fn custom_section(id: u8, payload: &[u8]) -> Result<Option<(usize, &str)>, Strin
     }
     let (len, n) = read_leb(payload)?;
     let name = payload.get(n..n + len as usize).ok_or("truncated name")?;
-    Ok(std::str::from_utf8(name).ok().map(|s| (n + len as usize, s)))
+    Ok(std::str::from_utf8(name)
+        .ok()
+        .map(|s| (n + len as usize, s)))
 }
 
 fn read_leb(bytes: &[u8]) -> Result<(u32, usize), String> {
@@ -112,7 +117,10 @@ fn strip(
     Ok(out)
 }
 
-fn cleared<T, const MAX: u32>(items: &VecM<T, MAX>, f: impl Fn(&mut T)) -> Result<VecM<T, MAX>, String>
+fn cleared<T, const MAX: u32>(
+    items: &VecM<T, MAX>,
+    f: impl Fn(&mut T),
+) -> Result<VecM<T, MAX>, String>
 where
     T: Clone,
 {
