@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
-import { Keypair, Networks, Operation, TransactionBuilder, contract, rpc, scValToNative, xdr } from '@stellar/stellar-sdk';
+import { Address, Contract, Keypair, Networks, Operation, TransactionBuilder, contract, nativeToScVal, rpc, scValToNative, xdr } from '@stellar/stellar-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, deploy, type Manifest } from '../deploy/deploy.ts';
 import { localnetBinary, rawRpc, repoRoot, startLocalnet, type Localnet } from './localnet.ts';
@@ -32,7 +32,9 @@ let platform: Keypair;
 
 beforeAll(async () => {
   bin = localnetBinary();
-  chain = await startLocalnet(bin, { ledgerIntervalMs: 200 });
+  // 1 s ledgers: with the testnet P28 settings a persistent entry lives 10 ledgers at minimum,
+  // and a simulated transaction must land before an entry it reads archives.
+  chain = await startLocalnet(bin, { ledgerIntervalMs: 1000 });
   server = new rpc.Server(chain.url, { allowHttp: true });
   const dir = mkdtempSync(join(tmpdir(), 'starling-localnet-'));
   manifest = await deploy({ rpcUrl: chain.url, network: 'local', wasmDir: join(repoRoot, 'contracts/build'), out: join(dir, 'local.json'), log: () => {} });
@@ -107,6 +109,43 @@ describe('local chain through the SDK', () => {
       filters: [{ contractIds: [manifest.contracts.certificate.contractId], topics: [[xdr.ScVal.scvSymbol('certificate_issued').toXDR('base64'), '**']] }],
     });
     expect(issued.events.map((e) => String(scValToNative(e.topic[0])))).toEqual(['certificate_issued']);
+  });
+
+  it('lets the host enforce Soroban authorisation: an unsigned auth entry fails the transaction', async () => {
+    const stranger = Keypair.random();
+    expect((await fetch(`${chain.url}/friendbot?addr=${stranger.publicKey()}`, { method: 'POST' })).status).toBe(200);
+    const analyticsId = manifest.contracts.analytics.contractId;
+    const analytics = await clientFor('analytics');
+    await call(analytics, 'grant_role', { account: stranger.publicKey(), role: 'recorder', caller: platform.publicKey() });
+    const source = await server.getAccount(platform.publicKey());
+    const draft = new TransactionBuilder(source, { fee: '100', networkPassphrase: manifest.networkPassphrase })
+      .addOperation(
+        new Contract(analyticsId).call(
+          'record_progress',
+          new Address(stranger.publicKey()).toScVal(),
+          new Address(Keypair.random().publicKey()).toScVal(),
+          nativeToScVal(Buffer.alloc(16, 5)),
+          nativeToScVal(10, { type: 'u32' }),
+        ),
+      )
+      .setTimeout(30)
+      .build();
+    // Simulation records the stranger's auth entry; it is sent without the stranger's signature.
+    const prepared = await server.prepareTransaction(draft);
+    prepared.sign(platform);
+    const sent = await server.sendTransaction(prepared);
+    expect(sent.status).toBe('PENDING');
+    const done = await server.pollTransaction(sent.hash, { attempts: 50 });
+    expect(done.status).toBe('FAILED');
+
+    // Signed by the stranger (AddressV2 credentials, nonce and expiry checked by the host), it lands.
+    const student = Keypair.random().publicKey();
+    const tx = (await (analytics as any).record_progress({ caller: stranger.publicKey(), student, course_id: Buffer.alloc(16, 5), percent: 10 })) as contract.AssembledTransaction<number>;
+    expect(tx.needsNonInvokerSigningBy()).toEqual([stranger.publicKey()]);
+    await tx.signAuthEntries({ address: stranger.publicKey(), signAuthEntry: contract.basicNodeSigner(stranger, manifest.networkPassphrase).signAuthEntry });
+    const landed = await tx.signAndSend();
+    expect(landed.getTransactionResponse?.status, JSON.stringify(landed.getTransactionResponse?.diagnosticEventsXdr?.map((d) => d.toXDR('base64')))).toBe('SUCCESS');
+    expect(landed.result).toBe(10);
   });
 
   it('answers every method in the OpenRPC result shapes', async () => {

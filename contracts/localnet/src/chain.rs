@@ -82,7 +82,9 @@ pub struct EventRecord {
     pub op: u32,
     pub index: u32,
     pub successful: bool,
-    pub contract_id: Option<[u8; 32]>,
+    /// 0 = no contract, else 1 + the index into `Chain::contracts` (interned: events of one
+    /// contract share the 32-byte id, which matters at a million retained events).
+    pub contract: u32,
     pub system: bool,
     /// ContractEvent XDR.
     pub body: Box<[u8]>,
@@ -140,6 +142,9 @@ pub struct Chain {
     /// Parsed contract modules, as core keeps them: instantiation is then charged at the
     /// cached rate, which is what simulation assumes.
     pub module_cache: Option<soroban_env_host::ModuleCache>,
+    /// Contract ids that emitted retained events, and their index.
+    pub contracts: Vec<[u8; 32]>,
+    pub contract_index: HashMap<[u8; 32], u32>,
 }
 
 pub fn account_key(id: &AccountId) -> LedgerKey {
@@ -408,6 +413,8 @@ impl Chain {
             total_coins: TOTAL_COINS,
             fee_pool: 0,
             module_cache: None,
+            contracts: Vec::new(),
+            contract_index: HashMap::new(),
         }
     }
 
@@ -431,6 +438,22 @@ impl Chain {
             }
         }
         Some(cache)
+    }
+
+    /// The interned reference for a contract id (see `EventRecord::contract`).
+    pub fn intern_contract(&mut self, id: Option<[u8; 32]>) -> u32 {
+        let Some(id) = id else { return 0 };
+        if let Some(i) = self.contract_index.get(&id) {
+            return *i;
+        }
+        self.contracts.push(id);
+        let i = self.contracts.len() as u32;
+        self.contract_index.insert(id, i);
+        i
+    }
+
+    pub fn contract_of(&self, e: &EventRecord) -> Option<[u8; 32]> {
+        (e.contract > 0).then(|| self.contracts[e.contract as usize - 1])
     }
 
     pub fn latest(&self) -> &LedgerRecord {
@@ -758,14 +781,15 @@ impl Chain {
             let ev_first = self.events_base + self.events.len() as u64;
             let n_events = applied.events.len() as u32;
             for (op, idx, ev, successful) in applied.events {
-                let (contract_id, system) = (ev.contract_id.as_ref().map(|c| c.0 .0), matches!(ev.type_, soroban_env_host::xdr::ContractEventType::System));
+                let contract = self.intern_contract(ev.contract_id.as_ref().map(|c| c.0 .0));
+                let system = matches!(ev.type_, soroban_env_host::xdr::ContractEventType::System);
                 self.events.push_back(EventRecord {
                     ledger: seq,
                     tx: order,
                     op,
                     index: idx,
                     successful,
-                    contract_id,
+                    contract,
                     system,
                     body: xdr_bytes(&ev).into_boxed_slice(),
                 });
@@ -804,6 +828,7 @@ impl Chain {
         let root = self.root_account();
         let mut left = total;
         let mut n_ledger = 0u64;
+        let synthetic_contract = self.intern_contract(Some([0xBE; 32]));
         while left > 0 {
             let n = (per_ledger.max(1) as u64).min(left) as u32;
             let prev = self.latest().clone();
@@ -840,7 +865,7 @@ impl Chain {
                     op: 0,
                     index: i,
                     successful: true,
-                    contract_id: Some([0xBE; 32]),
+                    contract: synthetic_contract,
                     system: false,
                     body: xdr_bytes(&ev).into_boxed_slice(),
                 });

@@ -80,8 +80,9 @@ pub fn save(chain: &Chain, path: &Path) -> io::Result<()> {
             w.u32(e.tx)?;
             w.u32(e.op)?;
             w.u32(e.index)?;
-            w.u8(e.successful as u8 | (e.system as u8) << 1 | (e.contract_id.is_some() as u8) << 2)?;
-            if let Some(c) = &e.contract_id {
+            let contract = chain.contract_of(e);
+            w.u8(e.successful as u8 | (e.system as u8) << 1 | (contract.is_some() as u8) << 2)?;
+            if let Some(c) = &contract {
                 w.h(c)?;
             }
             w.blob(&e.body)?;
@@ -159,6 +160,7 @@ pub fn load(path: &Path, cfg: &ChainConfig) -> io::Result<Chain> {
         let index = r.u32()?;
         let flags = r.u8()?;
         let contract_id = if flags & 4 != 0 { Some(r.h()?) } else { None };
+        let contract = chain.intern_contract(contract_id);
         chain.events.push_back(EventRecord {
             ledger,
             tx,
@@ -166,7 +168,7 @@ pub fn load(path: &Path, cfg: &ChainConfig) -> io::Result<Chain> {
             index,
             successful: flags & 1 != 0,
             system: flags & 2 != 0,
-            contract_id,
+            contract,
             body: r.blob()?.into_boxed_slice(),
         });
     }

@@ -535,7 +535,7 @@ fn topic_matches(filter: &[Segment], topics: &[ScVal]) -> bool {
     })
 }
 
-fn event_matches(filters: &[Filter], e: &crate::chain::EventRecord, decoded: &mut Option<soroban_env_host::xdr::ContractEvent>) -> bool {
+fn event_matches(filters: &[Filter], e: &crate::chain::EventRecord, contract: Option<[u8; 32]>, decoded: &mut Option<soroban_env_host::xdr::ContractEvent>) -> bool {
     if filters.is_empty() {
         return true;
     }
@@ -543,7 +543,7 @@ fn event_matches(filters: &[Filter], e: &crate::chain::EventRecord, decoded: &mu
         if !f.types.is_empty() && !f.types.contains(&!e.system) {
             continue;
         }
-        if !f.contracts.is_empty() && !e.contract_id.is_some_and(|c| f.contracts.contains(&c)) {
+        if !f.contracts.is_empty() && !contract.is_some_and(|c| f.contracts.contains(&c)) {
             continue;
         }
         if f.topics.is_empty() {
@@ -611,7 +611,8 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
             break;
         }
         let mut decoded = None;
-        if !event_matches(&filters, e, &mut decoded) {
+        let contract = c.contract_of(e);
+        if !event_matches(&filters, e, contract, &mut decoded) {
             continue;
         }
         let ev = decoded.unwrap_or_else(|| e.decode());
@@ -626,7 +627,7 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
             "type": if e.system { "system" } else { "contract" },
             "ledger": e.ledger,
             "ledgerClosedAt": rfc3339(close_time),
-            "contractId": e.contract_id.map(|id| contract_strkey(&id)).unwrap_or_default(),
+            "contractId": contract.map(|id| contract_strkey(&id)).unwrap_or_default(),
             "id": e.cursor().to_id(),
             "operationIndex": e.op,
             "transactionIndex": e.tx,

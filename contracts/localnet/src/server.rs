@@ -83,6 +83,8 @@ pub fn spawn_ledger_thread(
         .spawn(move || {
             let mut next = Instant::now() + interval;
             let mut last_save = Instant::now();
+            // Saved when transactions changed state (at most every 5 s) and at shutdown.
+            let mut dirty = false;
             let log_ledgers = std::env::var_os("LOCALNET_LOG_LEDGERS").is_some();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let now = Instant::now();
@@ -100,17 +102,19 @@ pub fn spawn_ledger_thread(
                     let seq = c.close_ledger(util::now_unix());
                     (seq, c.latest().tx_count)
                 };
+                dirty |= applied > 0;
                 if log_ledgers && applied > 0 {
                     eprintln!("localnet: closed ledger {seq} with {applied} txs in {} us", started.elapsed().as_micros());
                 }
                 let _ = tx.send(seq);
                 if let Some(path) = &state_file {
-                    if last_save.elapsed() >= Duration::from_secs(5) {
+                    if dirty && last_save.elapsed() >= Duration::from_secs(5) {
                         let c = chain.read().expect("lock");
                         if let Err(e) = crate::persist::save(&c, path) {
                             eprintln!("localnet: cannot save state to {}: {e}", path.display());
                         }
                         last_save = Instant::now();
+                        dirty = false;
                     }
                 }
             }

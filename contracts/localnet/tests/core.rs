@@ -232,7 +232,7 @@ fn uploads_creates_and_invokes_a_contract_in_the_real_host() {
     assert!(sim.get("transactionData").is_none());
 }
 
-fn synthetic_event(ledger: u32, tx: u32, index: u32, contract: [u8; 32], topic: &str) -> EventRecord {
+fn synthetic_event(chain: &mut Chain, ledger: u32, tx: u32, index: u32, contract: [u8; 32], topic: &str) -> EventRecord {
     let ev = ContractEvent {
         ext: ExtensionPoint::V0,
         contract_id: Some(soroban_env_host::xdr::ContractId(Hash(contract))),
@@ -242,7 +242,8 @@ fn synthetic_event(ledger: u32, tx: u32, index: u32, contract: [u8; 32], topic: 
             data: ScVal::U32(ledger),
         }),
     };
-    EventRecord { ledger, tx, op: 0, index, successful: true, contract_id: Some(contract), system: false, body: xdr_bytes(&ev).into_boxed_slice() }
+    let contract = chain.intern_contract(Some(contract));
+    EventRecord { ledger, tx, op: 0, index, successful: true, contract, system: false, body: xdr_bytes(&ev).into_boxed_slice() }
 }
 
 /// A chain with `ledgers` closed ledgers and, in each of ledgers 2..=ledgers, `per` events.
@@ -252,7 +253,8 @@ fn chain_with_events(ledgers: u32, per: u32, retention: u32) -> Ctx {
         chain.close_ledger(1_700_000_000 + l as u64);
         for i in 0..per {
             let contract = if i % 2 == 0 { [1; 32] } else { [2; 32] };
-            chain.events.push_back(synthetic_event(l, 1, i, contract, if i % 3 == 0 { "fizz" } else { "buzz" }));
+            let e = synthetic_event(&mut chain, l, 1, i, contract, if i % 3 == 0 { "fizz" } else { "buzz" });
+            chain.events.push_back(e);
         }
     }
     ctx(chain)
@@ -334,7 +336,8 @@ fn one_get_events_call_scans_at_most_10000_ledgers() {
     for l in 2..=10_500u32 {
         chain.close_ledger(1_700_000_000 + l as u64);
     }
-    chain.events.push_back(synthetic_event(10_400, 1, 0, [1; 32], "late"));
+    let e = synthetic_event(&mut chain, 10_400, 1, 0, [1; 32], "late");
+    chain.events.push_back(e);
     let ctx = ctx(chain);
     let first = rpc(&ctx, "getEvents", json!({ "startLedger": 1 })).unwrap();
     assert_eq!(first["events"].as_array().unwrap().len(), 0);
@@ -394,7 +397,8 @@ fn state_file_round_trips() {
     let mut chain = new_chain(100);
     let k = key(5);
     fund(&mut chain, &k);
-    chain.events.push_back(synthetic_event(2, 1, 0, [1; 32], "kept"));
+    let e = synthetic_event(&mut chain, 2, 1, 0, [1; 32], "kept");
+    chain.events.push_back(e);
     let path = std::env::temp_dir().join(format!("localnet-test-{}.bin", std::process::id()));
     localnet::persist::save(&chain, &path).unwrap();
     let loaded = localnet::persist::load(&path, &ChainConfig { passphrase: PASSPHRASE.into(), retention_ledgers: 100 }).unwrap();
