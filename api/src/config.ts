@@ -46,6 +46,9 @@ export const ConfigSchema = Type.Object({
   /** The certificate contract (C…), shown in Open Badges; chain proofs carry the id ingest saw. */
   CERTIFICATE_CONTRACT_ID: Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' }),
 
+  /** How long each instance reuses a serialized public credential (0: never); revocations through it clear it. */
+  CREDENTIAL_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
+
   /** WebSocket caps: open sockets per user on one instance, and the largest client message. */
   WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, default: 5 }),
   WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 64, default: 4096 }),

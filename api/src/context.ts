@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import type { Config } from './config.ts';
+import { enablePreparedStatements } from './lib/prepared-statements.ts';
 
 export interface AppContext {
   config: Readonly<Config>;
@@ -31,6 +32,7 @@ export function createRedis(url: string, log: Logger, keyPrefix = ''): Redis {
 export function createContext(config: Readonly<Config>, log: Logger): AppContext {
   const pool = createPool(config.DATABASE_URL, 20);
   pool.on('error', (err) => log.error({ err }, 'idle postgres client error'));
+  enablePreparedStatements(pool);
   return {
     config,
     pool,

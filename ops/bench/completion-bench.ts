@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -69,7 +69,18 @@ async function seed(pool: pg.Pool, learners: number, lessons: number) {
   const plain = await insertUsers(pool, learners - referred.length, null);
   const userIds = [...referred, ...plain];
   await pool.query(`INSERT INTO enrolments (user_id, course_id) SELECT unnest($1::uuid[]), $2`, [userIds, courseId]);
-  return { courseId, lessonIds, userIds };
+  // A one-lesson course the first learner completes through the API: a real certificate to verify.
+  const shortCourse = randomUUID();
+  const shortModule = randomUUID();
+  const shortLesson = randomUUID();
+  await pool.query(
+    `INSERT INTO courses (id, instructor_id, slug, title, summary, status, published_at) VALUES ($1, $2, 'bench-short', 'Short course', 'x', 'published', now())`,
+    [shortCourse, instructor[0]],
+  );
+  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [shortModule, shortCourse]);
+  await pool.query(`INSERT INTO lessons (id, module_id, course_id, title, position) VALUES ($1, $2, $3, 'Only lesson', 0)`, [shortLesson, shortModule, shortCourse]);
+  await pool.query(`INSERT INTO enrolments (user_id, course_id) VALUES ($1, $2)`, [userIds[0], shortCourse]);
+  return { courseId, lessonIds, userIds, shortLesson };
 }
 
 async function insertUsers(pool: pg.Pool, n: number, referredBy: string | null): Promise<string[]> {
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     },
   });
   const duration = Number(values.duration);
+  const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)));
   const connections = Number(values.connections);
   const dir = mkdtempSync(join(tmpdir(), 'starling-bench-'));
   chmodSync(dir, 0o755);
@@ -127,7 +139,7 @@ async function main(): Promise<void> {
     const url = withDatabase(postgres.url, 'bench');
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     await runMigrations(pool);
-    const { lessonIds, userIds } = await seed(pool, Number(values.learners), Number(values.lessons));
+    const { lessonIds, userIds, shortLesson } = await seed(pool, Number(values.learners), Number(values.lessons));
 
     const serverEnv = env(url, redis.url, randomBytes(32).toString('hex'));
     const tokens = createTokenService(loadConfig(serverEnv));
@@ -137,6 +149,10 @@ async function main(): Promise<void> {
       child!.once('message', (m) => resolve((m as { address: string }).address));
       child!.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
     });
+
+    const done = await fetch(`${base}/v1/lessons/${shortLesson}/complete`, { method: 'POST', headers: { authorization: `Bearer ${access[0]}` } });
+    const certificateId = ((await done.json()) as { certificate: { id: string } | null }).certificate?.id;
+    if (!certificateId) throw new Error('the seed completion issued no certificate');
 
     // Lesson-major order: consecutive requests are different learners, as real traffic would be.
     let next = 0;
@@ -168,20 +184,17 @@ async function main(): Promise<void> {
     const newPerSecond = Math.round(Number(c.completions) / duration);
 
     // The public credential endpoint against the ceiling, on the same app, same connections.
-    const cert = await pool.query<{ id: string }>(`SELECT id FROM certificates LIMIT 1`);
     const ceiling = await run({ url: `${base}/bench/ceiling`, connections, duration: 10 });
-    const credential = cert.rows[0] ? await run({ url: `${base}/v1/credentials/${cert.rows[0].id}`, connections, duration: 10 }) : null;
+    const credential = await run({ url: `${base}/v1/credentials/${certificateId}`, connections, duration: 10 });
     await pool.end();
 
     const report = {
-      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAtStart },
       settings: { duration_s: duration, connections, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
       completion: { ...summary('POST /v1/lessons/:id/complete', completions), new_completions_per_second: newPerSecond },
       rows_written: c,
       ceiling: summary('GET /bench/ceiling (pure JSON)', ceiling),
-      credential: credential
-        ? { ...summary('GET /v1/credentials/:id', credential), ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)) }
-        : null,
+      credential: { ...summary('GET /v1/credentials/:id', credential), ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)) },
     };
     console.log(JSON.stringify(report, null, 2));
     const completionErrors = completions.non2xx + completions.errors + completions.timeouts;

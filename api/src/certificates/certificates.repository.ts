@@ -49,16 +49,18 @@ export async function findCertificateFor(db: Db, userId: string, courseId: strin
   return db.selectFrom('certificates').selectAll().where('user_id', '=', userId).where('course_id', '=', courseId).executeTakeFirst();
 }
 
-/** A certificate with the learner's current display name and the course title, for public views. */
+/**
+ * A certificate with the learner's current display name and the course title, for public views.
+ * A prepared statement (lib/prepared-statements.ts): verifiers hit it hardest.
+ */
 export async function findCertificateView(db: Db, id: string) {
-  return db
-    .selectFrom('certificates')
-    .innerJoin('users', 'users.id', 'certificates.user_id')
-    .innerJoin('courses', 'courses.id', 'certificates.course_id')
-    .selectAll('certificates')
-    .select(['users.display_name as learner_name', 'courses.title as course_title', 'courses.slug as course_slug'])
-    .where('certificates.id', '=', id)
-    .executeTakeFirst();
+  const r = await sql<CertificateRow & { learner_name: string; course_title: string; course_slug: string }>`/*stmt:certificate_view*/
+    SELECT c.*, u.display_name AS learner_name, co.title AS course_title, co.slug AS course_slug
+    FROM certificates c
+    JOIN users u ON u.id = c.user_id
+    JOIN courses co ON co.id = c.course_id
+    WHERE c.id = ${id}`.execute(db);
+  return r.rows[0];
 }
 
 export type CertificateView = NonNullable<Awaited<ReturnType<typeof findCertificateView>>>;

@@ -17,6 +17,8 @@ import {
 import { renderCertificatePdf } from './certificate-pdf.ts';
 import { buildOpenBadge } from './open-badge.ts';
 
+const PUBLIC_CACHE_MAX = 10_000;
+
 function encodeCursor(at: Date, id: string): string {
   return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 }
@@ -44,6 +46,11 @@ export function createCertificatesService(ctx: AppContext) {
     pdf: `${apiBase}/v1/credentials/${id}/pdf`,
     badge: `${apiBase}/v1/credentials/${id}/badge`,
   });
+
+  // The public view is read far more than it changes: each instance keeps the serialized answer
+  // for a few seconds (as long as shared caches may keep it anyway); a revocation through this
+  // instance drops it at once.
+  const publicCache = new Map<string, { expires: number; json: string }>();
 
   async function load(id: string): Promise<CertificateView> {
     const cert = await findCertificateView(db, id);
@@ -103,6 +110,18 @@ export function createCertificatesService(ctx: AppContext) {
             : null,
         links: { verify: u.verify, document: u.document, pdf: u.pdf, badge: u.badge },
       };
+    },
+
+    /** The public view as JSON text, from the short per-instance cache when fresh. */
+    async publicCredentialJson(id: string): Promise<string> {
+      const now = Date.now();
+      const hit = publicCache.get(id);
+      if (hit && hit.expires > now) return hit.json;
+      const json = JSON.stringify(await this.publicCredential(id));
+      if (config.CREDENTIAL_CACHE_MS === 0) return json;
+      if (publicCache.size >= PUBLIC_CACHE_MAX) publicCache.delete(publicCache.keys().next().value!);
+      publicCache.set(id, { expires: now + config.CREDENTIAL_CACHE_MS, json });
+      return json;
     },
 
     /** The exact bytes that were hashed. */
@@ -165,6 +184,7 @@ export function createCertificatesService(ctx: AppContext) {
           data: { certificate_id: id, course_id: cert.course_id, reason },
           dedupeKey: `certificate_revoked:${id}`,
         });
+        publicCache.delete(id);
         return { id, status: 'revoked' as const, revoked_at: (revoked?.revoked_at ?? new Date()).toISOString(), reason, intent_id: intent?.id ?? null };
       });
     },

@@ -17,7 +17,7 @@ let courseId: string;
 const WEB = 'https://starling.test';
 
 beforeAll(async () => {
-  t = await buildTestApp({ env: { PUBLIC_WEB_URL: WEB, PUBLIC_API_URL: 'https://api.starling.test', STELLAR_NETWORK: 'testnet' } });
+  t = await buildTestApp({ env: { PUBLIC_WEB_URL: WEB, PUBLIC_API_URL: 'https://api.starling.test', STELLAR_NETWORK: 'testnet', CREDENTIAL_CACHE_MS: '0' } });
   const instructor = await registerUser(t.app, { display_name: 'Grace Instructor' });
   learner = await registerUser(t.app, { display_name: 'Ada Lovelace' });
   other = await registerUser(t.app);
@@ -223,5 +223,30 @@ describe('revocation', () => {
     const again = await t.app.inject({ method: 'POST', url, headers: bearer(adminToken), payload: { reason: 'Again' } });
     expect(again.statusCode).toBe(409);
     expect(await count(t.ctx, 'intents', { kind: 'revoke_certificate' })).toBe(1);
+  });
+});
+
+describe('public credential cache', () => {
+  it('serves the same answer for a few seconds, and a revocation through this instance clears it', async () => {
+    const cached = await buildTestApp({ env: { CREDENTIAL_CACHE_MS: '60000' } });
+    try {
+      const instructor = await registerUser(cached.app);
+      const l = await registerUser(cached.app);
+      const admin = await registerUser(cached.app);
+      await makeRole(cached.ctx, admin.userId, 'admin');
+      const token = await loginAs(cached.app, admin.email);
+      const c = await createCourse(cached.ctx, { instructorId: instructor.userId, lessons: 1 });
+      await enrol(cached.ctx, l.userId, c.courseId);
+      const id = (await cached.app.inject({ method: 'POST', url: `/v1/lessons/${c.lessonIds[0]}/complete`, headers: bearer(l.access) })).json().certificate.id;
+      const first = await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` });
+      expect(first.json().status).toBe('pending');
+      expect(first.headers['content-type']).toMatch(/^application\/json/);
+      await cached.ctx.db.updateTable('users').set({ display_name: 'Renamed' }).where('id', '=', l.userId).execute();
+      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).body).toBe(first.body);
+      await cached.app.inject({ method: 'POST', url: `/v1/admin/certificates/${id}/revoke`, headers: bearer(token), payload: { reason: 'Fraud' } });
+      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).json()).toMatchObject({ status: 'revoked', learner: { name: 'Renamed' } });
+    } finally {
+      await cached.close();
+    }
   });
 });

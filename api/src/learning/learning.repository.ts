@@ -6,29 +6,28 @@ import type { Db } from '../audit/audit.repository.ts';
  * Locks the learner's enrolment in the lesson's course (FOR UPDATE): completions of one learner in
  * one course run one after another, so each sees the others' rows when it computes the percent.
  * Also returns what decides whether the lesson is trivially open, and the learner's address.
+ * A prepared statement (see lib/prepared-statements.ts): this is the hottest query of the API.
  */
 export async function lockEnrolmentForLesson(db: Db, userId: string, lessonId: string) {
-  return db
-    .selectFrom('enrolments')
-    .innerJoin('lessons', 'lessons.course_id', 'enrolments.course_id')
-    .innerJoin('courses', 'courses.id', 'enrolments.course_id')
-    .innerJoin('users', 'users.id', 'enrolments.user_id')
-    .select((eb) => [
-      'enrolments.course_id',
-      'enrolments.status',
-      'enrolments.percent',
-      'enrolments.completed_at',
-      'courses.status as course_status',
-      'courses.sequential',
-      'users.stellar_address',
-      eb
-        .exists(eb.selectFrom('module_prerequisites').select('module_prerequisites.module_id').whereRef('module_prerequisites.module_id', '=', 'lessons.module_id'))
-        .as('has_prerequisites'),
-    ])
-    .where('lessons.id', '=', lessonId)
-    .where('enrolments.user_id', '=', userId)
-    .forUpdate('enrolments')
-    .executeTakeFirst();
+  const r = await sql<{
+    course_id: string;
+    status: string;
+    percent: number;
+    completed_at: Date | null;
+    course_status: string;
+    sequential: boolean;
+    stellar_address: string;
+    has_prerequisites: boolean;
+  }>`/*stmt:completion_lock*/
+    SELECT e.course_id, e.status, e.percent, e.completed_at, c.status AS course_status, c.sequential, u.stellar_address,
+           EXISTS (SELECT 1 FROM module_prerequisites mp WHERE mp.module_id = l.module_id) AS has_prerequisites
+    FROM enrolments e
+    JOIN lessons l ON l.course_id = e.course_id
+    JOIN courses c ON c.id = e.course_id
+    JOIN users u ON u.id = e.user_id
+    WHERE l.id = ${lessonId} AND e.user_id = ${userId}
+    FOR UPDATE OF e`.execute(db);
+  return r.rows[0];
 }
 
 export interface CompletionWrite {
@@ -52,7 +51,7 @@ export interface CompletionWrite {
  */
 export async function recordCompletion(db: Db, w: CompletionWrite) {
   const hex = w.courseId.replace(/-/g, '');
-  const r = await sql<{ completed_at: Date | null; percent: number | null; course_completed_at: Date | null; progress_intent_id: string | null }>`
+  const r = await sql<{ completed_at: Date | null; percent: number | null; course_completed_at: Date | null; progress_intent_id: string | null }>`/*stmt:completion_write*/
     WITH ins AS (
       INSERT INTO lesson_completions (user_id, lesson_id, course_id) VALUES (${w.userId}, ${w.lessonId}, ${w.courseId})
       ON CONFLICT (user_id, lesson_id) DO NOTHING

@@ -70,8 +70,8 @@ const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> =
       },
     },
     async (request, reply) => {
-      reply.header('cache-control', publicCache);
-      return certificates.publicCredential(request.params.id);
+      const json = await certificates.publicCredentialJson(request.params.id);
+      return reply.header('cache-control', publicCache).type('application/json; charset=utf-8').send(json);
     },
   );
 
