@@ -287,7 +287,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
         throw e;
       }
       failures++;
-      const wait = backoffMs(failures, 200, 15_000);
+      const wait = backoffMs(failures, 200, 10_000);
       ctx.log.warn({ err: errorMessage(e), attempt: failures, waitMs: wait }, 'ingest retry');
       await setStatus('rpc_error', errorMessage(e), { last_error: errorMessage(e), lastErrorNow: true, rpcErrorsInc: 1 });
       state = null; // re-read the cursor from Postgres: it is the only truth

@@ -11,8 +11,8 @@ import {
   TransactionBuilder,
   authorizeEntry,
   rpc as sdkRpc,
+  xdr,
   type Transaction,
-  type xdr,
 } from '@stellar/stellar-sdk';
 import type { Context } from '../context.ts';
 import { RpcTransientError, backoffMs, errorMessage, isRetryable } from '../errors.ts';
@@ -65,14 +65,14 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
   let passphrase = config.STELLAR_NETWORK_PASSPHRASE;
   const inFlight = new Set<string>();
 
+  /** The account's current sequence number, through our RPC client (timeouts, classified errors). */
   async function loadSequence(pk: string): Promise<string> {
-    try {
-      const server = new sdkRpc.Server(config.STELLAR_RPC_URL, { allowHttp: config.STELLAR_RPC_URL.startsWith('http:') });
-      const acc = await server.getAccount(pk);
-      return acc.sequenceNumber();
-    } catch (e) {
-      throw new RpcTransientError(`getAccount ${pk}: ${errorMessage(e)}`, { cause: e });
-    }
+    const key = xdr.LedgerKey.account(new xdr.LedgerKeyAccount({ accountId: Keypair.fromPublicKey(pk).xdrAccountId() })).toXDR('base64');
+    const r = await ctx.rpc.getLedgerEntries([key]);
+    const entry = r.entries?.[0];
+    if (!entry) throw new RpcTransientError(`source account ${pk} not found`);
+    const data = xdr.LedgerEntryData.fromXDR(entry.xdr, 'base64') as unknown as { value: { seqNum: bigint } };
+    return data.value.seqNum.toString();
   }
 
   async function simulate(tx: Transaction): Promise<ReturnType<typeof sdkRpc.parseRawSimulation>> {
@@ -108,7 +108,9 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
     if (sdkRpc.Api.isSimulationError(sim)) {
       const code = contractErrorCode(sim.error);
       if (code !== null && SATISFIED_ERRORS[intent.kind as IntentKind].includes(code)) return { kind: 'satisfied', why: describeContractError(code) };
-      return { kind: 'error', why: code !== null ? describeContractError(code) : `simulation failed: ${sim.error.slice(0, 300)}`, retry: true };
+      // A contract error is deterministic: fail now (operators can retry); anything else may pass.
+      if (code !== null) return { kind: 'error', why: describeContractError(code), retry: false };
+      return { kind: 'error', why: `simulation failed: ${sim.error.slice(0, 300)}`, retry: true };
     }
     if (intent.kind === 'record_progress' && !simulationEmits(sim, 'progress_recorded')) {
       return { kind: 'satisfied', why: 'the same percent is already recorded' };
@@ -154,7 +156,9 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
     const envelope = intent.tx_envelope!;
     const tx = TransactionBuilder.fromXDR(envelope, passphrase) as Transaction;
     const maxTime = Number(tx.timeBounds?.maxTime ?? 0);
-    let sent = intent.status === 'submitted';
+    const minBuilt = maxTime - config.INDEXER_TX_TIMEOUT_SECONDS;
+    // Resending identical bytes is always safe (DUPLICATE at worst), so resend once per resolve.
+    let sent = false;
     for (;;) {
       if (opts.signal.aborted) return 'retry';
       const r = await ctx.rpc.getTransaction(hash);
@@ -177,11 +181,18 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
         await opts.fenced((db) => dropTransaction(db, intent.id, hash, backoffMs(intent.attempts, 1000, 60_000), why));
         return 'retry';
       }
-      // NOT_FOUND: not yet included, or never will be. Dead only once a closed ledger is past maxTime.
+      // NOT_FOUND: not yet included, or never will be.
       const closeTime = Number((r as { latestLedgerCloseTime?: string }).latestLedgerCloseTime ?? 0);
+      const oldestClose = Number((r as { oldestLedgerCloseTime?: string }).oldestLedgerCloseTime ?? 0);
       if (maxTime > 0 && closeTime > maxTime + 1) {
-        const seqNow = await loadSequence(tx.source).catch(() => null);
-        log.warn({ intent: intent.id, hash, seqNow }, 'stored transaction expired without landing; building a new one');
+        // Expired on a closed ledger. Dead only if the RPC's retained range covers its whole
+        // validity window (otherwise it may have landed before the oldest retained ledger).
+        if (oldestClose > 0 && oldestClose > minBuilt) {
+          const why = `transaction ${hash} expired but the RPC no longer covers its validity window: check it on a history archive, then retry`;
+          await opts.fenced((db) => markFailed(db, intent.id, why));
+          return 'failed';
+        }
+        log.warn({ intent: intent.id, hash }, 'stored transaction expired without landing; building a new one');
         metrics.submitted.inc({ outcome: 'expired' });
         await opts.fenced((db) => dropTransaction(db, intent.id, hash, 0, `transaction ${hash} expired unseen`));
         return 'retry';
@@ -199,7 +210,15 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
         } else {
           metrics.submitted.inc({ outcome: 'error' });
           const why = `sendTransaction ERROR: ${describeResult(s.errorResultXdr)}`;
-          // Rejected before inclusion: it can never land (bad sequence, fee, auth…).
+          // Rejected. It can still have landed earlier (a bad sequence because it consumed it):
+          // drop it only once getTransaction does not know it and its sequence is used up.
+          const again = await ctx.rpc.getTransaction(hash);
+          if (again.status !== 'NOT_FOUND') continue;
+          const seqNow = BigInt(await loadSequence(tx.source));
+          if (seqNow < BigInt(tx.sequence)) {
+            await opts.fenced((db) => reschedule(db, intent.id, backoffMs(intent.attempts, 1000, 10_000), `${why}; waiting until it expires`));
+            return 'retry';
+          }
           if (intent.attempts >= config.INDEXER_MAX_ATTEMPTS) {
             await opts.fenced((db) => markFailed(db, intent.id, why));
             return 'failed';
