@@ -2,6 +2,7 @@
 // forwarded to the API's `/v1/ws` with the session's access token taken from the httpOnly cookie, so
 // the browser gets live notifications without ever holding a token.
 import { createServer, request as httpRequest } from 'node:http';
+/* global process, URL, URLSearchParams, fetch, console */
 import { request as httpsRequest } from 'node:https';
 import { handler } from './build/handler.js';
 
@@ -81,6 +82,7 @@ async function connectUpstream(req, socket, head, url, token) {
   upstream.end();
 }
 
+// eslint-disable-next-line no-console -- the one start-up line an operator reads
 server.listen(port, host, () => console.log(`starling web listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`));
 
 const stop = () => server.close(() => process.exit(0));

@@ -1,9 +1,9 @@
 // The README's first command: brings the whole system up on one machine with embedded defaults.
 // A private Postgres when DATABASE_URL is unset (data kept in .starling/), no Redis when REDIS_URL is
 // unset, migrations, the API, demo data; prints every URL and the demo credentials. Ctrl-C stops all.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair } from '@stellar/stellar-sdk';
 import pg from 'pg';
@@ -41,6 +41,22 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
   await client.end();
   return withDatabase(adminUrl, name);
+}
+
+/** The newest modification time under a path (the web's sources), to rebuild only when they changed. */
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(path).reduce((m, name) => Math.max(m, newestMtime(join(path, name))), st.mtimeMs);
+}
+
+function buildWebIfNeeded(): void {
+  const built = join(root, 'web/build/handler.js');
+  const sources = ['web/src', 'web/static', 'web/svelte.config.js', 'web/package.json'].map((p) => join(root, p)).filter(existsSync);
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
+  log('building the site (web/)…');
+  const r = spawnSync('pnpm', ['--filter', '@starling/web', 'run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the site failed (pnpm --filter @starling/web run build):\n${r.stderr}`);
 }
 
 async function waitForHttp(url: string, child: ChildProcess, what: string, ms = 30_000): Promise<void> {
@@ -109,9 +125,22 @@ async function main(): Promise<void> {
   await waitForHttp(`${apiUrl}/healthz`, api, 'api');
   const { courseSlug } = await seedDemo(apiUrl, databaseUrl);
 
+  buildWebIfNeeded();
+  const webPort = process.env.WEB_PORT ?? '5173';
+  const webUrl = `http://localhost:${webPort}`;
+  const web = run('web', ['web/server.js'], {
+    PORT: webPort,
+    HOST: process.env.WEB_HOST ?? '0.0.0.0',
+    API_URL: apiUrl,
+    PUBLIC_STELLAR_RPC_URL: process.env.PUBLIC_STELLAR_RPC_URL ?? process.env.STELLAR_RPC_URL ?? '',
+    PUBLIC_STELLAR_NETWORK: process.env.STELLAR_NETWORK ?? 'local',
+  });
+  await waitForHttp(`${webUrl}/verify`, web, 'web');
+
   console.log(`
 Starling is running.
 
+  Site           ${webUrl}   (verify a certificate: ${webUrl}/verify)
   API            ${apiUrl}/v1
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
   Health         ${apiUrl}/readyz   Metrics: ${apiUrl}/metrics
