@@ -3,12 +3,13 @@
 // intent, milestones; at 100 %: certificate, issue intent, referral reward). Also the public
 // credential endpoint against a pure-JSON route on the same app (the ceiling), in the same run.
 //
-//   node ops/bench/completion-bench.ts [--duration 20] [--connections 50] [--learners 1000] [--lessons 40]
+//   node ops/bench/completion-bench.ts [--duration 20] [--connections 50] [--learners 1000] [--lessons 40] [--procs 1]
 //
 // Starts its own durable Postgres (fsync on) and Redis in a temporary directory; the API runs in a
 // child process so autocannon does not share its event loop. Exits non-zero when completions fall
 // below 1,000/s or any request fails.
 import { fork, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { Keypair } from '@stellar/stellar-sdk';
 import { runMigrations } from '@starling/migrations';
-import { startPostgres, startRedis, withDatabase } from '../dev/services.ts';
+import { freePort, startPostgres, startRedis, withDatabase } from '../dev/services.ts';
 import { loadConfig } from '../../api/src/config.ts';
 import { createTokenService } from '../../api/src/auth/tokens.ts';
 
@@ -39,13 +40,26 @@ function env(databaseUrl: string, redisUrl: string, jwtSecret: string): Record<s
   };
 }
 
-/** Child process: the API as it runs in production, plus the ceiling route. */
-async function serve(): Promise<void> {
+/**
+ * Child process: the API as it runs in production, plus the ceiling route. With --procs N > 1 it
+ * runs N instances behind one port (node:cluster), as replicas behind a load balancer would.
+ */
+async function serve(procs: number, port: number): Promise<void> {
+  if (procs > 1 && cluster.isPrimary) {
+    const workers = Array.from({ length: procs }, () => cluster.fork({ ...process.env, BENCH_PORT: String(port) }));
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
+    process.send?.({ address: `http://127.0.0.1:${port}` });
+    process.on('SIGTERM', () => {
+      for (const w of workers) w.kill('SIGTERM');
+      void Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r)))).then(() => process.exit(0));
+    });
+    return;
+  }
   const { buildApp } = await import('../../api/src/app.ts');
   const config = loadConfig(process.env);
   const app = await buildApp({ config });
   app.get('/bench/ceiling', { schema: { hide: true } }, async () => ({ ok: true }));
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = await app.listen({ port: Number(process.env.BENCH_PORT ?? port), host: '127.0.0.1' });
   process.send?.({ address });
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
@@ -120,8 +134,10 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '50' },
       learners: { type: 'string', default: '1000' },
       lessons: { type: 'string', default: '40' },
+      procs: { type: 'string', default: '1' },
     },
   });
+  const procs = Number(values.procs);
   const duration = Number(values.duration);
   const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)));
   const connections = Number(values.connections);
@@ -137,6 +153,7 @@ async function main(): Promise<void> {
     await admin.query('CREATE DATABASE bench');
     await admin.end();
     const url = withDatabase(postgres.url, 'bench');
+    if (process.env.BENCH_PRINT_DB) console.error(`database: ${url}`);
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     await runMigrations(pool);
     const { lessonIds, userIds, shortLesson } = await seed(pool, Number(values.learners), Number(values.lessons));
@@ -144,7 +161,9 @@ async function main(): Promise<void> {
     const serverEnv = env(url, redis.url, randomBytes(32).toString('hex'));
     const tokens = createTokenService(loadConfig(serverEnv));
     const access = await Promise.all(userIds.map(async (id) => (await tokens.sign('access', id, 'learner', 3600)).token));
-    child = fork(new URL(import.meta.url).pathname, ['--serve'], { env: { ...process.env, ...serverEnv }, stdio: 'inherit' });
+    const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const port = procs > 1 ? await freePort() : 0;
+    child = fork(new URL(import.meta.url).pathname, ['--serve', String(procs), String(port)], { env: { ...process.env, ...serverEnv }, stdio: 'inherit', execArgv });
     const base = await new Promise<string>((resolve, reject) => {
       child!.once('message', (m) => resolve((m as { address: string }).address));
       child!.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
@@ -190,7 +209,7 @@ async function main(): Promise<void> {
 
     const report = {
       machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAtStart },
-      settings: { duration_s: duration, connections, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
+      settings: { duration_s: duration, connections, api_processes: procs, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
       completion: { ...summary('POST /v1/lessons/:id/complete', completions), new_completions_per_second: newPerSecond },
       rows_written: c,
       ceiling: summary('GET /bench/ceiling (pure JSON)', ceiling),
@@ -203,7 +222,11 @@ async function main(): Promise<void> {
       failed = true;
     }
   } finally {
-    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     await redis.stop();
     await postgres.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -211,5 +234,6 @@ async function main(): Promise<void> {
   if (failed) process.exit(1);
 }
 
-if (process.argv.includes('--serve')) await serve();
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt >= 0 || !cluster.isPrimary) await serve(Number(process.argv[serveAt + 1] ?? 1), Number(process.argv[serveAt + 2] ?? 0));
 else await main();
