@@ -18,7 +18,6 @@ import {
   runCli,
   spawnIndexer,
   startChain,
-  tableHashes,
   waitFor,
   type Chain,
   type IndexerProcess,

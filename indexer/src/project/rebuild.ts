@@ -141,6 +141,22 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
       await sql`
         INSERT INTO bst_supply (singleton, total, ledger) VALUES (true, ${supply.toString()}::numeric, ${latest})
         ON CONFLICT (singleton) DO UPDATE SET total = excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(tx);
+      // Intents whose events fell into the gap: confirmed from the restored state. (A reward
+      // mint leaves no state to match, so it stays submitted for an operator to check.)
+      await sql`
+        UPDATE intents i SET status = 'confirmed', confirmed_at = now(), updated_at = now(),
+               last_error = 'confirmed by rebuild from ledger entries (event outside RPC retention)'
+        WHERE i.status IN ('submitting', 'submitted') AND (
+          (i.kind = 'record_progress' AND EXISTS (SELECT 1 FROM onchain_progress p WHERE p.student_address = i.args->>'student'
+              AND replace(p.course_id::text, '-', '') = lower(i.args->>'course_id') AND p.percent >= (i.args->>'percent')::int))
+          OR (i.kind = 'issue_certificate' AND EXISTS (SELECT 1 FROM chain_certificates c WHERE c.student_address = i.args->>'student'
+              AND replace(c.course_id::text, '-', '') = lower(i.args->>'course_id'))))`.execute(tx);
+      await sql`
+        UPDATE certificates ce SET status = 'confirmed', chain_certificate_id = c.certificate_id, contract_id = c.contract_id,
+               network = ${ctx.config.STELLAR_NETWORK}, tx_hash = i.tx_hash, ledger = c.issued_ledger, confirmed_at = now(), updated_at = now()
+        FROM chain_certificates c, intents i
+        WHERE ce.status = 'pending' AND c.student_address = ce.student_address AND c.course_id = ce.course_id
+          AND c.metadata_hash = ce.document_hash AND i.certificate_id = ce.id AND i.kind = 'issue_certificate' AND i.tx_hash IS NOT NULL`.execute(tx);
       await tx
         .updateTable('indexer_state')
         .set({ cursor: null, last_ledger: latest, rebuilt_at: sql<Date>`now()`, rebuilt_ledger: latest, caught_up: false })
