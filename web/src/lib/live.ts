@@ -63,6 +63,8 @@ export interface StreamHandlers {
 
 export interface Stream {
   close(): void;
+  /** Drops the current connection as a network failure would; the stream reconnects by itself. */
+  drop(): void;
   /** The last notification id delivered (exposed for tests and resume). */
   lastId(): string | number | null;
 }
@@ -106,6 +108,9 @@ export function openStream(origin: string, initialLastId: string | number | null
     close() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      ws?.close();
+    },
+    drop() {
       ws?.close();
     },
     lastId: () => last,
