@@ -110,6 +110,8 @@ describe('public credential', () => {
     expect(missing.json().code).toBe('credential_not_found');
     expect((await get('/v1/credentials/00000000-0000-4000-8000-000000000000/document')).statusCode).toBe(404);
     expect((await get('/v1/credentials/00000000-0000-4000-8000-000000000000/pdf')).statusCode).toBe(404);
+    expect((await get('/v1/credentials/00000000-0000-4000-8000-000000000000.pdf')).statusCode).toBe(404);
+    expect((await get('/v1/credentials/00000000-0000-4000-8000-000000000000/badge')).statusCode).toBe(404);
     const bad = await get('/v1/credentials/123');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().field).toBe('id');

@@ -239,5 +239,9 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(list.json()).toEqual({ courses: [] });
     const listA = await t.app.inject({ method: 'GET', url: '/v1/me/progress', headers: bearer(a.access) });
     expect(listA.json().courses).toHaveLength(1);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me/progress' })).statusCode).toBe(401);
+    const bad = await t.app.inject({ method: 'GET', url: '/v1/me/progress/nope', headers: bearer(a.access) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'validation_failed', field: 'courseId' });
   });
 });

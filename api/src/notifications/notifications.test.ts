@@ -145,6 +145,7 @@ describe('WebSocket /v1/ws', () => {
     const asAccess = await t.app.inject({ method: 'GET', url: '/v1/me/notifications', headers: bearer(await wsToken(t.app, a.access)) });
     expect(asAccess.statusCode).toBe(401);
     expect(await statusOf(connect(`${base}/v1/ws?token=${await wsToken(t.app, a.access)}&after=-1`))).toBe(400);
+    expect((await t.app.inject({ method: 'POST', url: '/v1/auth/ws-token' })).statusCode).toBe(401);
   });
 
   it('accepts the token as a subprotocol and answers with starling.v1', async () => {

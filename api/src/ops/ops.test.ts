@@ -75,6 +75,8 @@ describe('GET /v1/ops/intents', () => {
     expect((await get('/v1/ops/intents')).statusCode).toBe(401);
     expect((await get('/v1/ops/intents', learnerToken)).statusCode).toBe(403);
     expect((await get('/v1/ops/indexer', learnerToken)).statusCode).toBe(403);
+    expect((await get(`/v1/ops/intents/${ids.a}`, learnerToken)).statusCode).toBe(403);
+    expect((await get(`/v1/ops/intents/${ids.a}`, operatorToken)).json()).toMatchObject({ id: ids.a, kind: 'mint_reward' });
     expect((await get('/v1/ops/intents', await keyFor(['read', 'write']))).statusCode).toBe(403);
     expect((await get('/v1/ops/intents', await keyFor(['operator']))).statusCode).toBe(200);
   });
