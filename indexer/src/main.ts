@@ -64,13 +64,14 @@ export async function startDaemon(config: Readonly<Config>, opts: { ctx?: Contex
     leadership.lost.addEventListener('abort', abortLoops, { once: true });
     await fenced((tx) => recordLeader(tx, config.instanceId));
 
-    const refresher = setInterval(() => {
+    const refresh = () =>
       void (async () => {
         const counts = await countIntentsByStatus(ctx.db);
         for (const s of ['pending', 'submitting', 'submitted', 'confirmed', 'failed', 'superseded']) ctx.metrics.intentsByStatus.set({ status: s }, counts[s] ?? 0);
         if (config.INDEXER_INGEST) await fenced((tx) => confirmSatisfiedIntents(tx));
       })().catch(() => undefined);
-    }, 1000);
+    refresh();
+    const refresher = setInterval(refresh, 1000);
     refresher.unref();
 
     const hook = async (point: string) => crashPoint(config, point);

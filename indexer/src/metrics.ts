@@ -76,3 +76,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     status: new Gauge({ name: 'starling_indexer_status', help: 'Current ingest status (one-hot)', labelNames: ['status'], ...r }),
   };
 }
+
+export function setStatusGauge(m: Metrics, status: IndexerStatus): void {
+  for (const s of STATUSES) m.status.set({ status: s }, s === status ? 1 : 0);
+}

@@ -16,7 +16,7 @@ import {
   errorMessage,
   isRetryable,
 } from '../errors.ts';
-import type { IndexerStatus } from '../metrics.ts';
+import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
 import { projectPage, type ChainEvent } from '../project/project.ts';
 import { cursorLedger, parseLedgerRangeError, type GetEventsResult } from '../rpc/rpc.client.ts';
 import { advanceCursor, ensureState, readState, writeStatus, type StateRow } from '../store/state.repository.ts';
@@ -163,6 +163,7 @@ export async function commitPage(ctx: Context, state: StateRow, step: Extract<Sy
   m.lagLedgers.set(lag);
   if (lagSeconds !== null) m.lagSeconds.set(lagSeconds);
   m.retentionHeadroom.set(headroom);
+  setStatusGauge(m, following ? 'following' : 'catching_up');
   if (following) {
     const seen = new Set<string>();
     for (const e of step.events) {
@@ -222,9 +223,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
   const stats: IngestStats = { pages: 0, events: 0, inserted: 0, lastLedger: 0 };
   const kinds = contractKinds(ctx);
   const setStatus = async (status: IndexerStatus, detail: string | null, extra: Parameters<typeof writeStatus>[1] = {}) => {
-    for (const s of ['starting', 'standby', 'catching_up', 'following', 'retention_gap', 'network_reset', 'rpc_error', 'decode_error', 'error', 'stopped']) {
-      ctx.metrics.status.set({ status: s }, s === status ? 1 : 0);
-    }
+    setStatusGauge(ctx.metrics, status);
     opts.onStatus?.(status, detail);
     await writeStatus(ctx.db, { status, status_detail: detail, ...extra }).catch(() => undefined);
   };
