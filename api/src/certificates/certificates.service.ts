@@ -50,7 +50,7 @@ export function createCertificatesService(ctx: AppContext) {
   // The public view is read far more than it changes: each instance keeps the serialized answer
   // for a few seconds (as long as shared caches may keep it anyway); a revocation through this
   // instance drops it at once.
-  const publicCache = new Map<string, { expires: number; json: string }>();
+  const publicCache = new Map<string, { expires: number; json: Buffer }>();
 
   async function load(id: string): Promise<CertificateView> {
     const cert = await findCertificateView(db, id);
@@ -112,12 +112,12 @@ export function createCertificatesService(ctx: AppContext) {
       };
     },
 
-    /** The public view as JSON text, from the short per-instance cache when fresh. */
-    async publicCredentialJson(id: string): Promise<string> {
+    /** The public view as UTF-8 JSON bytes, from the short per-instance cache when fresh. */
+    async publicCredentialJson(id: string): Promise<Buffer> {
       const now = Date.now();
       const hit = publicCache.get(id);
       if (hit && hit.expires > now) return hit.json;
-      const json = JSON.stringify(await this.publicCredential(id));
+      const json = Buffer.from(JSON.stringify(await this.publicCredential(id)));
       if (config.CREDENTIAL_CACHE_MS === 0) return json;
       if (publicCache.size >= PUBLIC_CACHE_MAX) publicCache.delete(publicCache.keys().next().value!);
       publicCache.set(id, { expires: now + config.CREDENTIAL_CACHE_MS, json });
