@@ -10,6 +10,7 @@ import pg from 'pg';
 import { runMigrations } from '@starling/migrations';
 import { startPostgres, withDatabase, type RunningService } from '../dev/services.ts';
 import { DEMO_ACCOUNTS, seedDemo } from './seed.ts';
+import { indexerEnv, startLocalChain } from './chain.ts';
 
 const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const stateDir = join(root, '.starling');
@@ -111,6 +112,12 @@ async function main(): Promise<void> {
   log(migrated.applied.length ? `migrations applied: ${migrated.applied.join(', ')}` : 'schema is up to date');
   if (!process.env.REDIS_URL) log('redis                  not configured (REDIS_URL unset): rate limits count per process');
 
+  const chain = process.env.STELLAR_RPC_URL ? null : await startLocalChain(root, stateDir, log);
+  if (chain) {
+    services.push(chain.localnet);
+    log(`local chain            ${chain.localnet.url}   contracts: ${chain.manifestPath}`);
+  }
+
   const apiPort = process.env.PORT ?? '3000';
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const webOrigin = process.env.PUBLIC_WEB_URL ?? 'http://localhost:5173';
@@ -121,8 +128,14 @@ async function main(): Promise<void> {
     PUBLIC_WEB_URL: webOrigin,
     CORS_ORIGINS: process.env.CORS_ORIGINS ?? `${webOrigin},http://127.0.0.1:5173`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...(chain?.env ?? {}),
   });
   await waitForHttp(`${apiUrl}/healthz`, api, 'api');
+  const indexerPort = process.env.INDEXER_HTTP_PORT ?? '9100';
+  if (chain) {
+    const indexer = run('indexer', ['indexer/src/cli.ts', 'run'], indexerEnv(chain, databaseUrl, indexerPort));
+    await waitForHttp(`http://127.0.0.1:${indexerPort}/healthz`, indexer, 'indexer');
+  }
   const { courseSlug } = await seedDemo(apiUrl, databaseUrl);
 
   buildWebIfNeeded();
@@ -144,6 +157,7 @@ Starling is running.
   API            ${apiUrl}/v1
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
   Health         ${apiUrl}/readyz   Metrics: ${apiUrl}/metrics
+  Indexer        ${chain ? `http://127.0.0.1:${indexerPort}/status   (chain: ${chain.localnet.url})` : 'not running (no local chain; set STELLAR_RPC_URL or install Rust)'}
 
 Demo accounts (password for all: ${DEMO_ACCOUNTS[0]!.password}):
 ${DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(12)} ${a.email}`).join('\n')}
