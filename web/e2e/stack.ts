@@ -2,6 +2,7 @@
 // (node api/src/server.ts), optionally the local chain with the indexer, and the BUILT site
 // (node web/server.js). Everything listens on free loopback ports and stops with stop().
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,18 @@ import pg from 'pg';
 import { Keypair } from '@stellar/stellar-sdk';
 import { runMigrations } from '@starling/migrations';
 import { freePort, startPostgres, startRedis, withDatabase, type RunningService } from '../../ops/dev/services.ts';
+import { localnetBinary, startLocalnet, type Localnet } from '../../ops/localnet/localnet.ts';
+import { deploy } from '../../ops/deploy/deploy.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 
 export interface Stack {
   apiUrl: string;
   webUrl: string;
+  /** The chain's RPC as browsers reach it (with CORS, like public RPC providers), when running. */
   rpcUrl: string | null;
+  /** Why the chain is not running (no Rust toolchain, no contracts build…), when it is not. */
+  chainSkipped: string | null;
   databaseUrl: string;
   db: pg.Pool;
   logs: string[];
@@ -63,6 +69,69 @@ async function stopChild(c: ChildProcess): Promise<void> {
 export interface StackOptions {
   /** Extra environment for the API. */
   apiEnv?: Record<string, string>;
+  /** Run the local chain with the contracts deployed and the indexer (default: when buildable). */
+  chain?: boolean;
+}
+
+/**
+ * Public Stellar RPC providers answer browsers' CORS preflight; the local chain does not, so the
+ * browser reaches it through this forwarder, as it would reach a public RPC.
+ */
+function startCorsForwarder(target: string, port: number): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-allow-headers', 'content-type');
+    res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+      res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer()));
+    } catch {
+      res.writeHead(502).end();
+    }
+  });
+  return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
+}
+
+interface Chain {
+  localnet: Localnet;
+  forwarder: Server;
+  rpcUrl: string;
+  env: { api: Record<string, string>; indexer: Record<string, string> };
+}
+
+async function startChain(dir: string): Promise<Chain> {
+  const bin = localnetBinary();
+  const localnet = await startLocalnet(bin, { ledgerIntervalMs: 250 });
+  try {
+    const manifestPath = join(dir, 'local.json');
+    const manifest = await deploy({ rpcUrl: localnet.url, network: 'local', wasmDir: join(root, 'contracts/build'), out: manifestPath, fund: true, log: () => undefined });
+    const port = await freePort();
+    const forwarder = await startCorsForwarder(localnet.url, port);
+    return {
+      localnet,
+      forwarder,
+      rpcUrl: `http://127.0.0.1:${port}`,
+      env: {
+        api: { STELLAR_RPC_URL: localnet.url, STELLAR_NETWORK: 'local', CERTIFICATE_CONTRACT_ID: manifest.contracts.certificate.contractId, STELLAR_NETWORK_PASSPHRASE: manifest.networkPassphrase },
+        indexer: {
+          STELLAR_RPC_URL: localnet.url,
+          STELLAR_NETWORK: 'local',
+          DEPLOYMENT_MANIFEST: manifestPath,
+          PLATFORM_SECRET: manifest.platform.secret!,
+          INDEXER_HTTP_PORT: '0',
+          INDEXER_POLL_MS: '200',
+          INDEXER_SUBMIT_POLL_MS: '200',
+          LOG_LEVEL: 'warn',
+        },
+      },
+    };
+  } catch (e) {
+    await localnet.stop();
+    throw e;
+  }
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -71,8 +140,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   chmodSync(dir, 0o755); // the postgres user must reach its data directory inside
   const services: RunningService[] = [];
   const children: ChildProcess[] = [];
+  let chain: Chain | null = null;
+  let chainSkipped: string | null = null;
   const stop = async () => {
     for (const c of children.reverse()) await stopChild(c);
+    if (chain) {
+      await new Promise((r) => chain!.forwarder.close(r));
+      await chain.localnet.stop();
+    }
     await db.end().catch(() => undefined);
     for (const s of services.reverse()) await s.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -94,7 +169,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const [apiPort, webPort] = [await freePort(), await freePort()];
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const webUrl = `http://127.0.0.1:${webPort}`;
-    const rpcUrl = process.env.STARLING_E2E_RPC_URL ?? null;
+    if (opts.chain ?? process.env.STARLING_E2E_CHAIN !== '0') {
+      try {
+        chain = await startChain(dir);
+      } catch (e) {
+        chainSkipped = `local chain not available: ${(e as Error).message.split('\n')[0]}`;
+      }
+    } else chainSkipped = 'STARLING_E2E_CHAIN=0';
+    const rpcUrl = chain?.rpcUrl ?? null;
     const api = run(process.execPath, ['api/src/server.ts'], {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
@@ -110,11 +192,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       PUBLIC_WEB_URL: webUrl,
       CORS_ORIGINS: webUrl,
       RATE_LIMIT_AUTH_MAX: '1000',
-      ...(rpcUrl ? { STELLAR_RPC_URL: rpcUrl } : {}),
+      ...chain?.env.api,
       ...opts.apiEnv,
     }, logs, 'api');
     children.push(api);
     await waitForHttp(`${apiUrl}/healthz`, api, 'api', logs);
+    if (chain) children.push(run(process.execPath, ['indexer/src/cli.ts', 'run'], { DATABASE_URL: databaseUrl, ...chain.env.indexer }, logs, 'indexer'));
 
     const server = join(root, 'web/server.js');
     if (!existsSync(join(root, 'web/build/handler.js'))) throw new Error('web/build is missing: run `pnpm --filter @starling/web build` first');
@@ -126,10 +209,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       API_URL: apiUrl,
       COOKIE_SECURE: 'false',
       PUBLIC_STELLAR_RPC_URL: rpcUrl ?? 'http://127.0.0.1:9',
+      PUBLIC_STELLAR_NETWORK: 'local',
     }, logs, 'web');
     children.push(web);
     await waitForHttp(`${webUrl}/verify`, web, 'web', logs);
-    return { apiUrl, webUrl, rpcUrl, databaseUrl, db, logs, stop };
+    return { apiUrl, webUrl, rpcUrl, chainSkipped, databaseUrl, db, logs, stop };
   } catch (e) {
     await stop();
     throw e;
