@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -109,11 +109,28 @@ async function insertUsers(pool: pg.Pool, n: number, referredBy: string | null):
   return ids;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function backendCpu(pool: pg.Pool): Promise<Map<number, number>> {
+  const r = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  return new Map(r.rows.map((row) => [row.pid, cpuSeconds(row.pid)]));
+}
+
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 function summary(name: string, r: autocannon.Result) {
   return {
@@ -176,6 +193,8 @@ async function main(): Promise<void> {
     // Lesson-major order: consecutive requests are different learners, as real traffic would be.
     let next = 0;
     const pairs = lessonIds.length * userIds.length;
+    const apiCpuBefore = cpuSeconds(child.pid!);
+    const pgCpuBefore = await backendCpu(pool);
     const completions = await run({
       url: base,
       connections,
@@ -193,6 +212,9 @@ async function main(): Promise<void> {
         },
       ],
     });
+    const apiCpu = cpuSeconds(child.pid!) - apiCpuBefore;
+    const pgCpuAfter = await backendCpu(pool);
+    const pgCpu = [...pgCpuAfter].reduce((sum, [pid, cpu]) => sum + cpu - (pgCpuBefore.get(pid) ?? 0), 0);
     const counts = await pool.query<{ completions: string; intents: string; certificates: string; rewards: string; notifications: string }>(
       `SELECT (SELECT count(*) FROM lesson_completions) AS completions, (SELECT count(*) FROM intents) AS intents,
               (SELECT count(*) FROM certificates) AS certificates,
@@ -218,7 +240,15 @@ async function main(): Promise<void> {
     const report = {
       machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAtStart },
       settings: { duration_s: duration, connections, api_processes: procs, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
-      completion: { ...summary('POST /v1/lessons/:id/complete', completions), new_completions_per_second: newPerSecond },
+      completion: {
+        ...summary('POST /v1/lessons/:id/complete', completions),
+        new_completions_per_second: newPerSecond,
+        // Load-independent cost: CPU per completion in the API process and in Postgres backends,
+        // and what that allows on this machine's cores if nothing else ran (procs = 1 only).
+        cpu_ms_per_completion: procs === 1 ? { api: round2((apiCpu * 1000) / Number(c.completions)), postgres: round2((pgCpu * 1000) / Number(c.completions)) } : null,
+        cpu_bound_capacity_per_second:
+          procs === 1 ? Math.round((os.cpus().length * Number(c.completions)) / (apiCpu + pgCpu)) : null,
+      },
       rows_written: c,
       ceiling: summary('GET /bench/ceiling (pure JSON)', ceiling),
       credential: { ...summary('GET /v1/credentials/:id', credential), ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)) },
