@@ -2,7 +2,7 @@
 // forwarded to the API's `/v1/ws` with the session's access token taken from the httpOnly cookie, so
 // the browser gets live notifications without ever holding a token.
 import { createServer, request as httpRequest } from 'node:http';
-/* global process, URL, URLSearchParams, fetch, console */
+/* global process, URL, URLSearchParams, fetch, console, setTimeout */
 import { request as httpsRequest } from 'node:https';
 import { handler } from './build/handler.js';
 
@@ -34,9 +34,14 @@ server.on('upgrade', (req, socket, head) => {
 async function connectUpstream(req, socket, head, url, token) {
   let wsToken;
   try {
-    const res = await fetch(new URL('/v1/auth/ws-token', apiUrl), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(new URL('/v1/auth/ws-token', apiUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (!res.ok) {
-      socket.end(`HTTP/1.1 ${res.status === 401 ? '401 Unauthorized' : '502 Bad Gateway'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${res.status === 401 ? '401 Unauthorized' : '502 Bad Gateway'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     wsToken = (await res.json()).token;
@@ -60,7 +65,8 @@ async function connectUpstream(req, socket, head, url, token) {
   });
   upstream.on('upgrade', (res, upSocket, upHead) => {
     const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
-    for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+    for (let i = 0; i < res.rawHeaders.length; i += 2)
+      lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (upHead.length) socket.write(upHead);
     if (head.length) upSocket.write(head);
@@ -75,16 +81,27 @@ async function connectUpstream(req, socket, head, url, token) {
     socket.on('close', close);
   });
   upstream.on('response', (res) => {
-    socket.end(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(
+      `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
     res.resume();
   });
-  upstream.on('error', () => socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
+  upstream.on('error', () =>
+    socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+  );
   upstream.end();
 }
 
-// eslint-disable-next-line no-console -- the one start-up line an operator reads
-server.listen(port, host, () => console.log(`starling web listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`));
+server.listen(port, host, () => {
+  // eslint-disable-next-line no-console -- the one start-up line an operator reads
+  console.log(`starling web listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`);
+});
 
-const stop = () => server.close(() => process.exit(0));
+// Stop accepting, let in-flight requests finish, and do not wait on idle keep-alive sockets.
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 5000).unref();
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

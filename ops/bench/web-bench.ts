@@ -10,8 +10,11 @@ const r = await runWebBench(Number(process.argv[2] ?? 15));
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`/verify/[id], ${r.runs} cold loads in Chromium (headless, localhost)`);
 console.log(`  LCP median ${r.lcpMedianMs} ms, p90 ${r.lcpP90Ms} ms (target < ${LCP_TARGET_MS} ms)`);
-console.log(`  JS ${r.scripts.length} files: ${kb(r.jsRawBytes)} raw, ${kb(r.jsGzipBytes)} gzip -9 (target < ${kb(JS_TARGET_BYTES)})`);
-for (const s of [...r.scripts].sort((a, b) => b.gzip - a.gzip)) console.log(`    ${kb(s.gzip).padStart(8)}  ${s.url}`);
+console.log(
+  `  JS ${r.scripts.length} files: ${kb(r.jsRawBytes)} raw, ${kb(r.jsGzipBytes)} gzip -9 (target < ${kb(JS_TARGET_BYTES)})`,
+);
+for (const s of [...r.scripts].sort((a, b) => b.gzip - a.gzip))
+  console.log(`    ${kb(s.gzip).padStart(8)}  ${s.url}`);
 const ok = r.lcpP90Ms < LCP_TARGET_MS && r.jsGzipBytes < JS_TARGET_BYTES;
 console.log(ok ? 'PASS' : 'FAIL');
 process.exit(ok ? 0 : 1);

@@ -15,24 +15,39 @@ export interface WebBenchResult {
   jsGzipBytes: number;
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
 
 /** A certificate to look at: a learner completes the demo course through the API. */
 async function issueCertificate(apiUrl: string, slug: string): Promise<string> {
   const j = async (path: string, init: RequestInit & { token?: string } = {}) => {
     const res = await fetch(`${apiUrl}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      },
     });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? null : ((await res.json()) as Record<string, unknown>);
   };
-  const s = (await j('/v1/auth/register', { method: 'POST', body: JSON.stringify({ email: `bench.${Date.now()}@example.test`, password: 'a long enough password', display_name: 'Bench Learner' }) }))!;
+  const s = (await j('/v1/auth/register', {
+    method: 'POST',
+    body: JSON.stringify({
+      email: `bench.${Date.now()}@example.test`,
+      password: 'a long enough password',
+      display_name: 'Bench Learner',
+    }),
+  }))!;
   const token = String(s.access_token);
-  const course = (await j(`/v1/courses/${slug}`, { token }))! as { id: string; syllabus: { lessons: { id: string }[] }[] };
+  const course = (await j(`/v1/courses/${slug}`, { token }))! as {
+    id: string;
+    syllabus: { lessons: { id: string }[] }[];
+  };
   await j(`/v1/courses/${course.id}/enrolment`, { method: 'POST', token, body: '{}' });
   let last: Record<string, unknown> | null = null;
-  for (const l of course.syllabus.flatMap((m) => m.lessons)) last = await j(`/v1/lessons/${l.id}/complete`, { method: 'POST', token, body: '{}' });
+  for (const l of course.syllabus.flatMap((m) => m.lessons))
+    last = await j(`/v1/lessons/${l.id}/complete`, { method: 'POST', token, body: '{}' });
   const cert = (last as { certificate?: { id: string } } | null)?.certificate?.id;
   if (!cert) throw new Error('no certificate after completing the course');
   return cert;

@@ -18,7 +18,10 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   try {
     await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 15_000 });
   } catch (e) {
-    throw new Error(`sign-in as ${email} stayed on ${page.url()}: ${(await page.locator('main').textContent())?.trim().slice(0, 300)}`, { cause: e });
+    throw new Error(
+      `sign-in as ${email} stayed on ${page.url()}: ${(await page.locator('main').textContent())?.trim().slice(0, 300)}`,
+      { cause: e },
+    );
   }
 }
 

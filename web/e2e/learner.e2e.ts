@@ -43,7 +43,10 @@ describe('learner to verifier', () => {
     const email = uniqueEmail('grace');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('a long enough password');
-    await Promise.all([page.waitForURL(/\/courses\?welcome=1/), page.getByRole('button', { name: 'Create account' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/courses\?welcome=1/),
+      page.getByRole('button', { name: 'Create account' }).click(),
+    ]);
     expect(await page.getByText('Welcome to Starling').isVisible()).toBe(true);
     // The session lives in httpOnly cookies; scripts cannot read either token.
     expect(await page.evaluate(() => document.cookie)).not.toMatch(/sl_access|sl_refresh/);
@@ -64,7 +67,10 @@ describe('learner to verifier', () => {
     await page.goto(`/courses/${courseSlug}`);
     expect(await page.getByRole('heading', { name: 'Syllabus' }).isVisible()).toBe(true);
     await shot(page, 'course');
-    await Promise.all([page.waitForURL(/\/learn\//), page.getByRole('button', { name: 'Enrol now' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/learn\//),
+      page.getByRole('button', { name: 'Enrol now' }).click(),
+    ]);
   });
 
   it('completes every lesson and sees the certificate', async () => {
@@ -75,7 +81,11 @@ describe('learner to verifier', () => {
       if (!(await button.count())) break;
       const before = page.url();
       await button.click();
-      await expect.poll(async () => page.url() !== before || (await page.getByTestId('complete').count()) === 0, { timeout: 15_000 }).toBe(true);
+      await expect
+        .poll(async () => page.url() !== before || (await page.getByTestId('complete').count()) === 0, {
+          timeout: 15_000,
+        })
+        .toBe(true);
     }
     await expect.poll(() => page.getByTestId('percent').textContent()).toBe('100%');
     expect(await page.getByText('You finished the course!').isVisible()).toBe(true);
@@ -86,10 +96,13 @@ describe('learner to verifier', () => {
     if (stack.rpcUrl) {
       // The indexer submits issue_credential and confirms it from the chain's event.
       await expect
-        .poll(async () => {
-          await page.reload();
-          return card.getAttribute('data-status');
-        }, { timeout: 90_000, interval: 1000 })
+        .poll(
+          async () => {
+            await page.reload();
+            return card.getAttribute('data-status');
+          },
+          { timeout: 90_000, interval: 1000 },
+        )
         .toBe('confirmed');
     } else {
       // Without the chain the certificate stays pending: issued, not yet chain-confirmed.
@@ -107,17 +120,24 @@ describe('learner to verifier', () => {
 
   it('a verifier opens the QR link and sees the certificate, checked in the browser', async () => {
     const { page } = await newPage(browser, stack.webUrl);
-    const credential = (await (await fetch(`${stack.apiUrl}/v1/credentials/${certificateId}`)).json()) as { links: { verify: string }; status: string };
+    const credential = (await (await fetch(`${stack.apiUrl}/v1/credentials/${certificateId}`)).json()) as {
+      links: { verify: string };
+      status: string;
+    };
     // The QR code and the PDF point at the site's verification page.
     expect(new URL(credential.links.verify).pathname).toBe(`/verify/${certificateId}`);
     await page.goto(`/verify/${certificateId}`);
-    expect(await page.locator('meta[property="og:title"]').getAttribute('content')).toContain('Stellar Foundations');
+    expect(await page.locator('meta[property="og:title"]').getAttribute('content')).toContain(
+      'Stellar Foundations',
+    );
     // Step 1 recomputes the document hash in the browser and matches the published one.
     await expect.poll(() => page.locator('.step').first().getAttribute('data-state')).toBe('ok');
     if (stack.rpcUrl) {
       expect(await page.getByTestId('status').textContent()).toBe('Valid');
       // Steps 2–4 read the certificate contract's entry from the RPC in the browser and compare it.
-      await expect.poll(() => page.getByTestId('verdict').textContent(), { timeout: 20_000 }).toBe('Independently verified');
+      await expect
+        .poll(() => page.getByTestId('verdict').textContent(), { timeout: 20_000 })
+        .toBe('Independently verified');
       expect(await page.locator('.step[data-state="ok"]').count()).toBe(4);
       await shot(page, 'verify-valid');
     } else {
@@ -126,10 +146,14 @@ describe('learner to verifier', () => {
       await shot(page, 'verify-pending');
     }
 
-    const json = await fetch(`${stack.webUrl}/verify/${certificateId}`, { headers: { accept: 'application/json' } });
+    const json = await fetch(`${stack.webUrl}/verify/${certificateId}`, {
+      headers: { accept: 'application/json' },
+    });
     expect(json.headers.get('content-type')).toContain('application/json');
     expect(((await json.json()) as { id: string }).id).toBe(certificateId);
-    const missing = await fetch(`${stack.webUrl}/verify/00000000-0000-4000-8000-000000000000`, { headers: { accept: 'application/json' } });
+    const missing = await fetch(`${stack.webUrl}/verify/00000000-0000-4000-8000-000000000000`, {
+      headers: { accept: 'application/json' },
+    });
     expect(missing.status).toBe(404);
     await page.goto('/verify/00000000-0000-4000-8000-000000000000');
     expect(await page.getByRole('heading', { name: 'No certificate with this id' }).isVisible()).toBe(true);
@@ -151,11 +175,14 @@ describe('learner to verifier', () => {
     if (stack.rpcUrl) {
       // Once the revocation is on chain, the browser's own read of the contract shows it too.
       await expect
-        .poll(async () => {
-          await page.reload();
-          await page.getByTestId('verdict').waitFor();
-          return page.locator('.step').nth(3).textContent();
-        }, { timeout: 90_000, interval: 1500 })
+        .poll(
+          async () => {
+            await page.reload();
+            await page.getByTestId('verdict').waitFor();
+            return page.locator('.step').nth(3).textContent();
+          },
+          { timeout: 90_000, interval: 1500 },
+        )
         .toMatch(/Revoked on chain in ledger \d+/);
       expect(await page.getByTestId('verdict').textContent()).toBe('Revoked on chain');
     }

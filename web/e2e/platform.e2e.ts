@@ -37,10 +37,19 @@ async function installFreighter(page: Page, key: Keypair): Promise<string[]> {
   });
   await page.addInitScript((publicKey: string) => {
     window.addEventListener('message', async (ev: MessageEvent) => {
-      const m = ev.data as { source?: string; messageId?: number; type?: string; transactionXdr?: string; networkPassphrase?: string };
+      const m = ev.data as {
+        source?: string;
+        messageId?: number;
+        type?: string;
+        transactionXdr?: string;
+        networkPassphrase?: string;
+      };
       if (ev.source !== window || m?.source !== 'FREIGHTER_EXTERNAL_MSG_REQUEST') return;
       const reply = (payload: Record<string, unknown>) =>
-        window.postMessage({ source: 'FREIGHTER_EXTERNAL_MSG_RESPONSE', messagedId: m.messageId, ...payload }, window.location.origin);
+        window.postMessage(
+          { source: 'FREIGHTER_EXTERNAL_MSG_RESPONSE', messagedId: m.messageId, ...payload },
+          window.location.origin,
+        );
       switch (m.type) {
         case 'REQUEST_CONNECTION_STATUS':
           return reply({ isConnected: true });
@@ -50,8 +59,12 @@ async function installFreighter(page: Page, key: Keypair): Promise<string[]> {
         case 'REQUEST_PUBLIC_KEY':
           return reply({ publicKey });
         case 'SUBMIT_TRANSACTION': {
-          const sign = (window as unknown as { __standInSign(x: string, p: string): Promise<string> }).__standInSign;
-          return reply({ signedTransaction: await sign(m.transactionXdr!, m.networkPassphrase!), signerAddress: publicKey });
+          const sign = (window as unknown as { __standInSign(x: string, p: string): Promise<string> })
+            .__standInSign;
+          return reply({
+            signedTransaction: await sign(m.transactionXdr!, m.networkPassphrase!),
+            signerAddress: publicKey,
+          });
         }
       }
     });
@@ -60,7 +73,10 @@ async function installFreighter(page: Page, key: Keypair): Promise<string[]> {
 }
 
 async function insertNotification(userId: string, title: string): Promise<string> {
-  const r = await stack.db.query<{ id: string }>("INSERT INTO notifications (user_id, kind, title, body) VALUES ($1, 'test_event', $2, 'from the e2e test') RETURNING id", [userId, title]);
+  const r = await stack.db.query<{ id: string }>(
+    "INSERT INTO notifications (user_id, kind, title, body) VALUES ($1, 'test_event', $2, 'from the e2e test') RETURNING id",
+    [userId, title],
+  );
   return r.rows[0]!.id;
 }
 
@@ -87,12 +103,17 @@ describe('wallet', () => {
     await page.getByLabel('Your name').fill('Lin Wallet');
     await page.getByLabel('Email').fill(uniqueEmail('lin'));
     await page.getByLabel('Password').fill('a long enough password');
-    await Promise.all([page.waitForURL(/\/courses/), page.getByRole('button', { name: 'Create account' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/courses/),
+      page.getByRole('button', { name: 'Create account' }).click(),
+    ]);
     await page.goto('/wallet');
     const custodial = await page.getByTestId('address').textContent();
     await shot(page, 'wallet');
     await page.getByRole('button', { name: 'Connect Freighter' }).click();
-    await expect.poll(() => page.getByTestId('address').textContent(), { timeout: 15_000 }).toBe(key.publicKey());
+    await expect
+      .poll(() => page.getByTestId('address').textContent(), { timeout: 15_000 })
+      .toBe(key.publicKey());
     expect(custodial).not.toBe(key.publicKey());
     expect(await page.getByRole('status').textContent()).toContain('is linked');
   });
@@ -102,14 +123,18 @@ describe('live notifications', () => {
   it('a reconnecting socket misses no notification', async () => {
     const { page } = await newPage(browser, stack.webUrl);
     await signIn(page, 'learner@starling.local');
-    const user = await stack.db.query<{ id: string }>("SELECT id FROM users WHERE email = 'learner@starling.local'");
+    const user = await stack.db.query<{ id: string }>(
+      "SELECT id FROM users WHERE email = 'learner@starling.local'",
+    );
     const userId = user.rows[0]!.id;
     await stack.db.query('UPDATE notifications SET read_at = now() WHERE user_id = $1', [userId]);
     await page.goto('/dashboard');
     await page.evaluate(() => {
       const w = window as unknown as { __got: string[] };
       w.__got = [];
-      window.addEventListener('starling:notification', (e) => w.__got.push(String((e as CustomEvent<{ id: string }>).detail.id)));
+      window.addEventListener('starling:notification', (e) =>
+        w.__got.push(String((e as CustomEvent<{ id: string }>).detail.id)),
+      );
     });
     await expect.poll(() => page.locator('a.bell').getAttribute('data-live'), { timeout: 15_000 }).toBe('on');
 
@@ -118,7 +143,9 @@ describe('live notifications', () => {
 
     // The connection drops and the network stays down while two more arrive.
     await page.context().setOffline(true);
-    await page.evaluate(() => (window as unknown as { __starlingStream: { drop(): void } }).__starlingStream.drop());
+    await page.evaluate(() =>
+      (window as unknown as { __starlingStream: { drop(): void } }).__starlingStream.drop(),
+    );
     await expect.poll(() => page.locator('a.bell').getAttribute('data-live')).toBe('off');
     const b = await insertNotification(userId, 'Second, while offline');
     const c = await insertNotification(userId, 'Third, while offline');
@@ -143,7 +170,10 @@ describe('profile and MFA', () => {
     await page.getByLabel('Your name').fill('Mia Secure');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('a long enough password');
-    await Promise.all([page.waitForURL(/\/courses/), page.getByRole('button', { name: 'Create account' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/courses/),
+      page.getByRole('button', { name: 'Create account' }).click(),
+    ]);
     await page.goto('/profile');
     expect(await page.getByTestId('referral-link').inputValue()).toContain('ref=');
     await page.getByRole('button', { name: 'Set up two-step verification' }).click();
@@ -164,7 +194,9 @@ describe('profile and MFA', () => {
     await again.getByLabel('Email').fill(email);
     await again.getByLabel('Password').fill('a long enough password');
     await again.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => again.getByRole('heading', { name: 'Two-step verification' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => again.getByRole('heading', { name: 'Two-step verification' }).isVisible())
+      .toBe(true);
     await again.getByLabel('Code').fill('123456');
     await again.getByRole('button', { name: 'Verify and sign in' }).click();
     await expect.poll(() => again.getByRole('alert').first().textContent()).toMatch(/code/i);
@@ -172,7 +204,10 @@ describe('profile and MFA', () => {
     // A fresh code (the previous one was used at enable time and is refused a second time).
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() % 30_000)) + 200));
     await again.getByLabel('Code').fill(totp.generate());
-    await Promise.all([again.waitForURL(/\/dashboard/), again.getByRole('button', { name: 'Verify and sign in' }).click()]);
+    await Promise.all([
+      again.waitForURL(/\/dashboard/),
+      again.getByRole('button', { name: 'Verify and sign in' }).click(),
+    ]);
   });
 });
 
@@ -184,19 +219,27 @@ describe('instructors and operators', () => {
     await page.getByLabel('Title').fill('Soroban Events in Practice');
     await page.getByLabel('Address').fill('soroban-events');
     await page.getByLabel('One-line summary').fill('Emit, index and verify contract events.');
-    await Promise.all([page.waitForURL(/\/teach\/[0-9a-f-]{36}$/), page.getByRole('button', { name: 'Create draft' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/teach\/[0-9a-f-]{36}$/),
+      page.getByRole('button', { name: 'Create draft' }).click(),
+    ]);
     await page.getByLabel('New module title').fill('Events');
     await page.getByRole('button', { name: 'Add module' }).click();
     await expect.poll(() => page.locator('.module').count()).toBe(1);
     for (const title of ['Topics and data', 'Reading events back']) {
-      await page.locator('.module details').first().evaluate((d) => ((d as HTMLDetailsElement).open = true));
+      await page
+        .locator('.module details')
+        .first()
+        .evaluate((d) => ((d as HTMLDetailsElement).open = true));
       await page.getByLabel('Lesson title').fill(title);
       await page.getByLabel('Content (Markdown)').fill(`# ${title}\n\nSome **content**.`);
       await page.getByRole('button', { name: 'Add lesson' }).click();
       await expect.poll(() => page.getByRole('link', { name: title }).count()).toBe(1);
     }
     await page.getByRole('button', { name: 'Move Reading events back up' }).click();
-    await expect.poll(async () => (await page.locator('.lessons li a').allTextContents())[0]).toBe('Reading events back');
+    await expect
+      .poll(async () => (await page.locator('.lessons li a').allTextContents())[0])
+      .toBe('Reading events back');
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => page.getByTestId('course-status').textContent()).toBe('published');
     await shot(page, 'teach-editor');
@@ -216,6 +259,12 @@ describe('instructors and operators', () => {
     expect(await row.textContent()).toContain('txBadSeq');
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
-    await expect.poll(async () => (await stack.db.query('SELECT status FROM intents WHERE id = $1', [failed.rows[0]!.id])).rows[0].status).toBe('pending');
+    await expect
+      .poll(
+        async () =>
+          (await stack.db.query('SELECT status FROM intents WHERE id = $1', [failed.rows[0]!.id])).rows[0]
+            .status,
+      )
+      .toBe('pending');
   });
 });

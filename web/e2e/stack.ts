@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Keypair } from '@stellar/stellar-sdk';
 import { runMigrations } from '@starling/migrations';
-import { freePort, startPostgres, startRedis, withDatabase, type RunningService } from '../../ops/dev/services.ts';
+import {
+  freePort,
+  startPostgres,
+  startRedis,
+  withDatabase,
+  type RunningService,
+} from '../../ops/dev/services.ts';
 import { localnetBinary, startLocalnet, type Localnet } from '../../ops/localnet/localnet.ts';
 import { deploy } from '../../ops/deploy/deploy.ts';
 
@@ -29,10 +35,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-async function waitForHttp(url: string, child: ChildProcess, what: string, logs: string[], ms = 40_000): Promise<void> {
+async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  logs: string[],
+  ms = 40_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${logs.slice(-30).join('\n')}`);
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited (${child.exitCode}):\n${logs.slice(-30).join('\n')}`);
     try {
       const r = await fetch(url);
       if (r.status < 500) return;
@@ -44,8 +57,18 @@ async function waitForHttp(url: string, child: ChildProcess, what: string, logs:
   throw new Error(`${what} did not answer ${url}:\n${logs.slice(-30).join('\n')}`);
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>, logs: string[], name: string): ChildProcess {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  logs: string[],
+  name: string,
+): ChildProcess {
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const collect = (d: Buffer) => {
     for (const line of d.toString().split('\n').filter(Boolean)) {
       logs.push(`[${name}] ${line}`);
@@ -86,7 +109,11 @@ function startCorsForwarder(target: string, port: number): Promise<Server> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     try {
-      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+      const r = await fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      });
       res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer()));
     } catch {
       res.writeHead(502).end();
@@ -107,7 +134,14 @@ async function startChain(dir: string): Promise<Chain> {
   const localnet = await startLocalnet(bin, { ledgerIntervalMs: 250 });
   try {
     const manifestPath = join(dir, 'local.json');
-    const manifest = await deploy({ rpcUrl: localnet.url, network: 'local', wasmDir: join(root, 'contracts/build'), out: manifestPath, fund: true, log: () => undefined });
+    const manifest = await deploy({
+      rpcUrl: localnet.url,
+      network: 'local',
+      wasmDir: join(root, 'contracts/build'),
+      out: manifestPath,
+      fund: true,
+      log: () => undefined,
+    });
     const port = await freePort();
     const forwarder = await startCorsForwarder(localnet.url, port);
     return {
@@ -115,7 +149,12 @@ async function startChain(dir: string): Promise<Chain> {
       forwarder,
       rpcUrl: `http://127.0.0.1:${port}`,
       env: {
-        api: { STELLAR_RPC_URL: localnet.url, STELLAR_NETWORK: 'local', CERTIFICATE_CONTRACT_ID: manifest.contracts.certificate.contractId, STELLAR_NETWORK_PASSPHRASE: manifest.networkPassphrase },
+        api: {
+          STELLAR_RPC_URL: localnet.url,
+          STELLAR_NETWORK: 'local',
+          CERTIFICATE_CONTRACT_ID: manifest.contracts.certificate.contractId,
+          STELLAR_NETWORK_PASSPHRASE: manifest.networkPassphrase,
+        },
         indexer: {
           STELLAR_RPC_URL: localnet.url,
           STELLAR_NETWORK: 'local',
@@ -177,40 +216,62 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
     } else chainSkipped = 'STARLING_E2E_CHAIN=0';
     const rpcUrl = chain?.rpcUrl ?? null;
-    const api = run(process.execPath, ['api/src/server.ts'], {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(apiPort),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redis.url,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      WALLET_KEYS: `1:${randomBytes(32).toString('base64')}`,
-      SEP10_SIGNING_SECRET: Keypair.random().secret(),
-      SEP10_HOME_DOMAIN: '127.0.0.1',
-      SEP10_WEB_AUTH_DOMAIN: '127.0.0.1',
-      PUBLIC_WEB_URL: webUrl,
-      CORS_ORIGINS: webUrl,
-      RATE_LIMIT_AUTH_MAX: '1000',
-      ...chain?.env.api,
-      ...opts.apiEnv,
-    }, logs, 'api');
+    const api = run(
+      process.execPath,
+      ['api/src/server.ts'],
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(apiPort),
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redis.url,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        WALLET_KEYS: `1:${randomBytes(32).toString('base64')}`,
+        SEP10_SIGNING_SECRET: Keypair.random().secret(),
+        SEP10_HOME_DOMAIN: '127.0.0.1',
+        SEP10_WEB_AUTH_DOMAIN: '127.0.0.1',
+        PUBLIC_WEB_URL: webUrl,
+        CORS_ORIGINS: webUrl,
+        RATE_LIMIT_AUTH_MAX: '1000',
+        ...chain?.env.api,
+        ...opts.apiEnv,
+      },
+      logs,
+      'api',
+    );
     children.push(api);
     await waitForHttp(`${apiUrl}/healthz`, api, 'api', logs);
-    if (chain) children.push(run(process.execPath, ['indexer/src/cli.ts', 'run'], { DATABASE_URL: databaseUrl, ...chain.env.indexer }, logs, 'indexer'));
+    if (chain)
+      children.push(
+        run(
+          process.execPath,
+          ['indexer/src/cli.ts', 'run'],
+          { DATABASE_URL: databaseUrl, ...chain.env.indexer },
+          logs,
+          'indexer',
+        ),
+      );
 
     const server = join(root, 'web/server.js');
-    if (!existsSync(join(root, 'web/build/handler.js'))) throw new Error('web/build is missing: run `pnpm --filter @starling/web build` first');
-    const web = run(process.execPath, [server], {
-      NODE_ENV: 'production',
-      PORT: String(webPort),
-      HOST: '127.0.0.1',
-      ORIGIN: webUrl,
-      API_URL: apiUrl,
-      COOKIE_SECURE: 'false',
-      PUBLIC_STELLAR_RPC_URL: rpcUrl ?? 'http://127.0.0.1:9',
-      PUBLIC_STELLAR_NETWORK: 'local',
-    }, logs, 'web');
+    if (!existsSync(join(root, 'web/build/handler.js')))
+      throw new Error('web/build is missing: run `pnpm --filter @starling/web build` first');
+    const web = run(
+      process.execPath,
+      [server],
+      {
+        NODE_ENV: 'production',
+        PORT: String(webPort),
+        HOST: '127.0.0.1',
+        ORIGIN: webUrl,
+        API_URL: apiUrl,
+        COOKIE_SECURE: 'false',
+        PUBLIC_STELLAR_RPC_URL: rpcUrl ?? 'http://127.0.0.1:9',
+        PUBLIC_STELLAR_NETWORK: 'local',
+      },
+      logs,
+      'web',
+    );
     children.push(web);
     await waitForHttp(`${webUrl}/verify`, web, 'web', logs);
     return { apiUrl, webUrl, rpcUrl, chainSkipped, databaseUrl, db, logs, stop };

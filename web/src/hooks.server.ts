@@ -4,7 +4,13 @@ import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { ApiError, createApi, type Me } from '$lib/api';
 import { env } from '$env/dynamic/public';
 import { config } from '$lib/server/config.ts';
-import { ACCESS_COOKIE, REFRESH_COOKIE, clearSession, refreshSession, setSession } from '$lib/server/session.ts';
+import {
+  ACCESS_COOKIE,
+  REFRESH_COOKIE,
+  clearSession,
+  refreshSession,
+  setSession,
+} from '$lib/server/session.ts';
 import { needsRefresh } from '$lib/server/tokens.ts';
 
 const rpcOrigin = (() => {
@@ -48,7 +54,11 @@ export const handle: Handle = async ({ event, resolve }) => {
 
   const response = await resolve(event);
   const csp = response.headers.get('content-security-policy');
-  if (csp && rpcOrigin) response.headers.set('content-security-policy', csp.replace("connect-src 'self'", `connect-src 'self' ${rpcOrigin}`));
+  if (csp && rpcOrigin)
+    response.headers.set(
+      'content-security-policy',
+      csp.replace("connect-src 'self'", `connect-src 'self' ${rpcOrigin}`),
+    );
   if (token) response.headers.set('cache-control', 'private, no-store');
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
@@ -59,5 +69,10 @@ export const handle: Handle = async ({ event, resolve }) => {
 export const handleError: HandleServerError = ({ error, status }) => {
   if (error instanceof ApiError) return { message: error.problem.detail, code: error.problem.code };
   if (status >= 500) console.error(error);
-  return { message: status === 404 ? 'This page does not exist.' : 'Something went wrong on our side. Try again in a moment.' };
+  return {
+    message:
+      status === 404
+        ? 'This page does not exist.'
+        : 'Something went wrong on our side. Try again in a moment.',
+  };
 };

@@ -19,7 +19,9 @@ describe('formatting', () => {
 
   it('links public networks to an explorer and private ones to nothing', () => {
     expect(explorerUrl('testnet', 'tx', 'ab')).toBe('https://stellar.expert/explorer/testnet/tx/ab');
-    expect(explorerUrl('mainnet', 'contract', 'C1')).toBe('https://stellar.expert/explorer/public/contract/C1');
+    expect(explorerUrl('mainnet', 'contract', 'C1')).toBe(
+      'https://stellar.expert/explorer/public/contract/C1',
+    );
     expect(explorerUrl('local', 'tx', 'ab')).toBeNull();
   });
 
@@ -32,16 +34,32 @@ describe('formatting', () => {
 
 describe('catalog filters', () => {
   it('passes good filters and drops malformed ones', () => {
-    expect(catalogQuery(new URLSearchParams('q=%20soroban%20&level=advanced&tag=Smart-Contracts&language=EN'))).toMatchObject({ q: 'soroban', level: 'advanced', tag: 'smart-contracts', language: 'en' });
-    expect(catalogQuery(new URLSearchParams('level=expert&tag=no%20spaces&language=english'))).toMatchObject({ level: undefined, tag: undefined, language: undefined, q: undefined });
+    expect(
+      catalogQuery(new URLSearchParams('q=%20soroban%20&level=advanced&tag=Smart-Contracts&language=EN')),
+    ).toMatchObject({ q: 'soroban', level: 'advanced', tag: 'smart-contracts', language: 'en' });
+    expect(catalogQuery(new URLSearchParams('level=expert&tag=no%20spaces&language=english'))).toMatchObject({
+      level: undefined,
+      tag: undefined,
+      language: undefined,
+      q: undefined,
+    });
   });
 });
 
 describe('lesson videos', () => {
   it('embeds YouTube and Vimeo privately and plays other https files natively', () => {
-    expect(embedUrl('https://www.youtube.com/watch?v=dQw4w9WgXcQ')).toEqual({ kind: 'iframe', src: 'https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ' });
-    expect(embedUrl('https://vimeo.com/76979871')).toEqual({ kind: 'iframe', src: 'https://player.vimeo.com/video/76979871' });
-    expect(embedUrl('https://cdn.example/v.mp4')).toEqual({ kind: 'video', src: 'https://cdn.example/v.mp4' });
+    expect(embedUrl('https://www.youtube.com/watch?v=dQw4w9WgXcQ')).toEqual({
+      kind: 'iframe',
+      src: 'https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ',
+    });
+    expect(embedUrl('https://vimeo.com/76979871')).toEqual({
+      kind: 'iframe',
+      src: 'https://player.vimeo.com/video/76979871',
+    });
+    expect(embedUrl('https://cdn.example/v.mp4')).toEqual({
+      kind: 'video',
+      src: 'https://cdn.example/v.mp4',
+    });
     expect(embedUrl('http://insecure.example/v.mp4')).toBeNull();
   });
 });

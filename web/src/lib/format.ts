@@ -11,7 +11,9 @@ export function duration(seconds: number): string {
 export function date(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '—' : d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  return Number.isNaN(d.getTime())
+    ? '—'
+    : d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 }
 
 export function dateTime(iso: string | null | undefined): string {
@@ -25,13 +27,21 @@ export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'none';
 export function chainLabel(status: string | null | undefined): { text: string; tone: Tone; help: string } {
   switch (status) {
     case 'confirmed':
-      return { text: 'Confirmed on chain', tone: 'ok', help: 'The indexer has seen this on the Stellar ledger.' };
+      return {
+        text: 'Confirmed on chain',
+        tone: 'ok',
+        help: 'The indexer has seen this on the Stellar ledger.',
+      };
     case 'submitted':
       return { text: 'Submitted', tone: 'info', help: 'Sent to the network; waiting for a ledger to close.' };
     case 'pending':
       return { text: 'Pending', tone: 'warn', help: 'Queued to be written to the chain.' };
     case 'failed':
-      return { text: 'Failed — will retry', tone: 'bad', help: 'The network refused it; an operator will retry.' };
+      return {
+        text: 'Failed — will retry',
+        tone: 'bad',
+        help: 'The network refused it; an operator will retry.',
+      };
     case 'revoked':
       return { text: 'Revoked', tone: 'bad', help: 'The issuer revoked this certificate.' };
     default:
@@ -69,7 +79,11 @@ const EXPLORERS: Record<string, string> = {
 };
 
 /** A public explorer page for a transaction or contract, or null for a private/local network. */
-export function explorerUrl(network: string | null | undefined, kind: 'tx' | 'contract' | 'ledger', id: string | number | null | undefined): string | null {
+export function explorerUrl(
+  network: string | null | undefined,
+  kind: 'tx' | 'contract' | 'ledger',
+  id: string | number | null | undefined,
+): string | null {
   if (!network || id === null || id === undefined || id === '') return null;
   const base = EXPLORERS[network];
   return base ? `${base}/${kind}/${id}` : null;

@@ -47,7 +47,12 @@ describe('the notifications stream', () => {
   it('reconnects with ?after= and delivers a replayed notification once', async () => {
     FakeSocket.all = [];
     const got: LiveNotification[] = [];
-    const stream = openStream('http://site', '5', { onNotification: (n) => got.push(n) }, FakeSocket as unknown as typeof WebSocket);
+    const stream = openStream(
+      'http://site',
+      '5',
+      { onNotification: (n) => got.push(n) },
+      FakeSocket as unknown as typeof WebSocket,
+    );
     const first = FakeSocket.all[0]!;
     expect(first.url).toBe('ws://site/ws?after=5');
     first.push({ type: 'notification', notification: { id: '6' } });

@@ -69,7 +69,12 @@ export interface Stream {
   lastId(): string | number | null;
 }
 
-export function openStream(origin: string, initialLastId: string | number | null, h: StreamHandlers, WS: typeof WebSocket = WebSocket): Stream {
+export function openStream(
+  origin: string,
+  initialLastId: string | number | null,
+  h: StreamHandlers,
+  WS: typeof WebSocket = WebSocket,
+): Stream {
   let last = initialLastId;
   let attempt = 0;
   let stopped = false;

@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { chartPoints, eventsPerSecond, humanSeconds, pushSample, retentionHeadroom, type Sample } from './ops.ts';
+import {
+  chartPoints,
+  eventsPerSecond,
+  humanSeconds,
+  pushSample,
+  retentionHeadroom,
+  type Sample,
+} from './ops.ts';
 import { _move } from '../routes/teach/[id]/+page.server.ts';
 
-const s = (at: number, lag: number | null, events: number): Sample => ({ at, lagLedgers: lag, lagSeconds: lag === null ? null : lag * 5, events });
+const s = (at: number, lag: number | null, events: number): Sample => ({
+  at,
+  lagLedgers: lag,
+  lagSeconds: lag === null ? null : lag * 5,
+  events,
+});
 
 describe('operator dashboard', () => {
   it('computes events per second between samples at least a second apart', () => {
@@ -18,7 +30,10 @@ describe('operator dashboard', () => {
   });
 
   it('reports retention headroom in ledgers and time', () => {
-    expect(retentionHeadroom({ last_ledger: 1100, oldest_rpc_ledger: 100 })).toEqual({ ledgers: 1000, seconds: 5500 });
+    expect(retentionHeadroom({ last_ledger: 1100, oldest_rpc_ledger: 100 })).toEqual({
+      ledgers: 1000,
+      seconds: 5500,
+    });
     expect(retentionHeadroom({ last_ledger: null, oldest_rpc_ledger: 100 })).toBeNull();
     expect(humanSeconds(5500)).toBe('1.5 h');
   });

@@ -37,7 +37,9 @@ export function eventsPerSecond(samples: Sample[]): number | null {
  * How far the indexer's cursor is from falling out of the RPC's retention window: ledgers between
  * the oldest ledger the RPC still serves and the last one ingested, and that in time.
  */
-export function retentionHeadroom(s: Pick<IndexerStatus, 'last_ledger' | 'oldest_rpc_ledger'>): { ledgers: number; seconds: number } | null {
+export function retentionHeadroom(
+  s: Pick<IndexerStatus, 'last_ledger' | 'oldest_rpc_ledger'>,
+): { ledgers: number; seconds: number } | null {
   if (s.last_ledger === null || s.oldest_rpc_ledger === null) return null;
   const ledgers = s.last_ledger - s.oldest_rpc_ledger;
   return { ledgers, seconds: Math.round(ledgers * LEDGER_SECONDS) };
@@ -52,13 +54,22 @@ export function humanSeconds(sec: number | null): string {
 }
 
 /** An SVG polyline `points` string for values over time in a w×h box (y grows downwards). */
-export function chartPoints(samples: Sample[], pick: (s: Sample) => number | null, w: number, h: number): { points: string; max: number } {
-  const pts = samples.map((s) => [s.at, pick(s)] as const).filter((p): p is readonly [number, number] => p[1] !== null);
+export function chartPoints(
+  samples: Sample[],
+  pick: (s: Sample) => number | null,
+  w: number,
+  h: number,
+): { points: string; max: number } {
+  const pts = samples
+    .map((s) => [s.at, pick(s)] as const)
+    .filter((p): p is readonly [number, number] => p[1] !== null);
   if (pts.length === 0) return { points: '', max: 0 };
   const t0 = pts[0]![0];
   const t1 = pts.at(-1)![0];
   const max = Math.max(1, ...pts.map((p) => p[1]));
   const span = Math.max(1, t1 - t0);
-  const points = pts.map(([t, v]) => `${(((t - t0) / span) * w).toFixed(1)},${(h - (v / max) * h).toFixed(1)}`).join(' ');
+  const points = pts
+    .map(([t, v]) => `${(((t - t0) / span) * w).toFixed(1)},${(h - (v / max) * h).toFixed(1)}`)
+    .join(' ');
   return { points, max };
 }

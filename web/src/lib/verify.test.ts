@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Address, Keypair, StrKey, xdr, nativeToScVal } from '@stellar/stellar-sdk';
 import { describe, expect, it } from 'vitest';
-import { PASSPHRASES, compareRecord, documentIsFor, parseCertificateRecord, readCertificate, sha256Hex } from './verify.ts';
+import {
+  PASSPHRASES,
+  compareRecord,
+  documentIsFor,
+  parseCertificateRecord,
+  readCertificate,
+  sha256Hex,
+} from './verify.ts';
 import { decodeContractData } from './stellar/xdr.ts';
 
 const contract = StrKey.encodeContract(Buffer.alloc(32, 3));
@@ -37,7 +44,12 @@ const base = {
   issued_ledger: xdr.ScVal.scvU32(99),
   revoked: xdr.ScVal.scvBool(false),
 };
-const flat = entry({ ...base, revoked_ledger: xdr.ScVal.scvVoid(), revoked_by: xdr.ScVal.scvVoid(), revoke_reason: xdr.ScVal.scvVoid() });
+const flat = entry({
+  ...base,
+  revoked_ledger: xdr.ScVal.scvVoid(),
+  revoked_by: xdr.ScVal.scvVoid(),
+  revoke_reason: xdr.ScVal.scvVoid(),
+});
 
 function fakeRpc(entries: { xdr: string }[] | null, passphrase = PASSPHRASES.local!) {
   const calls: string[] = [];
@@ -53,7 +65,15 @@ function fakeRpc(entries: { xdr: string }[] | null, passphrase = PASSPHRASES.loc
 describe('certificate record', () => {
   it('reads the flat layout (revoked_ledger / revoke_reason)', () => {
     const r = parseCertificateRecord(decodeContractData(flat).val);
-    expect(r).toMatchObject({ id: '7', student, issuer, issuedLedger: 99, revoked: false, revokedLedger: null, revokeReason: null });
+    expect(r).toMatchObject({
+      id: '7',
+      student,
+      issuer,
+      issuedLedger: 99,
+      revoked: false,
+      revokedLedger: null,
+      revokeReason: null,
+    });
     expect(r.metadataHashHex).toBe(hash.toString('hex'));
   });
 
@@ -67,7 +87,11 @@ describe('certificate record', () => {
         new xdr.ScMapEntry({ key: xdr.ScVal.scvSymbol('reason'), val: xdr.ScVal.scvString('copied work') }),
       ]),
     });
-    expect(parseCertificateRecord(decodeContractData(nested).val)).toMatchObject({ revoked: true, revokedLedger: 150, revokeReason: 'copied work' });
+    expect(parseCertificateRecord(decodeContractData(nested).val)).toMatchObject({
+      revoked: true,
+      revokedLedger: 150,
+      revokeReason: 'copied work',
+    });
   });
 });
 
@@ -82,24 +106,48 @@ describe('the browser check', () => {
     const { f, calls } = fakeRpc([{ xdr: flat }]);
     const read = await readCertificate('http://rpc', contract, '7', f);
     expect(calls.sort()).toEqual(['getLedgerEntries', 'getNetwork']);
-    const findings = compareRecord(hash.toString('hex'), read, { documentHash: hash.toString('hex'), learnerAddress: student, courseId, network: 'local' });
+    const findings = compareRecord(hash.toString('hex'), read, {
+      documentHash: hash.toString('hex'),
+      learnerAddress: student,
+      courseId,
+      network: 'local',
+    });
     expect(findings.every((x) => x.ok)).toBe(true);
   });
 
   it('flags a different hash, learner or network', async () => {
-    const read = await readCertificate('http://rpc', contract, '7', fakeRpc([{ xdr: flat }], PASSPHRASES.testnet).f);
-    const findings = compareRecord('00'.repeat(32), read, { documentHash: '00'.repeat(32), learnerAddress: Keypair.random().publicKey(), courseId, network: 'local' });
-    expect(findings.filter((x) => !x.ok).map((x) => x.label).sort()).toEqual(['Document hash', 'Learner', 'Network']);
+    const read = await readCertificate(
+      'http://rpc',
+      contract,
+      '7',
+      fakeRpc([{ xdr: flat }], PASSPHRASES.testnet).f,
+    );
+    const findings = compareRecord('00'.repeat(32), read, {
+      documentHash: '00'.repeat(32),
+      learnerAddress: Keypair.random().publicKey(),
+      courseId,
+      network: 'local',
+    });
+    expect(
+      findings
+        .filter((x) => !x.ok)
+        .map((x) => x.label)
+        .sort(),
+    ).toEqual(['Document hash', 'Learner', 'Network']);
   });
 
   it('reports a missing record', async () => {
     const read = await readCertificate('http://rpc', contract, '8', fakeRpc([]).f);
     expect(read.record).toBeNull();
-    expect(compareRecord('x', read, { documentHash: 'x', learnerAddress: student, courseId, network: 'local' })[0]!.ok).toBe(false);
+    expect(
+      compareRecord('x', read, { documentHash: 'x', learnerAddress: student, courseId, network: 'local' })[0]!
+        .ok,
+    ).toBe(false);
   });
 
   it('surfaces RPC errors', async () => {
-    const f = async () => new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'bad key' } }));
+    const f = async () =>
+      new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'bad key' } }));
     await expect(readCertificate('http://rpc', contract, '7', f)).rejects.toThrow(/bad key/);
   });
 });

@@ -15,17 +15,28 @@ export interface OnChainCertificate {
   revokeReason: string | null;
 }
 
-const addr = (v: ScValue | undefined): string => (v && typeof v === 'object' && 'address' in v ? String(v.address) : '');
+const addr = (v: ScValue | undefined): string =>
+  v && typeof v === 'object' && 'address' in v ? String(v.address) : '';
 const hex = (v: ScValue | undefined): string => (v instanceof Uint8Array ? toHex(v) : '');
-const num = (v: ScValue | undefined): number | null => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null);
+const num = (v: ScValue | undefined): number | null =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
 
 /** Reads CertificateRecord in either layout the contract has had (nested `revocation` or flat fields). */
 export function parseCertificateRecord(val: ScValue): OnChainCertificate {
-  if (!val || typeof val !== 'object' || Array.isArray(val) || val instanceof Uint8Array || 'address' in val) {
+  if (
+    !val ||
+    typeof val !== 'object' ||
+    Array.isArray(val) ||
+    val instanceof Uint8Array ||
+    'address' in val
+  ) {
     throw new Error('the entry is not a certificate record');
   }
   const m = val as Record<string, ScValue>;
-  const nested = m.revocation && typeof m.revocation === 'object' && !Array.isArray(m.revocation) ? (m.revocation as Record<string, ScValue>) : null;
+  const nested =
+    m.revocation && typeof m.revocation === 'object' && !Array.isArray(m.revocation)
+      ? (m.revocation as Record<string, ScValue>)
+      : null;
   const reason = nested ? nested.reason : m.revoke_reason;
   return {
     id: String(m.id ?? ''),
@@ -68,11 +79,21 @@ export interface ChainRead {
 }
 
 /** The certificate contract's `Certificate(id)` persistent entry, read from the RPC directly. */
-export async function readCertificate(rpcUrl: string, contractId: string, chainId: string, f: FetchLike = fetch): Promise<ChainRead> {
+export async function readCertificate(
+  rpcUrl: string,
+  contractId: string,
+  chainId: string,
+  f: FetchLike = fetch,
+): Promise<ChainRead> {
   const key = contractDataKey(contractId, [{ symbol: 'Certificate' }, { u64: BigInt(chainId) }]);
   const [network, entries] = await Promise.all([
     rpc<{ passphrase: string }>(rpcUrl, 'getNetwork', {}, f),
-    rpc<{ entries?: { xdr: string; lastModifiedLedgerSeq?: number }[] | null; latestLedger: number }>(rpcUrl, 'getLedgerEntries', { keys: [key] }, f),
+    rpc<{ entries?: { xdr: string; lastModifiedLedgerSeq?: number }[] | null; latestLedger: number }>(
+      rpcUrl,
+      'getLedgerEntries',
+      { keys: [key] },
+      f,
+    ),
   ]);
   const entry = entries.entries?.[0];
   return {
@@ -107,7 +128,10 @@ export interface Finding {
 /** Compares what the chain holds with what the document and the issuer claim. */
 export function compareRecord(computedHash: string, read: ChainRead, expected: Expected): Finding[] {
   const r = read.record;
-  if (!r) return [{ ok: false, label: 'Record on chain', detail: 'The certificate contract has no record with this id.' }];
+  if (!r)
+    return [
+      { ok: false, label: 'Record on chain', detail: 'The certificate contract has no record with this id.' },
+    ];
   const wantPassphrase = PASSPHRASES[expected.network];
   return [
     {
@@ -118,12 +142,18 @@ export function compareRecord(computedHash: string, read: ChainRead, expected: E
     {
       ok: r.metadataHashHex === computedHash,
       label: 'Document hash',
-      detail: r.metadataHashHex === computedHash ? 'The hash on chain equals the hash computed in your browser.' : `The chain holds ${r.metadataHashHex}, the document hashes to ${computedHash}.`,
+      detail:
+        r.metadataHashHex === computedHash
+          ? 'The hash on chain equals the hash computed in your browser.'
+          : `The chain holds ${r.metadataHashHex}, the document hashes to ${computedHash}.`,
     },
     {
       ok: r.student === expected.learnerAddress,
       label: 'Learner',
-      detail: r.student === expected.learnerAddress ? `Issued to ${r.student}.` : `Issued to ${r.student}, not ${expected.learnerAddress}.`,
+      detail:
+        r.student === expected.learnerAddress
+          ? `Issued to ${r.student}.`
+          : `Issued to ${r.student}, not ${expected.learnerAddress}.`,
     },
     {
       ok: r.courseIdHex === expected.courseId.replace(/-/g, '').toLowerCase(),

@@ -13,16 +13,25 @@ async function freighter() {
 export async function connectFreighter(): Promise<string> {
   const f = await freighter();
   const status = await f.isConnected();
-  if (!status.isConnected) throw new WalletError('Freighter is not installed. Add the Freighter extension to your browser, then try again.');
+  if (!status.isConnected)
+    throw new WalletError(
+      'Freighter is not installed. Add the Freighter extension to your browser, then try again.',
+    );
   const access = await f.requestAccess();
-  if (access.error || !access.address) throw new WalletError(access.error?.message ?? 'Freighter did not share an address.');
+  if (access.error || !access.address)
+    throw new WalletError(access.error?.message ?? 'Freighter did not share an address.');
   return access.address;
 }
 
-export async function signWithFreighter(xdr: string, networkPassphrase: string, address: string): Promise<string> {
+export async function signWithFreighter(
+  xdr: string,
+  networkPassphrase: string,
+  address: string,
+): Promise<string> {
   const f = await freighter();
   const signed = await f.signTransaction(xdr, { networkPassphrase, address });
-  if (signed.error || !signed.signedTxXdr) throw new WalletError(signed.error?.message ?? 'The wallet did not sign the challenge.');
+  if (signed.error || !signed.signedTxXdr)
+    throw new WalletError(signed.error?.message ?? 'The wallet did not sign the challenge.');
   return signed.signedTxXdr;
 }
 
@@ -42,7 +51,17 @@ async function json<T>(res: Response): Promise<T> {
  * `/wallet/link` to link): GET ?account= for the challenge, POST {transaction} with the signature.
  */
 export async function sep10(endpoint: string, address: string): Promise<Record<string, unknown>> {
-  const challenge = await json<Challenge>(await fetch(`${endpoint}?account=${encodeURIComponent(address)}`, { headers: { accept: 'application/json' } }));
+  const challenge = await json<Challenge>(
+    await fetch(`${endpoint}?account=${encodeURIComponent(address)}`, {
+      headers: { accept: 'application/json' },
+    }),
+  );
   const signed = await signWithFreighter(challenge.transaction, challenge.network_passphrase, address);
-  return json(await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ transaction: signed }) }));
+  return json(
+    await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ transaction: signed }),
+    }),
+  );
 }

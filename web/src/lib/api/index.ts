@@ -25,7 +25,8 @@ export interface RequestOptions {
 export function withQuery(path: string, query: Query | undefined): string {
   if (!query) return path;
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
   const s = params.toString();
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }
@@ -68,7 +69,8 @@ export function createApi(opts: ApiOptions) {
   return {
     raw,
     get: <T>(path: string, query?: Query) => request<T>('GET', path, { query }),
-    post: <T>(path: string, body?: unknown, o: Omit<RequestOptions, 'body'> = {}) => request<T>('POST', path, { ...o, body }),
+    post: <T>(path: string, body?: unknown, o: Omit<RequestOptions, 'body'> = {}) =>
+      request<T>('POST', path, { ...o, body }),
     put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
     patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
     del: <T = void>(path: string, body?: unknown) => request<T>('DELETE', path, { body }),

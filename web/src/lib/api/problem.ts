@@ -34,7 +34,8 @@ export function toProblem(status: number, body: unknown): Problem {
     title: 'Error',
     status,
     code: status >= 500 ? 'upstream_error' : 'error',
-    detail: status >= 500 ? 'The service is having trouble; try again in a moment.' : 'The request was refused.',
+    detail:
+      status >= 500 ? 'The service is having trouble; try again in a moment.' : 'The request was refused.',
   };
 }
 

@@ -165,7 +165,8 @@ export interface LessonState {
   title: string;
   completed: boolean;
   open: boolean;
-  locked_by: { reason: 'sequential'; lesson_id: string } | { reason: 'prerequisites'; module_ids: string[] } | null;
+  locked_by:
+    { reason: 'sequential'; lesson_id: string } | { reason: 'prerequisites'; module_ids: string[] } | null;
 }
 
 export interface EnrolmentDetail extends Enrolment {

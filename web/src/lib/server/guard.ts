@@ -33,13 +33,22 @@ export function failed<T>(r: T | ActionFailure<FailData>): r is ActionFailure<Fa
   return isActionFailure(r);
 }
 
-export async function act<T>(form: FormData | null, fn: () => Promise<T>, aliases: Record<string, string> = {}): Promise<T | ActionFailure<FailData>> {
+export async function act<T>(
+  form: FormData | null,
+  fn: () => Promise<T>,
+  aliases: Record<string, string> = {},
+): Promise<T | ActionFailure<FailData>> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof ApiError) {
       const f = formFailure(e.problem, aliases);
-      const data: FailData = { error: f.message, fields: f.fields, code: f.code, values: form ? keepValues(form) : {} };
+      const data: FailData = {
+        error: f.message,
+        fields: f.fields,
+        code: f.code,
+        values: form ? keepValues(form) : {},
+      };
       return fail(e.status >= 500 ? 502 : e.status, data);
     }
     throw e;

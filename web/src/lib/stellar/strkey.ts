@@ -62,7 +62,8 @@ export function encodeStrkey(version: number, payload: Uint8Array): string {
 /** The 32-byte payload of a strkey, checking its version and checksum. */
 export function decodeStrkey(version: number, key: string): Uint8Array {
   const raw = base32Decode(key);
-  if (raw.length !== 35 || raw[0] !== version) throw new Error(`not a ${version === VERSION_CONTRACT ? 'contract' : 'account'} strkey`);
+  if (raw.length !== 35 || raw[0] !== version)
+    throw new Error(`not a ${version === VERSION_CONTRACT ? 'contract' : 'account'} strkey`);
   const crc = crc16xmodem(raw.subarray(0, 33));
   if (raw[33] !== (crc & 0xff) || raw[34] !== crc >> 8) throw new Error('strkey checksum mismatch');
   return raw.slice(1, 33);

@@ -72,6 +72,8 @@ describe('contract data XDR', () => {
   });
 
   it('refuses something that is not a contract data entry', () => {
-    expect(() => decodeContractData(toBase64(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0])))).toThrow(/contract data/);
+    expect(() => decodeContractData(toBase64(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0])))).toThrow(
+      /contract data/,
+    );
   });
 });

@@ -2,9 +2,38 @@
 // decode LedgerEntryData into plain values. Hand-rolled so the verification page stays small.
 import { VERSION_ACCOUNT, VERSION_CONTRACT, decodeStrkey, encodeStrkey } from './strkey.ts';
 
-export type ScValue = null | boolean | number | bigint | string | Uint8Array | ScValue[] | { [k: string]: ScValue } | { address: string };
+export type ScValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | ScValue[]
+  | { [k: string]: ScValue }
+  | { address: string };
 
-const SCV = { BOOL: 0, VOID: 1, ERROR: 2, U32: 3, I32: 4, U64: 5, I64: 6, TIMEPOINT: 7, DURATION: 8, U128: 9, I128: 10, U256: 11, I256: 12, BYTES: 13, STRING: 14, SYMBOL: 15, VEC: 16, MAP: 17, ADDRESS: 18 } as const;
+const SCV = {
+  BOOL: 0,
+  VOID: 1,
+  ERROR: 2,
+  U32: 3,
+  I32: 4,
+  U64: 5,
+  I64: 6,
+  TIMEPOINT: 7,
+  DURATION: 8,
+  U128: 9,
+  I128: 10,
+  U256: 11,
+  I256: 12,
+  BYTES: 13,
+  STRING: 14,
+  SYMBOL: 15,
+  VEC: 16,
+  MAP: 17,
+  ADDRESS: 18,
+} as const;
 const LEDGER_ENTRY_CONTRACT_DATA = 6;
 export const DURABILITY_PERSISTENT = 1;
 
@@ -112,7 +141,11 @@ function writeScVal(w: Writer, v: KeyPart | KeyPart[]) {
 }
 
 /** base64 XDR of LedgerKey::ContractData { contract, key, durability } for getLedgerEntries. */
-export function contractDataKey(contractId: string, key: KeyPart | KeyPart[], durability = DURABILITY_PERSISTENT): string {
+export function contractDataKey(
+  contractId: string,
+  key: KeyPart | KeyPart[],
+  durability = DURABILITY_PERSISTENT,
+): string {
   const w = new Writer();
   w.u32(LEDGER_ENTRY_CONTRACT_DATA);
   w.u32(1); // SC_ADDRESS_TYPE_CONTRACT
@@ -187,7 +220,12 @@ function readScVal(r: Reader): ScValue {
 }
 
 /** Decodes getLedgerEntries' `xdr` (LedgerEntryData) of a contract data entry into its value. */
-export function decodeContractData(base64: string): { contract: string; key: ScValue; durability: number; val: ScValue } {
+export function decodeContractData(base64: string): {
+  contract: string;
+  key: ScValue;
+  durability: number;
+  val: ScValue;
+} {
   const r = new Reader(fromBase64(base64));
   const type = r.u32();
   if (type !== LEDGER_ENTRY_CONTRACT_DATA) throw new Error(`not a contract data entry (type ${type})`);

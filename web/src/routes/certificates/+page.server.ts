@@ -5,6 +5,8 @@ import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   await requireUser(event);
-  const r = await event.locals.api.get<{ certificates: MyCertificate[] }>(paths.myCertificates, { limit: 50 });
+  const r = await event.locals.api.get<{ certificates: MyCertificate[] }>(paths.myCertificates, {
+    limit: 50,
+  });
   return { certificates: r.certificates };
 };

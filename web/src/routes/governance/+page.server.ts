@@ -19,7 +19,8 @@ export const load: PageServerLoad = async (event) => {
     const r = await event.locals.api.get<{ proposals: Proposal[] }>(paths.proposals);
     return { available: true, proposals: r.proposals };
   } catch (e) {
-    if (e instanceof ApiError && e.problem.code === 'route_not_found') return { available: false, proposals: [] as Proposal[] };
+    if (e instanceof ApiError && e.problem.code === 'route_not_found')
+      return { available: false, proposals: [] as Proposal[] };
     throw e;
   }
 };

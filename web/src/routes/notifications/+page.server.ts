@@ -5,7 +5,11 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   await requireUser(event);
-  const list = await event.locals.api.get<{ notifications: Notification[]; unread_count: number; next_cursor: string | null }>(paths.notifications, {
+  const list = await event.locals.api.get<{
+    notifications: Notification[];
+    unread_count: number;
+    next_cursor: string | null;
+  }>(paths.notifications, {
     limit: 30,
     cursor: event.url.searchParams.get('cursor') ?? undefined,
   });
@@ -20,8 +24,9 @@ export const actions: Actions = {
       return { ok: true };
     });
   },
-  readAll: async ({ locals }) => act(null, async () => {
-    await locals.api.post(paths.readAll);
-    return { ok: true };
-  }),
+  readAll: async ({ locals }) =>
+    act(null, async () => {
+      await locals.api.post(paths.readAll);
+      return { ok: true };
+    }),
 };

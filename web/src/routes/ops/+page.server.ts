@@ -9,8 +9,13 @@ export const load: PageServerLoad = async (event) => {
   const { api } = event.locals;
   const [status, failed, health] = await Promise.all([
     api.get<IndexerStatus>(paths.indexerStatus).catch(() => null),
-    api.get<{ intents: Intent[] }>(paths.opsIntents, { status: 'failed', limit: 50 }).catch(() => ({ intents: [] as Intent[] })),
-    api.raw('GET', '/readyz').then(async (r) => ({ ok: r.ok, body: (await r.json().catch(() => ({}))) as Record<string, unknown> })).catch(() => ({ ok: false, body: {} })),
+    api
+      .get<{ intents: Intent[] }>(paths.opsIntents, { status: 'failed', limit: 50 })
+      .catch(() => ({ intents: [] as Intent[] })),
+    api
+      .raw('GET', '/readyz')
+      .then(async (r) => ({ ok: r.ok, body: (await r.json().catch(() => ({}))) as Record<string, unknown> }))
+      .catch(() => ({ ok: false, body: {} })),
   ]);
   return { status, samples: status ? recordStatus(status) : [], failed: failed.intents, health };
 };

@@ -30,14 +30,29 @@ export const actions: Actions = {
   mfa: async ({ request, locals, cookies, url }) => {
     const form = await request.formData();
     const token = cookies.get(MFA_COOKIE);
-    if (!token) return fail(400, { error: 'Your sign-in took too long. Enter your email and password again.', fields: {}, values: {}, code: 'mfa_expired' });
+    if (!token)
+      return fail(400, {
+        error: 'Your sign-in took too long. Enter your email and password again.',
+        fields: {},
+        values: {},
+        code: 'mfa_expired',
+      });
     try {
-      const s = await locals.api.post<Session>('/v1/auth/login/mfa', { mfa_token: token, code: text(form, 'code').replace(/\s+/g, '') });
+      const s = await locals.api.post<Session>('/v1/auth/login/mfa', {
+        mfa_token: token,
+        code: text(form, 'code').replace(/\s+/g, ''),
+      });
       setSession(cookies, s);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const f = formFailure(e.problem, { mfa_token: 'code' });
-      return fail(e.status, { error: f.message, fields: f.fields, code: f.code, values: {}, mfa: true as const });
+      return fail(e.status, {
+        error: f.message,
+        fields: f.fields,
+        code: f.code,
+        values: {},
+        mfa: true as const,
+      });
     }
     redirect(303, safeNext(url.searchParams.get('next')));
   },

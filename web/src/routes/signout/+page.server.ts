@@ -7,7 +7,10 @@ export const load: PageServerLoad = () => redirect(303, '/');
 export const actions: Actions = {
   default: async ({ locals, cookies }) => {
     const refresh = cookies.get(REFRESH_COOKIE);
-    if (locals.token) await locals.api.post('/v1/auth/logout', refresh ? { refresh_token: refresh } : {}).catch(() => undefined);
+    if (locals.token)
+      await locals.api
+        .post('/v1/auth/logout', refresh ? { refresh_token: refresh } : {})
+        .catch(() => undefined);
     clearSession(cookies);
     redirect(303, '/?signed_out=1');
   },

@@ -16,7 +16,12 @@ export const actions: Actions = {
     const r = await act(form, () =>
       locals.api.post<Course>(
         paths.courses,
-        { slug: text(form, 'slug'), title: text(form, 'title'), summary: text(form, 'summary'), level: text(form, 'level') || 'beginner' },
+        {
+          slug: text(form, 'slug'),
+          title: text(form, 'title'),
+          summary: text(form, 'summary'),
+          level: text(form, 'level') || 'beginner',
+        },
         { idempotencyKey: text(form, 'idem') || undefined },
       ),
     );

@@ -8,7 +8,13 @@ export const actions: Actions = {
   default: async ({ request }) => {
     const raw = String((await request.formData()).get('id') ?? '').trim();
     const id = UUID.exec(raw)?.[0]?.toLowerCase();
-    if (!id) return fail(400, { value: raw, error: raw ? 'That is not a certificate id. It looks like 8-4-4-4-12 letters and digits, e.g. 3f2a…-…' : 'Enter the certificate id or paste its link.' });
+    if (!id)
+      return fail(400, {
+        value: raw,
+        error: raw
+          ? 'That is not a certificate id. It looks like 8-4-4-4-12 letters and digits, e.g. 3f2a…-…'
+          : 'Enter the certificate id or paste its link.',
+      });
     redirect(303, `/verify/${id}`);
   },
 };

@@ -11,9 +11,17 @@ export const load: PageServerLoad = async ({ locals, params }) => {
   const [enrolment, progress, reviews] = await Promise.all([
     me ? orNull(locals.api.get<EnrolmentDetail>(paths.myEnrolment(course.id))).catch(() => null) : null,
     me ? orNull(locals.api.get<CourseChainState>(paths.courseProgress(course.id))).catch(() => null) : null,
-    locals.api.get<{ reviews: Review[] }>(paths.reviews(course.id), { limit: 10 }).catch(() => ({ reviews: [] as Review[] })),
+    locals.api
+      .get<{ reviews: Review[] }>(paths.reviews(course.id), { limit: 10 })
+      .catch(() => ({ reviews: [] as Review[] })),
   ]);
-  return { course, enrolment: enrolment?.status === 'active' ? enrolment : null, progress, reviews: reviews.reviews ?? [], signedIn: !!me };
+  return {
+    course,
+    enrolment: enrolment?.status === 'active' ? enrolment : null,
+    progress,
+    reviews: reviews.reviews ?? [],
+    signedIn: !!me,
+  };
 };
 
 function firstLesson(course: Course): string | null {
@@ -24,7 +32,9 @@ export const actions: Actions = {
   enrol: async ({ locals, params, url }) => {
     if (!locals.token) redirect(303, `/signin?next=${encodeURIComponent(url.pathname)}`);
     const course = await locals.api.get<Course>(paths.course(params.slug));
-    const r = await act(null, () => locals.api.post(paths.enrol(course.id), undefined, { idempotencyKey: `enrol-${course.id}` }));
+    const r = await act(null, () =>
+      locals.api.post(paths.enrol(course.id), undefined, { idempotencyKey: `enrol-${course.id}` }),
+    );
     if (failed(r)) return r;
     const first = firstLesson(course);
     redirect(303, first ? `/learn/${course.slug}/${first}` : `/courses/${course.slug}`);
@@ -34,7 +44,10 @@ export const actions: Actions = {
     const course = await locals.api.get<Course>(paths.course(params.slug));
     return act(form, async () => {
       const body = text(form, 'body');
-      await locals.api.post(paths.reviews(course.id), { rating: Number(text(form, 'rating')) || 0, ...(body ? { body } : {}) });
+      await locals.api.post(paths.reviews(course.id), {
+        rating: Number(text(form, 'rating')) || 0,
+        ...(body ? { body } : {}),
+      });
       return { reviewed: true };
     });
   },

@@ -6,6 +6,12 @@ import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async ({ locals }) => {
   if (!locals.token) return json({ detail: 'Sign in first.' }, { status: 401 });
-  const list = await locals.api.get<{ notifications: Notification[]; unread_count: number }>(paths.notifications, { limit: 1 });
-  return json({ unread: list.unread_count, last_id: list.notifications[0]?.id ?? null }, { headers: { 'cache-control': 'no-store' } });
+  const list = await locals.api.get<{ notifications: Notification[]; unread_count: number }>(
+    paths.notifications,
+    { limit: 1 },
+  );
+  return json(
+    { unread: list.unread_count, last_id: list.notifications[0]?.id ?? null },
+    { headers: { 'cache-control': 'no-store' } },
+  );
 };

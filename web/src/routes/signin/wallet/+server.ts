@@ -6,13 +6,17 @@ import { setMfaPending, setSession } from '$lib/server/session.ts';
 import type { RequestHandler } from './$types';
 
 const problem = (e: unknown) => {
-  if (e instanceof ApiError) return json({ detail: e.problem.detail, code: e.problem.code }, { status: e.status });
+  if (e instanceof ApiError)
+    return json({ detail: e.problem.detail, code: e.problem.code }, { status: e.status });
   throw e;
 };
 
 export const GET: RequestHandler = async ({ locals, url }) => {
   try {
-    return json(await locals.api.get('/v1/auth/stellar', { account: url.searchParams.get('account') ?? '' }), { headers: { 'cache-control': 'no-store' } });
+    return json(
+      await locals.api.get('/v1/auth/stellar', { account: url.searchParams.get('account') ?? '' }),
+      { headers: { 'cache-control': 'no-store' } },
+    );
   } catch (e) {
     return problem(e);
   }
@@ -21,7 +25,9 @@ export const GET: RequestHandler = async ({ locals, url }) => {
 export const POST: RequestHandler = async ({ locals, request, cookies }) => {
   const body = (await request.json().catch(() => ({}))) as { transaction?: unknown };
   try {
-    const r = await locals.api.post<LoginResult>('/v1/auth/stellar', { transaction: String(body.transaction ?? '') });
+    const r = await locals.api.post<LoginResult>('/v1/auth/stellar', {
+      transaction: String(body.transaction ?? ''),
+    });
     if ('mfa_required' in r) {
       setMfaPending(cookies, r.mfa_token);
       return json({ mfa_required: true });

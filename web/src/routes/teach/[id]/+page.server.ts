@@ -27,7 +27,10 @@ export const actions: Actions = {
   details: async ({ locals, params, request }) => {
     const form = await request.formData();
     return act(form, async () => {
-      const tags = text(form, 'tags').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+      const tags = text(form, 'tags')
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean);
       await locals.api.patch(paths.courseById(params.id), {
         title: text(form, 'title'),
         slug: text(form, 'slug'),
@@ -72,7 +75,11 @@ export const actions: Actions = {
     const form = await request.formData();
     return act(form, async () => {
       const course = await courseOf(locals, params.id);
-      const ids = _move(course.syllabus.map((m) => m.id), text(form, 'module_id'), text(form, 'dir') === 'up' ? 'up' : 'down');
+      const ids = _move(
+        course.syllabus.map((m) => m.id),
+        text(form, 'module_id'),
+        text(form, 'dir') === 'up' ? 'up' : 'down',
+      );
       await locals.api.put(paths.moduleOrder(params.id), { module_ids: ids });
       return { saved: 'order' };
     });
@@ -97,7 +104,11 @@ export const actions: Actions = {
       const course = await courseOf(locals, params.id);
       const mod = course.syllabus.find((m) => m.id === text(form, 'module_id'));
       if (!mod) return { saved: 'order' };
-      const ids = _move(mod.lessons.map((l) => l.id), text(form, 'lesson_id'), text(form, 'dir') === 'up' ? 'up' : 'down');
+      const ids = _move(
+        mod.lessons.map((l) => l.id),
+        text(form, 'lesson_id'),
+        text(form, 'dir') === 'up' ? 'up' : 'down',
+      );
       await locals.api.put(paths.lessonOrder(mod.id), { lesson_ids: ids });
       return { saved: 'order' };
     });

@@ -37,7 +37,11 @@ export const actions: import('./$types').Actions = {
     const { act, text } = await import('$lib/server/guard.ts');
     const form = await request.formData();
     return act(form, async () => {
-      await locals.api.post(paths.revoke(params.id), { reason: text(form, 'reason') }, { idempotencyKey: `revoke-${params.id}` });
+      await locals.api.post(
+        paths.revoke(params.id),
+        { reason: text(form, 'reason') },
+        { idempotencyKey: `revoke-${params.id}` },
+      );
       return { revoked: true };
     });
   },

@@ -4,14 +4,18 @@ import { ApiError } from '$lib/api';
 import type { RequestHandler } from './$types';
 
 const problem = (e: unknown) => {
-  if (e instanceof ApiError) return json({ detail: e.problem.detail, code: e.problem.code }, { status: e.status });
+  if (e instanceof ApiError)
+    return json({ detail: e.problem.detail, code: e.problem.code }, { status: e.status });
   throw e;
 };
 
 export const GET: RequestHandler = async ({ locals, url }) => {
   if (!locals.token) return json({ detail: 'Sign in first.' }, { status: 401 });
   try {
-    return json(await locals.api.get('/v1/me/wallet/challenge', { account: url.searchParams.get('account') ?? '' }), { headers: { 'cache-control': 'no-store' } });
+    return json(
+      await locals.api.get('/v1/me/wallet/challenge', { account: url.searchParams.get('account') ?? '' }),
+      { headers: { 'cache-control': 'no-store' } },
+    );
   } catch (e) {
     return problem(e);
   }

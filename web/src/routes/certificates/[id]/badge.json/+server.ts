@@ -5,7 +5,11 @@ import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async ({ locals, params }) => {
   const res = await locals.api.raw('GET', paths.certificateBadge(params.id));
-  if (!res.ok) error(res.status === 404 ? 404 : 502, res.status === 404 ? 'No certificate has this id.' : 'The badge is not available right now.');
+  if (!res.ok)
+    error(
+      res.status === 404 ? 404 : 502,
+      res.status === 404 ? 'No certificate has this id.' : 'The badge is not available right now.',
+    );
   return new Response(await res.text(), {
     headers: {
       'content-type': 'application/ld+json; charset=utf-8',

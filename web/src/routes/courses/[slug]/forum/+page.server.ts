@@ -22,10 +22,17 @@ export const load: PageServerLoad = async (event) => {
   await requireUser(event);
   const course = await orNull(event.locals.api.get<Course>(paths.course(event.params.slug)));
   if (!course) error(404, 'This course does not exist.');
-  const page = await event.locals.api.get<{ threads: Thread[]; next_cursor: string | null }>(paths.threads(course.id), {
-    cursor: event.url.searchParams.get('cursor') ?? undefined,
-  });
-  return { course: { id: course.id, slug: course.slug, title: course.title }, ...page, idem: crypto.randomUUID() };
+  const page = await event.locals.api.get<{ threads: Thread[]; next_cursor: string | null }>(
+    paths.threads(course.id),
+    {
+      cursor: event.url.searchParams.get('cursor') ?? undefined,
+    },
+  );
+  return {
+    course: { id: course.id, slug: course.slug, title: course.title },
+    ...page,
+    idem: crypto.randomUUID(),
+  };
 };
 
 export const actions: Actions = {
@@ -33,7 +40,11 @@ export const actions: Actions = {
     const form = await request.formData();
     const course = await locals.api.get<Course>(paths.course(params.slug));
     const r = await act(form, () =>
-      locals.api.post<Thread>(paths.threads(course.id), { title: text(form, 'title'), body: text(form, 'body') }, { idempotencyKey: text(form, 'idem') || undefined }),
+      locals.api.post<Thread>(
+        paths.threads(course.id),
+        { title: text(form, 'title'), body: text(form, 'body') },
+        { idempotencyKey: text(form, 'idem') || undefined },
+      ),
     );
     if (failed(r)) return r;
     redirect(303, `/courses/${params.slug}/forum/${r.id}`);

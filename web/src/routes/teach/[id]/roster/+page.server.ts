@@ -19,11 +19,18 @@ export const load: PageServerLoad = async (event) => {
   const course = await orNull(event.locals.api.get<Course>(paths.courseById(event.params.id)));
   if (!course) error(404, 'This course does not exist or is not yours.');
   try {
-    const r = await event.locals.api.get<{ learners: RosterEntry[] }>(paths.roster(course.id), { limit: 100 });
+    const r = await event.locals.api.get<{ learners: RosterEntry[] }>(paths.roster(course.id), {
+      limit: 100,
+    });
     return { course: { id: course.id, title: course.title }, learners: r.learners, available: true };
   } catch (e) {
     // The API has no roster route yet; say so rather than fail.
-    if (e instanceof ApiError && e.problem.code === 'route_not_found') return { course: { id: course.id, title: course.title }, learners: [] as RosterEntry[], available: false };
+    if (e instanceof ApiError && e.problem.code === 'route_not_found')
+      return {
+        course: { id: course.id, title: course.title },
+        learners: [] as RosterEntry[],
+        available: false,
+      };
     throw e;
   }
 };

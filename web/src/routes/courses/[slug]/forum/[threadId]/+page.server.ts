@@ -17,15 +17,28 @@ export const load: PageServerLoad = async (event) => {
   const me = await requireUser(event);
   const thread = await orNull(event.locals.api.get<Thread>(paths.thread(event.params.threadId)));
   if (!thread) error(404, 'This thread does not exist.');
-  const posts = await event.locals.api.get<{ posts: Post[]; next_cursor: string | null }>(paths.posts(thread.id), { limit: 100 });
-  return { thread, posts: posts.posts, slug: event.params.slug, me: { id: me.id, role: me.role }, idem: crypto.randomUUID() };
+  const posts = await event.locals.api.get<{ posts: Post[]; next_cursor: string | null }>(
+    paths.posts(thread.id),
+    { limit: 100 },
+  );
+  return {
+    thread,
+    posts: posts.posts,
+    slug: event.params.slug,
+    me: { id: me.id, role: me.role },
+    idem: crypto.randomUUID(),
+  };
 };
 
 export const actions: Actions = {
   reply: async ({ locals, params, request }) => {
     const form = await request.formData();
     return act(form, async () => {
-      await locals.api.post(paths.posts(params.threadId), { body: text(form, 'body') }, { idempotencyKey: text(form, 'idem') || undefined });
+      await locals.api.post(
+        paths.posts(params.threadId),
+        { body: text(form, 'body') },
+        { idempotencyKey: text(form, 'idem') || undefined },
+      );
       return { replied: true };
     });
   },
