@@ -92,6 +92,13 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
         schema: {
           tags: ['notifications', 'auth'],
           summary: 'A short-lived, single-use token for the WebSocket handshake',
+          description: [
+            'The WebSocket itself (GET /v1/ws, an upgrade, so not listed as a route of its own):',
+            '- authenticate with ?token=<token>, or Sec-WebSocket-Protocol "starling.v1, bearer.<token>" (the server answers starling.v1);',
+            '- the Origin must be one of CORS_ORIGINS (browsers always send it); at most WS_MAX_CONNECTIONS_PER_USER sockets per user (429), client messages up to WS_MAX_MESSAGE_BYTES (else close 1009);',
+            '- add &after=<last notification id seen> when reconnecting: everything after it is sent first (at most 500; then page GET /v1/me/notifications);',
+            '- server messages: {"type":"ready","last_id","replayed","truncated"}, {"type":"notification","notification":{…as in GET /v1/me/notifications}}, {"type":"pong"} for a client {"type":"ping"}.',
+          ].join('\n'),
           security,
           response: { 200: WsTokenSchema, ...errorResponses },
         },
