@@ -167,6 +167,28 @@ fn b64(v: &ScVal) -> StdString {
     STANDARD.encode(v.to_xdr(Limits::none()).expect("ScVal encodes"))
 }
 
+/// Every scenario the contract tests write to `contracts/vectors/`. A vector file for a
+/// scenario not listed here, or a listed scenario without a file, fails
+/// `vectors_dir_matches_the_scenarios` in `shared`.
+pub const SCENARIOS: &[&str] = &[
+    "analytics_progress",
+    "analytics_progress_complete",
+    "certificate_issue",
+    "certificate_revoke",
+    "governance_execute",
+    "governance_propose",
+    "governance_vote",
+    "roles",
+    "token_approve_transfer_from",
+    "token_burn",
+    "token_delegate",
+    "token_mint_reward",
+    "token_transfer",
+];
+
+/// Directory of the committed vectors.
+pub const VECTORS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
+
 /// Collects the events the host emitted, call by call, and checks them against (or with
 /// `UPDATE_VECTORS=1` writes them to) `contracts/vectors/<scenario>.json`.
 pub struct VectorRecorder {
@@ -177,6 +199,11 @@ pub struct VectorRecorder {
 
 impl VectorRecorder {
     pub fn new(scenario: &str, description: &str) -> Self {
+        assert!(
+            SCENARIOS.contains(&scenario),
+            "scenario `{}` is not listed in testutils::SCENARIOS",
+            scenario
+        );
         Self {
             scenario: scenario.to_string(),
             description: description.to_string(),
@@ -204,7 +231,7 @@ impl VectorRecorder {
             "events": self.events,
         });
         let text = serde_json::to_string_pretty(&doc).expect("vector serialises") + "\n";
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
+        let dir = VECTORS_DIR;
         let path = format!("{}/{}.json", dir, self.scenario);
         let events_md =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../EVENTS.md"))
