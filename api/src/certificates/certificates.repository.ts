@@ -84,6 +84,11 @@ export async function listCertificatesForUser(db: Db, userId: string, limit: num
   return q.orderBy('certificates.issued_at', 'desc').orderBy('certificates.id', 'desc').limit(limit).execute();
 }
 
+export async function listCertificatesForCourses(db: Db, userId: string, courseIds: readonly string[]): Promise<CertificateRow[]> {
+  if (!courseIds.length) return [];
+  return db.selectFrom('certificates').selectAll().where('user_id', '=', userId).where('course_id', 'in', courseIds).execute();
+}
+
 /** Marks a certificate revoked at once; the chain's revocation fields follow from ingest. */
 export async function markCertificateRevoked(db: Db, id: string, reason: string, by: string | null): Promise<CertificateRow | undefined> {
   return db

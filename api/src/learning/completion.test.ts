@@ -244,4 +244,27 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'validation_failed', field: 'courseId' });
   });
+
+  it('shows on-chain progress and chain states per course, also for a former custodial address', async () => {
+    const learner = await registerUser(t.app);
+    const a = await createCourse(t.ctx, { instructorId, lessons: 2 });
+    const b = await createCourse(t.ctx, { instructorId, lessons: 1 });
+    await enrol(t.ctx, learner.userId, a.courseId);
+    await enrol(t.ctx, learner.userId, b.courseId);
+    await complete(learner.access, a.lessonIds[0]!);
+    await complete(learner.access, b.lessonIds[0]!);
+    const custodial = (await t.ctx.db.selectFrom('users').select('stellar_address').where('id', '=', learner.userId).executeTakeFirstOrThrow()).stellar_address;
+    // Ingest saw the 50 % on chain for the custodial address; then the learner linked a wallet.
+    await t.ctx.db.insertInto('onchain_progress').values({ student_address: custodial, course_id: a.courseId, percent: 50, ledger: 10, event_id: 'e1' }).execute();
+    await t.ctx.db.updateTable('intents').set({ status: 'confirmed', confirmed_at: new Date(), confirmed_ledger: 10, tx_hash: 'aa'.repeat(32), tx_envelope: 'AAAA' }).where('idempotency_key', '=', `progress:${learner.userId}:${a.courseId}:50`).execute();
+    await t.ctx.db.updateTable('intents').set({ status: 'failed', attempts: 5, last_error: 'txFAILED' }).where('idempotency_key', '=', `cert:${learner.userId}:${b.courseId}`).execute();
+    await t.ctx.db.updateTable('users').set({ stellar_address: `G${'B'.repeat(55)}`, wallet_kind: 'external' }).where('id', '=', learner.userId).execute();
+
+    const res = await t.app.inject({ method: 'GET', url: '/v1/me/progress', headers: bearer(learner.access) });
+    const byCourse = Object.fromEntries(res.json().courses.map((c: { course_id: string }) => [c.course_id, c]));
+    expect(byCourse[a.courseId]).toMatchObject({ percent: 50, onchain_percent: 50, progress_chain: { percent: 50, status: 'confirmed', ledger: 10 }, certificate: null });
+    expect(byCourse[b.courseId]).toMatchObject({ percent: 100, onchain_percent: null, progress_chain: { status: 'pending' }, certificate: { status: 'pending', chain: { status: 'failed' } } });
+    // The learner sees that it failed, not why: the error is for operators.
+    expect(res.body).not.toContain('txFAILED');
+  });
 });

@@ -156,10 +156,6 @@ export async function findCompletionSubjects(db: Db, userId: string, courseId: s
     .executeTakeFirstOrThrow();
 }
 
-export async function findUserAddress(db: Db, userId: string) {
-  return db.selectFrom('users').select(['stellar_address']).where('id', '=', userId).executeTakeFirst();
-}
-
 export async function findOnchainProgress(db: Db, addresses: readonly string[], courseIds: readonly string[]) {
   if (!addresses.length || !courseIds.length) return [];
   return db

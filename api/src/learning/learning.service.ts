@@ -12,14 +12,14 @@ import { assertLessonOpen } from '../enrolments/access.ts';
 import { courseIdHex, insertIntent, intentKeys, listIntentsForCertificates, listIntentsForUser, type IntentRow } from '../intents/intents.repository.ts';
 import { chainStateOf, latestProgressIntent } from '../intents/chain-status.ts';
 import { buildCertificateDocument, hashDocument } from '../certificates/certificate-document.ts';
-import { findCertificateFor, insertCertificate, type CertificateRow } from '../certificates/certificates.repository.ts';
+import { findCertificateFor, insertCertificate, listCertificatesForCourses, type CertificateRow } from '../certificates/certificates.repository.ts';
+import { findUserAddresses } from '../rewards/rewards.repository.ts';
 import { insertNotification } from '../notifications/notifications.repository.ts';
 import {
   findCompletionSubjects,
   findEnrolmentProgress,
   findLessonCompletion,
   findOnchainProgress,
-  findUserAddress,
   listEnrolmentProgress,
   lockEnrolmentForLesson,
   recordCompletion,
@@ -54,26 +54,40 @@ export function certificateSummary(cert: CertificateRow | undefined, intents: re
 export function createLearningService(ctx: AppContext) {
   const { db, config } = ctx;
 
-  /** What the learner sees of a course: percent, the on-chain progress and the certificate. */
-  async function courseState(tx: Db, userId: string, courseId: string) {
-    const [enrolment, intents, cert, address] = await Promise.all([
-      findEnrolmentProgress(tx, userId, courseId),
-      listIntentsForUser(tx, userId, [courseId]),
-      findCertificateFor(tx, userId, courseId),
-      findUserAddress(tx, userId).then((u) => u?.stellar_address),
+  /**
+   * What the learner sees of their courses: percent, the on-chain progress (over every address
+   * that is or was theirs) and the certificate. Four queries however many courses.
+   */
+  async function courseStates(userId: string, enrolments: readonly { course_id: string; percent: number; completed_at: Date | null }[]) {
+    const courseIds = enrolments.map((e) => e.course_id);
+    const [intents, certs, addresses] = await Promise.all([
+      listIntentsForUser(db, userId, courseIds),
+      listCertificatesForCourses(db, userId, courseIds),
+      findUserAddresses(db, userId),
     ]);
-    const onchain = address ? await findOnchainProgress(tx, [address], [courseId]) : [];
-    const progressIntent = latestProgressIntent(intents);
-    return {
-      course_id: courseId,
-      percent: enrolment?.percent ?? 0,
-      completed_at: enrolment?.completed_at?.toISOString() ?? null,
-      progress_chain: progressIntent
-        ? { percent: Number((progressIntent.args as { percent: number }).percent), ...chainStateOf(progressIntent)! }
-        : null,
-      onchain_percent: onchain[0]?.percent ?? null,
-      certificate: certificateSummary(cert, intents),
-    };
+    const onchain = await findOnchainProgress(
+      db,
+      addresses.map((a) => a.address),
+      courseIds,
+    );
+    return enrolments.map((e) => {
+      const mine = intents.filter((i) => i.course_id === e.course_id);
+      const progressIntent = latestProgressIntent(mine);
+      const recorded = onchain.filter((o) => o.course_id === e.course_id).map((o) => o.percent);
+      return {
+        course_id: e.course_id,
+        percent: e.percent,
+        completed_at: e.completed_at?.toISOString() ?? null,
+        progress_chain: progressIntent
+          ? { percent: Number((progressIntent.args as { percent: number }).percent), ...chainStateOf(progressIntent)! }
+          : null,
+        onchain_percent: recorded.length ? Math.max(...recorded) : null,
+        certificate: certificateSummary(
+          certs.find((c) => c.course_id === e.course_id),
+          mine,
+        ),
+      };
+    });
   }
 
   /** The certificate and its issue intent; nothing when the learner already has one for the course. */
@@ -209,13 +223,14 @@ export function createLearningService(ctx: AppContext) {
     /** Per course: percent, the on-chain progress state and the certificate's state. */
     async myProgress(userId: string) {
       const enrolments = await listEnrolmentProgress(db, userId);
-      return Promise.all(enrolments.map(async (e) => ({ title: e.title, status: e.status, ...(await courseState(db, userId, e.course_id)) })));
+      const states = await courseStates(userId, enrolments);
+      return enrolments.map((e, i) => ({ title: e.title, status: e.status, ...states[i]! }));
     },
 
     async myCourseProgress(userId: string, courseId: string) {
       const enrolment = await findEnrolmentProgress(db, userId, courseId);
       if (!enrolment) throw notFound('enrolment_not_found', 'You are not enrolled in that course.');
-      return courseState(db, userId, courseId);
+      return (await courseStates(userId, [enrolment]))[0]!;
     },
   };
 }
