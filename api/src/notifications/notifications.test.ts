@@ -5,7 +5,7 @@ import pino from 'pino';
 import { bearer, buildTestApp, registerUser, testEnv, type TestApp } from '../test/harness.ts';
 import { buildApp, type App } from '../app.ts';
 import { loadConfig } from '../config.ts';
-import { insertNotification } from './notifications.repository.ts';
+import { formatBst, insertNotification, notifyCertificateConfirmed, notifyRewardReceived } from './notifications.repository.ts';
 import { createCourse, enrol } from '../test/learning-fixtures.ts';
 
 const ORIGIN = 'http://localhost:5173';
@@ -125,6 +125,29 @@ describe('notifications over REST', () => {
     const again = await insertNotification(t.ctx.db, { userId: a.userId, kind: 'certificate_confirmed', title: 'x', dedupeKey: `k:${a.userId}` });
     expect(first).not.toBeNull();
     expect(again).toBeNull();
+  });
+});
+
+describe('helpers the indexer calls', () => {
+  it('notifies a confirmed certificate and a received reward once, however often ingest replays', async () => {
+    const a = await registerUser(t.app);
+    const course = await createCourse(t.ctx, { instructorId: a.userId, lessons: 1, title: 'Replay-safe' });
+    await enrol(t.ctx, a.userId, course.courseId);
+    const cert = (await t.app.inject({ method: 'POST', url: `/v1/lessons/${course.lessonIds[0]}/complete`, headers: bearer(a.access) })).json().certificate;
+    const first = await notifyCertificateConfirmed(t.ctx.db, cert.id);
+    expect(first).toMatchObject({ kind: 'certificate_confirmed', user_id: a.userId });
+    expect(first!.body).toContain('Replay-safe');
+    expect(await notifyCertificateConfirmed(t.ctx.db, cert.id)).toBeNull();
+    expect(await notifyCertificateConfirmed(t.ctx.db, '00000000-0000-4000-8000-000000000000')).toBeNull();
+
+    // A reward to the custodial address the learner had before linking a wallet still reaches them.
+    const custodial = (await t.ctx.db.selectFrom('users').select('stellar_address').where('id', '=', a.userId).executeTakeFirstOrThrow()).stellar_address;
+    await t.ctx.db.updateTable('users').set({ stellar_address: `G${'C'.repeat(55)}`, wallet_kind: 'external' }).where('id', '=', a.userId).execute();
+    const reward = { address: custodial, amount: '500000000', reason: 'referral', eventId: '0000000100-0000000001', txHash: 'ab'.repeat(32) };
+    expect(await notifyRewardReceived(t.ctx.db, reward)).toMatchObject({ user_id: a.userId, kind: 'reward_received', body: '50 BST (referral) arrived in your wallet.' });
+    expect(await notifyRewardReceived(t.ctx.db, reward)).toBeNull();
+    expect(await notifyRewardReceived(t.ctx.db, { ...reward, address: `G${'D'.repeat(55)}`, eventId: 'other' })).toBeNull();
+    expect([formatBst('500000000'), formatBst('12345678'), formatBst('1'), formatBst('0')]).toEqual(['50', '1.2345678', '0.0000001', '0']);
   });
 });
 
