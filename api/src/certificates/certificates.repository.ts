@@ -51,11 +51,13 @@ export async function findCertificateFor(db: Db, userId: string, courseId: strin
 
 /**
  * A certificate with the learner's current display name and the course title, for public views.
- * A prepared statement (lib/prepared-statements.ts): verifiers hit it hardest.
+ * A prepared statement (lib/prepared-statements.ts): verifiers hit it hardest. Columns are
+ * listed, not `c.*`, so a later migration adding one cannot break the cached plan.
  */
 export async function findCertificateView(db: Db, id: string) {
   const r = await sql<CertificateRow & { learner_name: string; course_title: string; course_slug: string }>`/*stmt:certificate_view*/
-    SELECT c.*, u.display_name AS learner_name, co.title AS course_title, co.slug AS course_slug
+    SELECT c.id, c.user_id, c.course_id, c.student_address, c.document, c.document_canonical, c.document_hash, c.status, c.issued_at, c.chain_certificate_id, c.contract_id, c.network, c.tx_hash, c.ledger, c.ledger_closed_at, c.confirmed_at, c.revoked_at, c.revoke_reason, c.revoked_by, c.revoke_tx_hash, c.revoke_ledger, c.revoke_ledger_closed_at, c.created_at, c.updated_at,
+           u.display_name AS learner_name, co.title AS course_title, co.slug AS course_slug
     FROM certificates c
     JOIN users u ON u.id = c.user_id
     JOIN courses co ON co.id = c.course_id
