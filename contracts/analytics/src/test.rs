@@ -281,6 +281,26 @@ fn admin_grants_and_revokes_recorders() {
 }
 
 #[test]
+fn admin_transfer_needs_a_live_pending_offer() {
+    let f = setup();
+    let new_admin = account(&f.env, 8);
+    f.env.mock_all_auths();
+    // Nothing pending (OpenZeppelin RoleTransferError::NoPendingTransfer = 2200).
+    assert_contract_error!(f.client.try_accept_admin_transfer(), 2200u32);
+    // An offer that lapses cannot be accepted (RoleTransferError::TransferExpired = 2203).
+    let live_until = f.env.ledger().sequence() + 10;
+    f.client.transfer_admin_role(&new_admin, &live_until);
+    advance(&f.env, 11);
+    assert_contract_error!(f.client.try_accept_admin_transfer(), 2203u32);
+    assert_eq!(f.client.get_admin(), Some(f.admin.clone()));
+    // Only the admin can offer the role.
+    f.env.set_auths(&[]);
+    assert_auth_error!(f
+        .client
+        .try_transfer_admin_role(&new_admin, &(f.env.ledger().sequence() + 10)));
+}
+
+#[test]
 fn storage_ttl_is_extended_on_use() {
     let f = setup();
     record(&f, 10);

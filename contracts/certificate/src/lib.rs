@@ -291,5 +291,12 @@ impl Certificates {
 
 /// Role administration from OpenZeppelin: `grant_role`/`revoke_role` by the admin, two-step
 /// `transfer_admin_role` + `accept_admin_transfer`, and the role queries.
+///
+/// # Errors
+/// `AccessControlError` (2000–2010), e.g. `Unauthorized` (2000) when the caller is not the
+/// admin; `RoleTransferError` (2200–2203) for an expired or missing pending admin transfer.
+///
+/// # Events
+/// `role_granted`, `role_revoked`, `admin_transfer_initiated`, `admin_transfer_completed`.
 #[contractimpl(contracttrait)]
 impl AccessControl for Certificates {}

@@ -186,10 +186,24 @@ impl FungibleBurnable for BstToken {
 
 /// `delegate`, `get_votes`, `get_votes_at_checkpoint`, `get_total_supply(_at_checkpoint)`,
 /// `get_delegate` (OpenZeppelin votes).
+///
+/// # Errors
+/// `VotesError`: `FutureLookup` (4100) for a checkpoint at or after the current ledger,
+/// `SameDelegate` (4103) when re-delegating to the current delegate.
+///
+/// # Events
+/// `delegate_changed` and `delegate_votes_changed` on `delegate`.
 #[contractimpl(contracttrait)]
 impl Votes for BstToken {}
 
 /// Role administration from OpenZeppelin: `grant_role`/`revoke_role` by the admin, two-step
 /// `transfer_admin_role` + `accept_admin_transfer`, and the role queries.
+///
+/// # Errors
+/// `AccessControlError` (2000–2010), e.g. `Unauthorized` (2000) when the caller is not the
+/// admin; `RoleTransferError` (2200–2203) for an expired or missing pending admin transfer.
+///
+/// # Events
+/// `role_granted`, `role_revoked`, `admin_transfer_initiated`, `admin_transfer_completed`.
 #[contractimpl(contracttrait)]
 impl AccessControl for BstToken {}
