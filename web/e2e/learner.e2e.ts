@@ -29,6 +29,9 @@ const errorsOf = (p: Page) => (p as Page & { errors?: string[] }).errors ?? [];
 describe('learner to verifier', () => {
   it('signs up, with clear messages for bad input', async () => {
     const { page } = await newPage(browser, stack.webUrl);
+    await page.goto('/');
+    expect(await page.getByRole('heading', { name: 'Learning you can prove.' }).isVisible()).toBe(true);
+    await shot(page, 'home');
     await page.goto('/signup');
     await page.getByLabel('Your name').fill('Grace Learner');
     await page.getByLabel('Email').fill('not-an-email');
@@ -158,6 +161,22 @@ describe('learner to verifier', () => {
     await page.goto('/verify/00000000-0000-4000-8000-000000000000');
     expect(await page.getByRole('heading', { name: 'No certificate with this id' }).isVisible()).toBe(true);
     expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('catalog, course and verification work without JavaScript', async () => {
+    const context = await browser.newContext({ baseURL: stack.webUrl, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/courses');
+    await page.getByLabel('Search', { exact: true }).fill('foundations');
+    await Promise.all([page.waitForURL(/q=foundations/), page.getByRole('button', { name: 'Apply' }).click()]);
+    await page.getByRole('heading', { name: 'Stellar Foundations' }).click();
+    await page.waitForURL(/\/courses\/stellar-foundations/);
+    expect(await page.getByRole('heading', { name: 'Syllabus' }).isVisible()).toBe(true);
+    await page.goto('/verify');
+    await page.getByLabel('Certificate id or link').fill(`please check https://example.test/verify/${certificateId}`);
+    await Promise.all([page.waitForURL(new RegExp(`/verify/${certificateId}$`)), page.getByRole('button', { name: 'Verify' }).click()]);
+    expect(['Valid', 'Pending confirmation']).toContain(await page.getByTestId('status').textContent());
+    await context.close();
   });
 
   it('an admin revokes it and the verifier sees it revoked, with date and reason', async () => {
