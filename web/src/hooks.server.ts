@@ -38,7 +38,13 @@ export const handle: Handle = async ({ event, resolve }) => {
     }
   }
   event.locals.token = token;
-  const api = createApi({ baseUrl: config.apiUrl, token });
+  let forwardedFor: string | undefined;
+  try {
+    forwardedFor = event.getClientAddress();
+  } catch {
+    forwardedFor = undefined;
+  }
+  const api = createApi({ baseUrl: config.apiUrl, token, forwardedFor });
   event.locals.api = api;
   let me: Promise<Me | null> | undefined;
   event.locals.user = () =>

@@ -10,6 +10,8 @@ export interface ApiOptions {
   token?: string | null;
   fetch?: typeof fetch;
   requestId?: string;
+  /** The browser's address, so the API's per-client rate limits see people, not this server. */
+  forwardedFor?: string;
 }
 
 export type Query = Record<string, string | number | boolean | null | undefined>;
@@ -39,6 +41,7 @@ export function createApi(opts: ApiOptions) {
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.requestId) headers['x-request-id'] = opts.requestId;
+    if (opts.forwardedFor) headers['x-forwarded-for'] = opts.forwardedFor;
     if (o.idempotencyKey) headers['idempotency-key'] = o.idempotencyKey;
     let body: string | undefined;
     if (o.body !== undefined) {
