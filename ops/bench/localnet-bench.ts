@@ -34,11 +34,18 @@ function rssMb(net: Localnet): number {
 async function applyThroughput(bin: string, txCount: number) {
   // Ledgers close every 5 s, as on the network; the chain logs each close's apply time.
   const closes: { txs: number; micros: number }[] = [];
+  let pending = '';
   const net = await startLocalnet(bin, {
     ledgerIntervalMs: 5000,
     env: { LOCALNET_LOG_LEDGERS: '1' },
     onStderr: (chunk) => {
-      for (const m of chunk.matchAll(/closed ledger \d+ with (\d+) txs in (\d+) us/g)) closes.push({ txs: Number(m[1]), micros: Number(m[2]) });
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const m = /closed ledger \d+ with (\d+) txs in (\d+) us/.exec(line);
+        if (m) closes.push({ txs: Number(m[1]), micros: Number(m[2]) });
+      }
     },
   });
   try {
@@ -102,6 +109,8 @@ async function applyThroughput(bin: string, txCount: number) {
       else failures[t.status + ' ' + (t.resultXdr ?? '')] = (failures[t.status + ' ' + (t.resultXdr ?? '')] ?? 0) + 1;
     }
     if (Object.keys(failures).length) console.error('failures', failures);
+    // The close is logged just after the ledger becomes visible: give the log line time to arrive.
+    await new Promise((r) => setTimeout(r, 500));
     const appliedTxs = closes.reduce((n, c) => n + c.txs, 0);
     const applySeconds = closes.reduce((n, c) => n + c.micros, 0) / 1e6;
     return {

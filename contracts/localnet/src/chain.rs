@@ -829,6 +829,7 @@ impl Chain {
         let mut left = total;
         let mut n_ledger = 0u64;
         let synthetic_contract = self.intern_contract(Some([0xBE; 32]));
+        self.events.reserve(total as usize);
         while left > 0 {
             let n = (per_ledger.max(1) as u64).min(left) as u32;
             let prev = self.latest().clone();

@@ -98,6 +98,15 @@ fn range_fields(c: &Chain) -> Map<String, Value> {
     m
 }
 
+/// Like `dispatch`, but returns the result as JSON text; getEvents writes its (large) pages
+/// directly.
+pub fn dispatch_json(ctx: &Ctx, method: &str, params: &Value) -> Result<String, RpcError> {
+    match method {
+        "getEvents" => get_events(ctx, &params_obj(params)?),
+        _ => dispatch(ctx, method, params).map(|v| v.to_string()),
+    }
+}
+
 /// Dispatches one method; blocking work (simulation) runs on the caller's thread.
 pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
     match method {
@@ -160,7 +169,8 @@ pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
         "getTransaction" => get_transaction(ctx, &params_obj(params)?),
         "getTransactions" => get_transactions(ctx, &params_obj(params)?),
         "getLedgers" => get_ledgers(ctx, &params_obj(params)?),
-        "getEvents" => get_events(ctx, &params_obj(params)?),
+        "getEvents" => get_events(ctx, &params_obj(params)?)
+            .map(|text| serde_json::from_str(&text).expect("getEvents writes valid JSON")),
         "sendTransaction" => send_transaction(ctx, &params_obj(params)?),
         "simulateTransaction" => simulate_transaction(ctx, &params_obj(params)?),
         _ => Err(err(METHOD_NOT_FOUND, format!("method not found: {method}"))),
@@ -558,7 +568,8 @@ fn event_matches(filters: &[Filter], e: &crate::chain::EventRecord, contract: Op
     false
 }
 
-pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
+/// getEvents, answered as a JSON text (see `dispatch_json`).
+pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError> {
     check_format(m)?;
     let (cursor_raw, limit) = pagination(m)?;
     let start_ledger = get_u64(m, "startLedger")?.unwrap_or(0);
@@ -601,10 +612,18 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     if start.ledger < oldest || start.ledger > latest {
         return Err(err(INVALID_REQUEST, format!("startLedger must be within the ledger range: {oldest} - {latest}")));
     }
-    let mut found = Vec::new();
     let end_cursor = Cursor { ledger: end, tx: 0, op: 0, event: 0 };
     let mut pos = c.event_position(start);
-    while pos < c.events.len() && found.len() < limit {
+    // Written straight to JSON: every field is digits, base64, hex, a strkey or RFC 3339, so
+    // nothing needs escaping, and a 10 000-event page costs no intermediate values.
+    let mut out = String::with_capacity(256 + limit.min(1000) * 400);
+    out.push_str("{\"events\":[");
+    let mut count = 0usize;
+    let mut last_id = String::new();
+    // Consecutive events mostly share a transaction and a contract: format those once.
+    let mut last_tx: ((u32, u32), String, String) = ((0, 0), String::new(), String::new());
+    let mut last_contract: (u32, String) = (0, String::new());
+    while pos < c.events.len() && count < limit {
         let e = &c.events[pos];
         pos += 1;
         if e.cursor() >= end_cursor {
@@ -615,37 +634,88 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         if !event_matches(&filters, e, contract, &mut decoded) {
             continue;
         }
-        let ev = decoded.unwrap_or_else(|| e.decode());
-        let ContractEventBody::V0(body) = &ev.body;
-        let close_time = c.ledger(e.ledger).map(|l| l.close_time).unwrap_or(0);
-        let tx_hash = c
-            .ledger(e.ledger)
-            .and_then(|l| c.tx_at(l.tx_first + (e.tx as u64 - 1)))
-            .map(|t| hex::encode(t.hash))
-            .unwrap_or_default();
-        found.push(json!({
-            "type": if e.system { "system" } else { "contract" },
-            "ledger": e.ledger,
-            "ledgerClosedAt": rfc3339(close_time),
-            "contractId": contract.map(|id| contract_strkey(&id)).unwrap_or_default(),
-            "id": e.cursor().to_id(),
-            "operationIndex": e.op,
-            "transactionIndex": e.tx,
-            "txHash": tx_hash,
-            "inSuccessfulContractCall": e.successful,
-            "topic": body.topics.iter().map(|t| b64(&xdr_bytes(t))).collect::<Vec<_>>(),
-            "value": b64(&xdr_bytes(&body.data)),
-        }));
+        if last_tx.0 != (e.ledger, e.tx) {
+            let ledger = c.ledger(e.ledger);
+            let closed_at = rfc3339(ledger.map(|l| l.close_time).unwrap_or(0));
+            let tx_hash = ledger
+                .and_then(|l| c.tx_at(l.tx_first + (e.tx as u64).saturating_sub(1)))
+                .map(|t| hex::encode(t.hash))
+                .unwrap_or_default();
+            last_tx = ((e.ledger, e.tx), closed_at, tx_hash);
+        }
+        if last_contract.0 != e.contract {
+            last_contract = (e.contract, contract.map(|id| contract_strkey(&id)).unwrap_or_default());
+        }
+        if count > 0 {
+            out.push(',');
+        }
+        count += 1;
+        last_id = e.cursor().to_id();
+        use std::fmt::Write as _;
+        let _ = write!(
+            out,
+            "{{\"type\":\"{}\",\"ledger\":{},\"ledgerClosedAt\":\"{}\",\"contractId\":\"{}\",\"id\":\"{}\",\"operationIndex\":{},\"transactionIndex\":{},\"txHash\":\"{}\",\"inSuccessfulContractCall\":{},\"topic\":[",
+            if e.system { "system" } else { "contract" },
+            e.ledger,
+            last_tx.1,
+            last_contract.1,
+            last_id,
+            e.op,
+            e.tx,
+            last_tx.2,
+            e.successful,
+        );
+        write_event_body(&e.body, &mut out);
+        out.push('}');
     }
-    let cursor_out = if found.len() == limit {
-        found.last().and_then(|e| e["id"].as_str().map(str::to_string)).unwrap_or_default()
-    } else {
-        Cursor::max_for_ledger(end.saturating_sub(1)).to_id()
-    };
-    let mut out = range_fields(&c);
-    out.insert("events".into(), json!(found));
-    out.insert("cursor".into(), json!(cursor_out));
-    Ok(Value::Object(out))
+    let cursor_out = if count == limit { last_id } else { Cursor::max_for_ledger(end.saturating_sub(1)).to_id() };
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "],\"cursor\":\"{}\",\"latestLedger\":{},\"latestLedgerCloseTime\":\"{}\",\"oldestLedger\":{},\"oldestLedgerCloseTime\":\"{}\"}}",
+        cursor_out,
+        c.latest().seq,
+        c.latest().close_time,
+        c.oldest().seq,
+        c.oldest().close_time
+    );
+    Ok(out)
+}
+
+/// Appends `"b64 topic",…],"value":"b64 data"` for a stored ContractEvent, slicing the
+/// stored XDR (what the host produced) instead of re-encoding it.
+fn write_event_body(body: &[u8], out: &mut String) {
+    use base64::Engine;
+    use soroban_env_host::xdr::{ContractEventType, ContractId, ExtensionPoint, Limited};
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut r = Limited::new(std::io::Cursor::new(body), Limits::none());
+    let mut value = None;
+    let _ = (|| -> Result<(), soroban_env_host::xdr::Error> {
+        ExtensionPoint::read_xdr(&mut r)?;
+        Option::<ContractId>::read_xdr(&mut r)?;
+        ContractEventType::read_xdr(&mut r)?;
+        i32::read_xdr(&mut r)?; // body version (V0)
+        let n = u32::read_xdr(&mut r)?;
+        for i in 0..n {
+            let start = r.inner.position() as usize;
+            ScVal::read_xdr(&mut r)?;
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            engine.encode_string(&body[start..r.inner.position() as usize], out);
+            out.push('"');
+        }
+        let start = r.inner.position() as usize;
+        ScVal::read_xdr(&mut r)?;
+        value = Some(&body[start..r.inner.position() as usize]);
+        Ok(())
+    })();
+    out.push_str("],\"value\":\"");
+    if let Some(v) = value {
+        engine.encode_string(v, out);
+    }
+    out.push('"');
 }
 
 fn decode_envelope(m: &Map<String, Value>) -> Option<(TransactionEnvelope, Vec<u8>)> {

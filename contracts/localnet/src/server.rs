@@ -136,28 +136,29 @@ fn json_response(status: StatusCode, v: Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-fn handle_one(app: &App, req: &Value) -> Option<Value> {
+/// One JSON-RPC request → its response as JSON text (None for a notification).
+fn handle_one(app: &App, req: &Value) -> Option<String> {
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     let is_notification = req.get("id").is_none();
     let Some(obj) = req.as_object() else {
-        return Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "invalid request")));
+        return Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "invalid request")).to_string());
     };
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"")));
+        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"")).to_string());
     }
     let Some(method) = obj.get("method").and_then(Value::as_str) else {
-        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: missing method")));
+        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: missing method")).to_string());
     };
     let params = obj.get("params").cloned().unwrap_or(Value::Null);
     // A panic inside a handler (a bug, or the host on hostile input) must not take the server down.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rpc::dispatch(&app.ctx, method, &params)))
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rpc::dispatch_json(&app.ctx, method, &params)))
         .unwrap_or_else(|_| Err(rpc::err(rpc::INTERNAL_ERROR, "internal error")));
     if is_notification {
         return None;
     }
     Some(match result {
-        Ok(v) => json!({ "jsonrpc": "2.0", "id": id, "result": v }),
-        Err(e) => rpc_error_value(id, &e),
+        Ok(text) => format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":{}}}", id, text),
+        Err(e) => rpc_error_value(id, &e).to_string(),
     })
 }
 
@@ -179,17 +180,17 @@ async fn rpc_handler(State(app): State<Arc<App>>, body: Body) -> Response {
     };
     let app2 = app.clone();
     let out = tokio::task::spawn_blocking(move || match &parsed {
-        Value::Array(batch) if batch.is_empty() => Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "empty batch"))),
+        Value::Array(batch) if batch.is_empty() => Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "empty batch")).to_string()),
         Value::Array(batch) => {
-            let v: Vec<Value> = batch.iter().filter_map(|r| handle_one(&app2, r)).collect();
-            if v.is_empty() { None } else { Some(Value::Array(v)) }
+            let v: Vec<String> = batch.iter().filter_map(|r| handle_one(&app2, r)).collect();
+            if v.is_empty() { None } else { Some(format!("[{}]", v.join(","))) }
         }
         other => handle_one(&app2, other),
     })
     .await
-    .unwrap_or_else(|_| Some(rpc_error_value(Value::Null, &rpc::err(rpc::INTERNAL_ERROR, "internal error"))));
+    .unwrap_or_else(|_| Some(rpc_error_value(Value::Null, &rpc::err(rpc::INTERNAL_ERROR, "internal error")).to_string()));
     match out {
-        Some(v) => json_response(StatusCode::OK, v),
+        Some(text) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     }
 }

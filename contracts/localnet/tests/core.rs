@@ -299,6 +299,9 @@ fn get_events_filters_by_contract_type_and_topic() {
     assert_eq!(by_contract["events"].as_array().unwrap().len(), 4 * 3);
     let by_topic = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "type": "contract", "topics": [[fizz, "*"]] }] })).unwrap();
     assert_eq!(by_topic["events"].as_array().unwrap().len(), 4 * 2);
+    assert_eq!(by_topic["events"][0]["topic"][0], fizz.as_str());
+    assert_eq!(by_topic["events"][0]["topic"][1], b64(&xdr_bytes(&ScVal::U32(0))));
+    assert_eq!(by_topic["events"][0]["value"], b64(&xdr_bytes(&ScVal::U32(2))));
     let rest = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "topics": [[fizz.clone(), "**"]] }] })).unwrap();
     assert_eq!(rest["events"].as_array().unwrap().len(), 4 * 2);
     let too_short = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "topics": [[fizz]] }] })).unwrap();
