@@ -7,8 +7,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
   return {
-    /** One page of the public catalog; the same query within a cache generation is answered from Redis. */
-    async list(query: CatalogQuery) {
+    /** One page of the public catalog as JSON text; the same query within a cache generation comes from the cache. */
+    async list(query: CatalogQuery): Promise<Buffer> {
       const limit = query.limit ?? 20;
       const q = query.q?.trim() || undefined;
       // Decode before the cache so a bad cursor is a 400 even when a page is cached.
@@ -23,7 +23,7 @@ export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
         }
       }
       const filter = { q, level: query.level, tag: query.tag, language: query.language, instructor: query.instructor };
-      return cache.read('list', [filter, limit, query.cursor ?? null], async () => {
+      return cache.readJson('list', [filter, limit, query.cursor ?? null], async () => {
         const rows = await searchCatalog(ctx.db, filter, limit, after);
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
@@ -49,6 +49,10 @@ export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
         };
       });
     },
+
+    /** Drops every cached catalog page and course page (for changes made outside the services). */
+    invalidate: () => cache.invalidate(),
+    close: () => cache.close(),
   };
 }
 

@@ -81,7 +81,7 @@ describe('catalog', () => {
     for (const [i, id] of ids.entries()) {
       await t.ctx.db.updateTable('courses').set({ published_at: sql<Date>`${`2030-01-01T00:00:00.1230${i}5Z`}::timestamptz` }).where('id', '=', id).execute();
     }
-    await t.ctx.redis!.incr('catalog:gen');
+    await t.app.services.catalog.invalidate();
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

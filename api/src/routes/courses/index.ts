@@ -23,8 +23,11 @@ import {
 } from '../../schemas/courses.ts';
 import { optionalAuth, viewerOf } from '../optional-auth.ts';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { courses, catalog } = app.services;
+  app.addHook('onClose', async () => catalog.close());
   const security = [{ bearer: [] }];
   const optional = optionalAuth(app);
   const signedIn = app.requireUser();
@@ -40,7 +43,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CatalogPageSchema, ...errorResponses },
       },
     },
-    async (request) => catalog.list(request.query),
+    // Cached pages are JSON bytes already: sent as they are, not serialised again.
+    async (request, reply) => reply.type(JSON_TYPE).send(await catalog.list(request.query)),
   );
 
   app.post(
@@ -70,7 +74,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CourseSchema, ...errorResponses },
       },
     },
-    async (request) => courses.page(viewerOf(request), request.params.id),
+    async (request, reply) => reply.type(JSON_TYPE).send(await courses.pageJson(viewerOf(request), request.params.id)),
   );
 
   app.patch(
