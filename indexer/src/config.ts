@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object({
   INDEXER_HTTP_HOST: Type.String({ default: '127.0.0.1' }),
   /** 0 picks a free port; -1 disables the HTTP server. */
   INDEXER_HTTP_PORT: Type.Integer({ minimum: -1, maximum: 65535, default: 9100 }),
-  INDEXER_PAGE_LIMIT: Type.Integer({ minimum: 1, maximum: 10_000, default: 10_000 }),
+  INDEXER_PAGE_LIMIT: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
   /** Pause between polls once caught up. */
   INDEXER_POLL_MS: Type.Integer({ minimum: 10, default: 500 }),
   INDEXER_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),

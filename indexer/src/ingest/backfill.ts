@@ -1,4 +1,5 @@
 // One-shot ingest of a ledger range with a progress bar; holds the indexer lock meanwhile.
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Context } from '../context.ts';
 import { IndexerError } from '../errors.ts';
@@ -13,6 +14,17 @@ export interface BackfillResult {
   inserted: number;
   seconds: number;
   eventsPerSecond: number;
+  /** This process's peak resident memory (VmHWM), MB. */
+  peakRssMb: number;
+}
+
+function peakRssMb(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return Math.round(process.memoryUsage().rss / 1048576);
+  }
 }
 
 function bar(done: number, total: number, width = 30): string {
@@ -63,7 +75,7 @@ export async function runBackfill(ctx: Context, opts: { from: number; to?: numbe
     });
     opts.progress?.write('\n');
     const seconds = (performance.now() - started) / 1000;
-    return { from: opts.from, to, events: stats.events, inserted: stats.inserted, seconds, eventsPerSecond: stats.events / seconds };
+    return { from: opts.from, to, events: stats.events, inserted: stats.inserted, seconds, eventsPerSecond: stats.events / seconds, peakRssMb: peakRssMb() };
   } finally {
     await leadership.release();
   }

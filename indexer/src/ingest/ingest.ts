@@ -229,11 +229,26 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
   };
   let failures = 0;
   let state: StateRow | null = null;
+  // While catching up, the next page is fetched and decoded while this one commits. It is used
+  // only if it starts exactly where the committed page ended; any error discards it.
+  let prefetched: { cursor: string; step: Promise<SyncStep> } | null = null;
+  const dropPrefetch = () => {
+    prefetched?.step.catch(() => undefined);
+    prefetched = null;
+  };
   while (!opts.signal.aborted) {
     try {
       state ??= await checkNetwork(ctx);
       if (opts.untilLedger !== undefined && (state.last_ledger ?? 0) >= opts.untilLedger) break;
-      const step = await syncStep(ctx, state, kinds);
+      let step: SyncStep;
+      if (prefetched && prefetched.cursor === state.cursor) {
+        const p: { cursor: string; step: Promise<SyncStep> } = prefetched;
+        prefetched = null;
+        step = await p.step;
+      } else {
+        dropPrefetch();
+        step = await syncStep(ctx, state, kinds);
+      }
       failures = 0;
       if (step.kind === 'retention_gap') {
         const err = new RetentionGapError(step.cursorLedger, step.oldestLedger);
@@ -256,6 +271,12 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
         await sleep(ctx.config.INDEXER_POLL_MS, opts.signal);
         continue;
       }
+      const behind = step.full || step.lastLedger < step.page.latestLedger;
+      if (behind && (opts.untilLedger === undefined || step.lastLedger < opts.untilLedger)) {
+        const next = { ...state, cursor: step.cursor, last_ledger: step.lastLedger };
+        prefetched = { cursor: step.cursor, step: syncStep(ctx, next, kinds) };
+        prefetched.step.catch(() => undefined);
+      }
       const r = await commitPage(ctx, state, step, opts);
       state = { ...r.state, status: !step.full && step.lastLedger >= step.page.latestLedger ? 'following' : 'catching_up' };
       stats.pages++;
@@ -267,6 +288,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       // An empty or short page is not the end: only a page that reached the head is.
       if (state.status === 'following') await sleep(ctx.config.INDEXER_POLL_MS, opts.signal);
     } catch (e) {
+      dropPrefetch();
       if (opts.signal.aborted) break;
       if (e instanceof RetentionGapError) throw e;
       if (e instanceof LostLeadershipError) throw e;
@@ -293,5 +315,6 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       await sleep(wait, opts.signal);
     }
   }
+  dropPrefetch();
   return stats;
 }

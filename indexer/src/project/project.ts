@@ -38,17 +38,18 @@ export function uuidOfHex(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** Base64 has no commas, so topics travel as one comma-joined string per event (cheap to split). */
 export async function insertRawEvents(tx: Tx, events: readonly ChainEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
   const res = await sql<{ id: string }>`
     INSERT INTO chain_events (id, ledger, ledger_closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
     SELECT e.id, e.ledger, e.closed_at, e.contract_id, e.tx_hash, e.name, e.topics::jsonb, e.value::jsonb,
-           ARRAY(SELECT jsonb_array_elements_text(e.topics_xdr::jsonb)), e.value_xdr
+           string_to_array(e.topics_xdr, ','), e.value_xdr
     FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.ledger)}::int[], ${events.map((e) => e.ledgerClosedAt)}::timestamptz[],
                 ${events.map((e) => e.contractId)}::text[], ${events.map((e) => e.txHash)}::text[], ${events.map((e) => e.decoded.name)}::text[],
                 ${events.map((e) => JSON.stringify(e.decoded.known ? topicFields(e) : (e.decoded.raw?.topics ?? [])))}::text[],
                 ${events.map((e) => JSON.stringify(e.decoded.known ? e.decoded.fields : (e.decoded.raw?.value ?? null)))}::text[],
-                ${events.map((e) => JSON.stringify(e.topicsXdr))}::text[], ${events.map((e) => e.valueXdr)}::text[])
+                ${events.map((e) => e.topicsXdr.join(','))}::text[], ${events.map((e) => e.valueXdr)}::text[])
          AS e(id, ledger, closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
     ON CONFLICT (id) DO NOTHING
     RETURNING id`.execute(tx);
