@@ -123,15 +123,16 @@ describe('indexer status', () => {
 
     await t.ctx.db
       .insertInto('indexer_state')
-      .values({ status: 'following', network: 'local', cursor: '0000001234-0000000001', last_ledger: 1234, latest_rpc_ledger: 1235, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99' })
+      .values({ status: 'following', network: 'local', cursor: '0000001234-0000000001', last_ledger: 1234, latest_rpc_ledger: 1235, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99', caught_up: true, retention_headroom_ledgers: 120_000, rpc_errors: '3', last_error: 'timeout' })
       .execute();
     const ix = (await get('/v1/ops/indexer', operatorToken)).json();
-    expect(ix).toMatchObject({ status: 'following', last_ledger: 1234, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99', cursor: '0000001234-0000000001' });
+    expect(ix).toMatchObject({ status: 'following', last_ledger: 1234, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99', cursor: '0000001234-0000000001', caught_up: true, retention_headroom_ledgers: 120_000, rpc_errors: '3', last_error: 'timeout' });
     expect(ix.intents).toEqual({ pending: 3, confirmed: 1, submitted: 1 });
     const pub = await get('/v1/status');
     expect(pub.statusCode).toBe(200);
     expect(pub.json()).toEqual({ status: 'operational', message: 'All systems operational.', network: 'local', last_ledger: 1234, lag_ledgers: 1, updated_at: expect.any(String) });
     expect(pub.body).not.toContain('cursor');
+    expect(pub.body).not.toContain('timeout');
 
     await t.ctx.db.updateTable('indexer_state').set({ updated_at: new Date(Date.now() - 5 * 60_000) }).execute();
     expect((await get('/v1/ops/indexer', operatorToken)).json().status).toBe('stale');
