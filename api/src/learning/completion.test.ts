@@ -184,6 +184,24 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(retry.json()).toMatchObject({ percent: 100, certificate: { status: 'pending' } });
   });
 
+  it('a failure in a later statement (the milestone notification) rolls back the completion and its intent', async () => {
+    const learner = await registerUser(t.app);
+    const c = await createCourse(t.ctx, { instructorId, lessons: 4 });
+    await enrol(t.ctx, learner.userId, c.courseId);
+    await sql`CREATE OR REPLACE FUNCTION fail_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`.execute(t.ctx.db);
+    await sql`CREATE TRIGGER fail_note BEFORE INSERT ON notifications FOR EACH ROW WHEN (NEW.user_id = ${sql.lit(learner.userId)}::uuid) EXECUTE FUNCTION fail_note()`.execute(t.ctx.db);
+    try {
+      expect((await complete(learner.access, c.lessonIds[0]!)).statusCode).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER fail_note ON notifications`.execute(t.ctx.db);
+    }
+    expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(0);
+    expect(await count(t.ctx, 'intents', { user_id: learner.userId })).toBe(0);
+    expect(await t.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'lesson.completed').where('actor_id', '=', learner.userId).execute()).toEqual([]);
+    const enrolment = await t.ctx.db.selectFrom('enrolments').select(['percent', 'last_lesson_id']).where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    expect(enrolment).toEqual({ percent: 0, last_lesson_id: null });
+  });
+
   it('refuses learners who are not enrolled, unknown lessons, drafts and bad ids — writing nothing', async () => {
     const learner = await registerUser(t.app);
     const c = await createCourse(t.ctx, { instructorId, lessons: 2 });
