@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
+import { buildApp } from '../app.ts';
+import { createRedis } from '../context.ts';
+import { redisTestUrl } from '../../../ops/test/db.ts';
 import { actor, buildCourse, type Actor } from '../test/courses.ts';
 import { MANY_USERS } from '../test/courses.ts';
 
@@ -132,6 +136,33 @@ describe('catalog', () => {
     expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).statusCode).toBe(404);
   });
 
+  it('keeps a second API instance right: its in-memory copy goes when another instance changes the course', async () => {
+    // A second app on the same database and the same Redis namespace, as another replica would be.
+    const redis = createRedis(redisTestUrl(), t.ctx.log, t.ctx.redis!.options.keyPrefix);
+    const other = await buildApp({ config: t.config, context: { ...t.ctx, redis }, logger: pino({ level: 'silent' }) });
+    await other.ready();
+    try {
+      const c = await buildCourse(t, owner, { title: 'Replicated course', summary: 'replicatest' });
+      const seen = async () => (await other.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json().title;
+      // Wait until the replica has subscribed and caught up with the last invalidation (a message
+      // in flight is the few-millisecond window replicas may lag), then let it cache the page.
+      const gen = async () => (await t.ctx.redis!.get('catalog:gen')) ?? '0';
+      await expect.poll(async () => (await seen(), (await t.ctx.redis!.keys(`${t.ctx.redis!.options.keyPrefix}catalog:${await gen()}:course:*`)).length), { timeout: 5000 }).toBeGreaterThan(0);
+      expect(await seen()).toBe('Replicated course');
+      // Only the replica's memory holds the page now: Redis entries gone, database changed behind it.
+      const prefix = t.ctx.redis!.options.keyPrefix!;
+      const keys = await t.ctx.redis!.keys(`${prefix}catalog:*:course:*`);
+      await t.ctx.redis!.del(...keys.map((k) => k.slice(prefix.length)));
+      await t.ctx.db.updateTable('courses').set({ title: 'Changed behind both caches' }).where('id', '=', c.id).execute();
+      expect(await seen()).toBe('Replicated course');
+      await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { title: 'Renamed on instance A' } });
+      await expect.poll(seen, { timeout: 2000, interval: 10 }).toBe('Renamed on instance A');
+    } finally {
+      await other.close();
+      redis.disconnect();
+    }
+  });
+
   it('works without Redis', async () => {
     const o = await actor(noRedis, 'instructor');
     await buildCourse(noRedis, o, { title: 'No cache here' });
@@ -150,10 +181,42 @@ describe('catalog', () => {
     }
   });
 
-  it('is listed in the OpenAPI document with the course routes', async () => {
+  it('lists every course, catalog, enrolment, review and forum route in the OpenAPI document', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    for (const path of ['/v1/catalog', '/v1/courses', '/v1/courses/{id}', '/v1/courses/{id}/modules', '/v1/courses/{id}/modules/order', '/v1/modules/{id}', '/v1/modules/{id}/prerequisites', '/v1/modules/{id}/lessons', '/v1/modules/{id}/lessons/order', '/v1/lessons/{id}', '/v1/me/teaching']) {
+    const expected: Record<string, string[]> = {
+      '/v1/catalog': ['get'],
+      '/v1/courses': ['post'],
+      '/v1/courses/{id}': ['get', 'patch'],
+      '/v1/courses/{id}/modules': ['post'],
+      '/v1/courses/{id}/modules/order': ['put'],
+      '/v1/modules/{id}': ['patch', 'delete'],
+      '/v1/modules/{id}/prerequisites': ['put'],
+      '/v1/modules/{id}/lessons': ['post'],
+      '/v1/modules/{id}/lessons/order': ['put'],
+      '/v1/lessons/{id}': ['get', 'patch', 'delete'],
+      '/v1/me/teaching': ['get'],
+      '/v1/courses/{id}/enrolment': ['post', 'delete'],
+      '/v1/me/enrolments': ['get'],
+      '/v1/me/enrolments/{courseId}': ['get'],
+      '/v1/me/enrolments/{courseId}/resume': ['get'],
+      '/v1/courses/{id}/reviews': ['get', 'post'],
+      '/v1/reviews/{id}': ['get', 'patch', 'delete'],
+      '/v1/reviews/{id}/flags': ['post'],
+      '/v1/reviews/{id}/hidden': ['put'],
+      '/v1/moderation/reviews': ['get'],
+      '/v1/courses/{id}/threads': ['get', 'post'],
+      '/v1/threads/{id}': ['get', 'patch', 'delete'],
+      '/v1/threads/{id}/pin': ['put'],
+      '/v1/threads/{id}/answer': ['put'],
+      '/v1/threads/{id}/posts': ['get', 'post'],
+      '/v1/posts/{id}': ['patch', 'delete'],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
       expect(doc.paths, path).toHaveProperty([path]);
+      for (const m of methods) {
+        expect(doc.paths[path], `${m} ${path}`).toHaveProperty([m]);
+        expect(Object.keys(doc.paths[path][m].responses), `${m} ${path}`).toEqual(expect.arrayContaining(['4XX']));
+      }
     }
     expect(doc.paths['/v1/catalog'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['q', 'level', 'tag', 'language', 'instructor', 'cursor', 'limit']));
   });

@@ -60,6 +60,17 @@ describe('creating courses', () => {
     expect(await countTable(t, 'courses')).toBe(before);
   });
 
+  it('replays a creation sent twice with the same Idempotency-Key (one course)', async () => {
+    const payload = { slug: slug(), title: 'Once only' };
+    const headers = { ...owner.headers, 'idempotency-key': `create-${payload.slug}` };
+    const a = await t.app.inject({ method: 'POST', url: '/v1/courses', headers, payload });
+    const b = await t.app.inject({ method: 'POST', url: '/v1/courses', headers, payload });
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(b.headers['idempotent-replayed']).toBe('true');
+    expect(b.json().id).toBe(a.json().id);
+    expect(await t.ctx.db.selectFrom('courses').select('id').where('slug', '=', payload.slug).execute()).toHaveLength(1);
+  });
+
   it('refuses a taken slug with 409', async () => {
     const c = await buildCourse(t, owner, { publish: false });
     const res = await t.app.inject({ method: 'POST', url: '/v1/courses', headers: other.headers, payload: { slug: c.slug, title: 'Copy' } });
