@@ -168,13 +168,21 @@ describe('learner to verifier', () => {
     const page = await context.newPage();
     await page.goto('/courses');
     await page.getByLabel('Search', { exact: true }).fill('foundations');
-    await Promise.all([page.waitForURL(/q=foundations/), page.getByRole('button', { name: 'Apply' }).click()]);
+    await Promise.all([
+      page.waitForURL(/q=foundations/),
+      page.getByRole('button', { name: 'Apply' }).click(),
+    ]);
     await page.getByRole('heading', { name: 'Stellar Foundations' }).click();
     await page.waitForURL(/\/courses\/stellar-foundations/);
     expect(await page.getByRole('heading', { name: 'Syllabus' }).isVisible()).toBe(true);
     await page.goto('/verify');
-    await page.getByLabel('Certificate id or link').fill(`please check https://example.test/verify/${certificateId}`);
-    await Promise.all([page.waitForURL(new RegExp(`/verify/${certificateId}$`)), page.getByRole('button', { name: 'Verify' }).click()]);
+    await page
+      .getByLabel('Certificate id or link')
+      .fill(`please check https://example.test/verify/${certificateId}`);
+    await Promise.all([
+      page.waitForURL(new RegExp(`/verify/${certificateId}$`)),
+      page.getByRole('button', { name: 'Verify' }).click(),
+    ]);
     expect(['Valid', 'Pending confirmation']).toContain(await page.getByTestId('status').textContent());
     await context.close();
   });
