@@ -121,6 +121,32 @@ describe('learner to verifier', () => {
     expect(errorsOf(page)).toEqual([]);
   });
 
+  it('reviews the course and asks a question in its forum', async () => {
+    const page = (globalThis as { learnerPage?: Page }).learnerPage!;
+    await page.goto(`/courses/${courseSlug}`);
+    await page.getByRole('button', { name: 'Save review' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/rating/i);
+    await page.getByLabel('4 ★').check();
+    await page
+      .getByLabel('What did you think?')
+      .fill('Clear and short. The events lesson was the best part.');
+    await page.getByRole('button', { name: 'Save review' }).click();
+    await expect.poll(() => page.getByText('Thanks — your review is saved.').isVisible()).toBe(true);
+    await page.goto(`/courses/${courseSlug}`);
+    expect(await page.getByText('Clear and short.').first().isVisible()).toBe(true);
+
+    await page.goto(`/courses/${courseSlug}/forum`);
+    await page.getByLabel('Title').fill('Is a closed ledger really final?');
+    await page.getByLabel('Details').fill('What happens on a fork?');
+    await Promise.all([
+      page.waitForURL(/\/forum\/[0-9a-f-]{36}$/),
+      page.getByRole('button', { name: 'Post' }).click(),
+    ]);
+    await page.getByLabel('Your reply').fill('Stellar has no forks: consensus closes each ledger once.');
+    await page.getByRole('button', { name: 'Post reply' }).click();
+    await expect.poll(() => page.getByText('1 reply').isVisible()).toBe(true);
+  });
+
   it('a verifier opens the QR link and sees the certificate, checked in the browser', async () => {
     const { page } = await newPage(browser, stack.webUrl);
     const credential = (await (await fetch(`${stack.apiUrl}/v1/credentials/${certificateId}`)).json()) as {
@@ -214,5 +240,17 @@ describe('learner to verifier', () => {
       expect(await page.getByTestId('verdict').textContent()).toBe('Revoked on chain');
     }
     await shot(page, 'verify-revoked');
+  });
+
+  it('signs out, and the session cookies are gone', async () => {
+    const page = (globalThis as { learnerPage?: Page }).learnerPage!;
+    await page.goto('/dashboard');
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === '/'),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ]);
+    expect((await page.context().cookies()).filter((c) => c.name.startsWith('sl_'))).toEqual([]);
+    await page.goto('/dashboard');
+    expect(new URL(page.url()).pathname).toBe('/signin');
   });
 });
