@@ -36,22 +36,50 @@ interface Ports {
 async function serve(): Promise<void> {
   // The API's own copy of fastify, so the ceiling runs the same Fastify version.
   const fromApi = createRequire(new URL('../../api/package.json', import.meta.url));
-  const { default: Fastify } = (await import(pathToFileURL(fromApi.resolve('fastify')).href)) as { default: (opts: { logger: false }) => App };
+  const { default: Fastify } = (await import(pathToFileURL(fromApi.resolve('fastify')).href)) as {
+    default: (opts: { logger: false }) => App;
+  };
   const { buildApp } = await import('../../api/src/app.ts');
   const { loadConfig } = await import('../../api/src/config.ts');
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', RATE_LIMIT_AUTH_MAX: '100000' } as Record<string, string>);
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', RATE_LIMIT_AUTH_MAX: '100000' } as Record<
+    string,
+    string
+  >);
   const app = await buildApp({ config });
   // The ceiling: a pure-JSON route on the same app, behind the same hooks (as completion-bench.ts).
-  app.get('/bench/ping', { schema: { hide: true } }, async () => ({ ok: true, service: 'starling', version: 1 }));
+  app.get('/bench/ping', { schema: { hide: true } }, async () => ({
+    ok: true,
+    service: 'starling',
+    version: 1,
+  }));
   await app.ready();
 
   // Seed through the API: an instructor with 60 published courses, and one certificate.
-  const reg = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email: 'bench@example.test', password: 'correct horse battery staple', display_name: 'Bench Instructor' } });
+  const reg = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    payload: {
+      email: 'bench@example.test',
+      password: 'correct horse battery staple',
+      display_name: 'Bench Instructor',
+    },
+  });
   const userId = reg.json().user_id as string;
   await app.ctx.db.updateTable('users').set({ role: 'instructor' }).where('id', '=', userId).execute();
-  const login = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'bench@example.test', password: 'correct horse battery staple' } });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email: 'bench@example.test', password: 'correct horse battery staple' },
+  });
   const headers = { authorization: `Bearer ${login.json().access_token}` };
-  const topics = ['Soroban contracts', 'Stellar payments', 'Rust ownership', 'Anchors and SEP-24', 'Wallet security', 'Token design'];
+  const topics = [
+    'Soroban contracts',
+    'Stellar payments',
+    'Rust ownership',
+    'Anchors and SEP-24',
+    'Wallet security',
+    'Token design',
+  ];
   let firstCourse = '';
   for (let i = 0; i < 60; i += 1) {
     const topic = topics[i % topics.length]!;
@@ -59,18 +87,43 @@ async function serve(): Promise<void> {
       method: 'POST',
       url: '/v1/courses',
       headers,
-      payload: { slug: `bench-${i}`, title: `${topic} ${i}`, summary: `Learn ${topic.toLowerCase()} step by step, with exercises and a final project.`, tags: ['stellar', `t${i % 5}`], level: (['beginner', 'intermediate', 'advanced'] as const)[i % 3] },
+      payload: {
+        slug: `bench-${i}`,
+        title: `${topic} ${i}`,
+        summary: `Learn ${topic.toLowerCase()} step by step, with exercises and a final project.`,
+        tags: ['stellar', `t${i % 5}`],
+        level: (['beginner', 'intermediate', 'advanced'] as const)[i % 3],
+      },
     });
     const courseId = c.json().id as string;
     firstCourse ||= courseId;
-    const m = await app.inject({ method: 'POST', url: `/v1/courses/${courseId}/modules`, headers, payload: { title: 'Basics' } });
+    const m = await app.inject({
+      method: 'POST',
+      url: `/v1/courses/${courseId}/modules`,
+      headers,
+      payload: { title: 'Basics' },
+    });
     for (let j = 0; j < 3; j += 1) {
-      await app.inject({ method: 'POST', url: `/v1/modules/${m.json().id}/lessons`, headers, payload: { title: `Lesson ${j + 1}`, body_md: '# Hello', duration_seconds: 300 } });
+      await app.inject({
+        method: 'POST',
+        url: `/v1/modules/${m.json().id}/lessons`,
+        headers,
+        payload: { title: `Lesson ${j + 1}`, body_md: '# Hello', duration_seconds: 300 },
+      });
     }
-    const p = await app.inject({ method: 'PATCH', url: `/v1/courses/${courseId}`, headers, payload: { status: 'published' } });
+    const p = await app.inject({
+      method: 'PATCH',
+      url: `/v1/courses/${courseId}`,
+      headers,
+      payload: { status: 'published' },
+    });
     if (p.statusCode !== 200) throw new Error(`seeding failed: ${p.body}`);
   }
-  const user = await app.ctx.db.selectFrom('users').select('stellar_address').where('id', '=', userId).executeTakeFirstOrThrow();
+  const user = await app.ctx.db
+    .selectFrom('users')
+    .select('stellar_address')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
   const canonical = JSON.stringify({ course: firstCourse, learner: userId });
   const cert = await app.ctx.db
     .insertInto('certificates')
@@ -111,14 +164,25 @@ interface Figure {
 
 async function measure(url: string, duration: number, connections: number): Promise<Figure> {
   const r = await autocannon({ url, connections, duration });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, bytes: r.throughput.total / Math.max(1, r.requests.total) };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    bytes: r.throughput.total / Math.max(1, r.requests.total),
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } },
+    options: {
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+    },
   });
   const duration = Number(values.duration);
   const connections = Number(values.connections);
@@ -136,7 +200,9 @@ async function main(): Promise<void> {
   await runMigrations(pool);
   await pool.end();
 
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
   const child = spawn(process.execPath, [...profile, new URL(import.meta.url).pathname, '--serve'], {
     env: {
       ...process.env,
@@ -191,13 +257,22 @@ async function main(): Promise<void> {
   }
 
   let failed = false;
-  console.log(`\nautocannon, ${connections} connections, ${rounds} rounds × ${duration} s per target (after a 2 s warm-up each), Node ${process.version}; medians over the rounds`);
+  console.log(
+    `\nautocannon, ${connections} connections, ${rounds} rounds × ${duration} s per target (after a 2 s warm-up each), Node ${process.version}; medians over the rounds`,
+  );
   console.log('(% ceiling is per round, against the same-app pure-JSON route measured in the same round)\n');
-  console.log('target                                      bytes     req/s   % ceiling   p50 ms   p99 ms   errors   non-2xx');
+  console.log(
+    'target                                      bytes     req/s   % ceiling   p50 ms   p99 ms   errors   non-2xx',
+  );
   names.forEach((name, i) => {
     const col = runs.map((round) => round[i]!);
     const share = median(runs.map((round) => round[i]!.rps / round[0]!.rps));
-    const f = { rps: median(col.map((c) => c.rps)), p50: median(col.map((c) => c.p50)), p99: median(col.map((c) => c.p99)), bytes: median(col.map((c) => c.bytes)) };
+    const f = {
+      rps: median(col.map((c) => c.rps)),
+      p50: median(col.map((c) => c.p50)),
+      p99: median(col.map((c) => c.p99)),
+      bytes: median(col.map((c) => c.bytes)),
+    };
     const errors = col.reduce((s, c) => s + c.errors, 0);
     const non2xx = col.reduce((s, c) => s + c.non2xx, 0);
     const target = !name.startsWith('ceiling') && !name.startsWith('(');
@@ -207,7 +282,11 @@ async function main(): Promise<void> {
       `${name.padEnd(42)} ${f.bytes.toFixed(0).padStart(6)}  ${f.rps.toFixed(0).padStart(8)}   ${(share * 100).toFixed(0).padStart(8)}%   ${String(f.p50).padStart(6)}   ${String(f.p99).padStart(6)}   ${String(errors).padStart(6)}   ${String(non2xx).padStart(7)}${ok ? '' : '   FAIL'}`,
     );
   });
-  console.log(failed ? `\nFAIL: every target needs ≥ ${CEILING_SHARE * 100}% of the ceiling, p99 < ${P99_LIMIT_MS} ms, no errors` : '\nPASS');
+  console.log(
+    failed
+      ? `\nFAIL: every target needs ≥ ${CEILING_SHARE * 100}% of the ceiling, p99 < ${P99_LIMIT_MS} ms, no errors`
+      : '\nPASS',
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -30,7 +30,10 @@ export function createCatalogCache(ctx: AppContext): CatalogCache {
   const warn = (err: unknown): void => {
     if (Date.now() - lastWarn < 10_000) return;
     lastWarn = Date.now();
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'catalog cache unavailable; reading the database');
+    log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'catalog cache unavailable; reading the database',
+    );
   };
 
   // Memory tier: valid only while `generation` is known (subscribed and fetched after subscribing).
@@ -69,7 +72,8 @@ export function createCatalogCache(ctx: AppContext): CatalogCache {
   }
 
   const toJson = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
-  const digest = (params: unknown): string => createHash('sha256').update(JSON.stringify(params)).digest('base64url').slice(0, 32);
+  const digest = (params: unknown): string =>
+    createHash('sha256').update(JSON.stringify(params)).digest('base64url').slice(0, 32);
 
   return {
     async readJson(scope, params, load) {
@@ -110,7 +114,10 @@ export function createCatalogCache(ctx: AppContext): CatalogCache {
         await redis.publish(channel, String(gen));
       } catch (err) {
         // Redis entries then live out their TTL: log loudly, the write itself has committed.
-        log.error({ err: err instanceof Error ? err.message : String(err) }, 'catalog cache invalidation failed');
+        log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'catalog cache invalidation failed',
+        );
       }
     },
 

@@ -11,7 +11,8 @@ export interface CatalogFilter {
   instructor?: string;
 }
 
-export type CatalogAfter = { kind: 'recent'; publishedAt: string; id: string } | { kind: 'rank'; rank: number; id: string };
+export type CatalogAfter =
+  { kind: 'recent'; publishedAt: string; id: string } | { kind: 'rank'; rank: number; id: string };
 
 /**
  * Published courses. Without a query: newest first by (published_at, id). With one: best match
@@ -49,10 +50,14 @@ export async function searchCatalog(db: Db, f: CatalogFilter, limit: number, aft
   if (f.instructor) q = q.where('c.instructor_id', '=', f.instructor);
   if (f.tag) q = q.where(sql<boolean>`c.tags @> ARRAY[${f.tag}]::text[]`);
   if (rank) {
-    if (after?.kind === 'rank') q = q.where(sql<boolean>`(${rank}, c.id) < (${after.rank}::real, ${after.id}::uuid)`);
+    if (after?.kind === 'rank')
+      q = q.where(sql<boolean>`(${rank}, c.id) < (${after.rank}::real, ${after.id}::uuid)`);
     q = q.orderBy(rank, 'desc').orderBy('c.id', 'desc');
   } else {
-    if (after?.kind === 'recent') q = q.where((eb) => eb(eb.refTuple('c.published_at', 'c.id'), '<', eb.tuple(tsValue(after.publishedAt), after.id)));
+    if (after?.kind === 'recent')
+      q = q.where((eb) =>
+        eb(eb.refTuple('c.published_at', 'c.id'), '<', eb.tuple(tsValue(after.publishedAt), after.id)),
+      );
     q = q.orderBy('c.published_at', 'desc').orderBy('c.id', 'desc');
   }
   return q.limit(limit + 1).execute();

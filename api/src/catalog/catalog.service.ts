@@ -22,7 +22,13 @@ export function createCatalogService(ctx: AppContext, cache: CatalogCache) {
           after = { kind: 'recent', publishedAt: at, id };
         }
       }
-      const filter = { q, level: query.level, tag: query.tag, language: query.language, instructor: query.instructor };
+      const filter = {
+        q,
+        level: query.level,
+        tag: query.tag,
+        language: query.language,
+        instructor: query.instructor,
+      };
       return cache.readJson('list', [filter, limit, query.cursor ?? null], async () => {
         const rows = await searchCatalog(ctx.db, filter, limit, after);
         const page = rows.slice(0, limit);

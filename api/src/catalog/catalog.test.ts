@@ -17,9 +17,23 @@ beforeAll(async () => {
   noRedis = await buildTestApp({ redis: false, env: MANY_USERS });
   owner = await actor(t, 'instructor', 'Grace Instructor');
   other = await actor(t, 'instructor', 'Linus Instructor');
-  await buildCourse(t, owner, { title: 'Soroban smart contracts', summary: 'Write and test contracts in Rust', tags: ['rust', 'soroban'], level: 'advanced' });
-  await buildCourse(t, owner, { title: 'Stellar payments', summary: 'Send assets across borders', tags: ['payments'], language: 'es' });
-  await buildCourse(t, other, { title: 'Rust for beginners', summary: 'Ownership, borrowing and soroban basics', tags: ['rust'] });
+  await buildCourse(t, owner, {
+    title: 'Soroban smart contracts',
+    summary: 'Write and test contracts in Rust',
+    tags: ['rust', 'soroban'],
+    level: 'advanced',
+  });
+  await buildCourse(t, owner, {
+    title: 'Stellar payments',
+    summary: 'Send assets across borders',
+    tags: ['payments'],
+    language: 'es',
+  });
+  await buildCourse(t, other, {
+    title: 'Rust for beginners',
+    summary: 'Ownership, borrowing and soroban basics',
+    tags: ['rust'],
+  });
   await buildCourse(t, other, { title: 'Unpublished rust draft', summary: 'soroban', publish: false });
 });
 afterAll(async () => {
@@ -27,7 +41,16 @@ afterAll(async () => {
   await noRedis.close();
 });
 
-type Page = { courses: { id: string; title: string; status: string; rating: unknown; instructor: { id: string; display_name: string } }[]; next_cursor: string | null };
+type Page = {
+  courses: {
+    id: string;
+    title: string;
+    status: string;
+    rating: unknown;
+    instructor: { id: string; display_name: string };
+  }[];
+  next_cursor: string | null;
+};
 const catalog = async (qs = '', app = t): Promise<Page> => {
   const r = await app.app.inject({ method: 'GET', url: `/v1/catalog${qs}` });
   expect(r.statusCode, r.body).toBe(200);
@@ -37,27 +60,47 @@ const catalog = async (qs = '', app = t): Promise<Page> => {
 describe('catalog', () => {
   it('lists only published courses, newest first, with instructor and rating', async () => {
     const p = await catalog();
-    expect(p.courses.map((c) => c.title)).toEqual(['Rust for beginners', 'Stellar payments', 'Soroban smart contracts']);
+    expect(p.courses.map((c) => c.title)).toEqual([
+      'Rust for beginners',
+      'Stellar payments',
+      'Soroban smart contracts',
+    ]);
     expect(p.courses.every((c) => c.status === 'published')).toBe(true);
-    expect(p.courses[0]).toMatchObject({ instructor: { id: other.userId, display_name: 'Linus Instructor' }, rating: { average: null, count: 0 } });
+    expect(p.courses[0]).toMatchObject({
+      instructor: { id: other.userId, display_name: 'Linus Instructor' },
+      rating: { average: null, count: 0 },
+    });
   });
 
   it('searches title and summary with full-text (stemming, web-search syntax), best match first', async () => {
     const p = await catalog('?q=soroban');
     expect(p.courses.map((c) => c.title)).toEqual(['Soroban smart contracts', 'Rust for beginners']);
     expect((await catalog('?q=contract')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
-    expect((await catalog('?q=rust%20-beginners')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
-    expect((await catalog('?q=%22send%20assets%22')).courses.map((c) => c.title)).toEqual(['Stellar payments']);
+    expect((await catalog('?q=rust%20-beginners')).courses.map((c) => c.title)).toEqual([
+      'Soroban smart contracts',
+    ]);
+    expect((await catalog('?q=%22send%20assets%22')).courses.map((c) => c.title)).toEqual([
+      'Stellar payments',
+    ]);
     expect((await catalog('?q=nothing-matches-this')).courses).toEqual([]);
     expect((await catalog('?q=draft')).courses).toEqual([]);
   });
 
   it('filters by level, tag, language and instructor', async () => {
-    expect((await catalog('?level=advanced')).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
-    expect((await catalog('?tag=rust')).courses.map((c) => c.title)).toEqual(['Rust for beginners', 'Soroban smart contracts']);
+    expect((await catalog('?level=advanced')).courses.map((c) => c.title)).toEqual([
+      'Soroban smart contracts',
+    ]);
+    expect((await catalog('?tag=rust')).courses.map((c) => c.title)).toEqual([
+      'Rust for beginners',
+      'Soroban smart contracts',
+    ]);
     expect((await catalog('?language=es')).courses.map((c) => c.title)).toEqual(['Stellar payments']);
-    expect((await catalog(`?instructor=${other.userId}`)).courses.map((c) => c.title)).toEqual(['Rust for beginners']);
-    expect((await catalog(`?tag=rust&q=soroban&instructor=${owner.userId}`)).courses.map((c) => c.title)).toEqual(['Soroban smart contracts']);
+    expect((await catalog(`?instructor=${other.userId}`)).courses.map((c) => c.title)).toEqual([
+      'Rust for beginners',
+    ]);
+    expect(
+      (await catalog(`?tag=rust&q=soroban&instructor=${owner.userId}`)).courses.map((c) => c.title),
+    ).toEqual(['Soroban smart contracts']);
   });
 
   it('pages with opaque cursors, without gaps or repeats, for listing and for search', async () => {
@@ -83,7 +126,11 @@ describe('catalog', () => {
     for (let i = 0; i < 3; i += 1) ids.push((await buildCourse(t, o, { title: `Same ms ${i}` })).id);
     // Three publication times within one millisecond (.123005, .123015, .123025): JS Dates cannot tell them apart.
     for (const [i, id] of ids.entries()) {
-      await t.ctx.db.updateTable('courses').set({ published_at: sql<Date>`${`2030-01-01T00:00:00.1230${i}5Z`}::timestamptz` }).where('id', '=', id).execute();
+      await t.ctx.db
+        .updateTable('courses')
+        .set({ published_at: sql<Date>`${`2030-01-01T00:00:00.1230${i}5Z`}::timestamptz` })
+        .where('id', '=', id)
+        .execute();
     }
     await t.app.services.catalog.invalidate();
     const seen: string[] = [];
@@ -99,7 +146,10 @@ describe('catalog', () => {
   it.each([
     ['?cursor=garbage', 'cursor'],
     [`?cursor=${Buffer.from('["2020-01-01T00:00:00Z","x"]').toString('base64url')}`, 'cursor'],
-    [`?q=rust&cursor=${Buffer.from('["2020-01-01T00:00:00.000Z","00000000-0000-0000-0000-000000000000"]').toString('base64url')}`, 'cursor'],
+    [
+      `?q=rust&cursor=${Buffer.from('["2020-01-01T00:00:00.000Z","00000000-0000-0000-0000-000000000000"]').toString('base64url')}`,
+      'cursor',
+    ],
     ['?level=expert', 'level'],
     ['?limit=0', 'limit'],
     ['?instructor=bob', 'instructor'],
@@ -118,20 +168,44 @@ describe('catalog', () => {
     expect(keys.length).toBeGreaterThan(0);
 
     // A change made behind the API's back is not seen: the page really comes from the cache …
-    await t.ctx.db.updateTable('courses').set({ title: 'Changed behind the cache' }).where('id', '=', c.id).execute();
+    await t.ctx.db
+      .updateTable('courses')
+      .set({ title: 'Changed behind the cache' })
+      .where('id', '=', c.id)
+      .execute();
     expect((await catalog('?q=cachetest')).courses.map((x) => x.title)).toEqual(['Cached course']);
     // … and any change through the API invalidates it.
-    const r = await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { title: 'Renamed course' } });
+    const r = await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/courses/${c.id}`,
+      headers: owner.headers,
+      payload: { title: 'Renamed course' },
+    });
     expect(r.statusCode).toBe(200);
     expect((await catalog('?q=cachetest')).courses.map((x) => x.title)).toEqual(['Renamed course']);
 
     const page = async () => (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json();
     expect((await page()).syllabus[0].lessons[0].title).toBe('Lesson 1.1');
-    await t.app.inject({ method: 'PATCH', url: `/v1/lessons/${c.lessons[0]}`, headers: owner.headers, payload: { title: 'Lesson renamed' } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/lessons/${c.lessons[0]}`,
+      headers: owner.headers,
+      payload: { title: 'Lesson renamed' },
+    });
     expect((await page()).syllabus[0].lessons[0].title).toBe('Lesson renamed');
-    await t.app.inject({ method: 'PATCH', url: `/v1/modules/${c.modules[0]!.id}`, headers: owner.headers, payload: { title: 'Module renamed' } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/modules/${c.modules[0]!.id}`,
+      headers: owner.headers,
+      payload: { title: 'Module renamed' },
+    });
     expect((await page()).syllabus[0].title).toBe('Module renamed');
-    await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { status: 'archived' } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/courses/${c.id}`,
+      headers: owner.headers,
+      payload: { status: 'archived' },
+    });
     expect((await catalog('?q=cachetest')).courses).toEqual([]);
     expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).statusCode).toBe(404);
   });
@@ -139,23 +213,46 @@ describe('catalog', () => {
   it('keeps a second API instance right: its in-memory copy goes when another instance changes the course', async () => {
     // A second app on the same database and the same Redis namespace, as another replica would be.
     const redis = createRedis(redisTestUrl(), t.ctx.log, t.ctx.redis!.options.keyPrefix);
-    const other = await buildApp({ config: t.config, context: { ...t.ctx, redis }, logger: pino({ level: 'silent' }) });
+    const other = await buildApp({
+      config: t.config,
+      context: { ...t.ctx, redis },
+      logger: pino({ level: 'silent' }),
+    });
     await other.ready();
     try {
       const c = await buildCourse(t, owner, { title: 'Replicated course', summary: 'replicatest' });
-      const seen = async () => (await other.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json().title;
+      const seen = async () =>
+        (await other.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json().title;
       // Wait until the replica has subscribed and caught up with the last invalidation (a message
       // in flight is the few-millisecond window replicas may lag), then let it cache the page.
       const gen = async () => (await t.ctx.redis!.get('catalog:gen')) ?? '0';
-      await expect.poll(async () => (await seen(), (await t.ctx.redis!.keys(`${t.ctx.redis!.options.keyPrefix}catalog:${await gen()}:course:*`)).length), { timeout: 5000 }).toBeGreaterThan(0);
+      await expect
+        .poll(
+          async () => (
+            await seen(),
+            (await t.ctx.redis!.keys(`${t.ctx.redis!.options.keyPrefix}catalog:${await gen()}:course:*`))
+              .length
+          ),
+          { timeout: 5000 },
+        )
+        .toBeGreaterThan(0);
       expect(await seen()).toBe('Replicated course');
       // Only the replica's memory holds the page now: Redis entries gone, database changed behind it.
       const prefix = t.ctx.redis!.options.keyPrefix!;
       const keys = await t.ctx.redis!.keys(`${prefix}catalog:*:course:*`);
       await t.ctx.redis!.del(...keys.map((k) => k.slice(prefix.length)));
-      await t.ctx.db.updateTable('courses').set({ title: 'Changed behind both caches' }).where('id', '=', c.id).execute();
+      await t.ctx.db
+        .updateTable('courses')
+        .set({ title: 'Changed behind both caches' })
+        .where('id', '=', c.id)
+        .execute();
       expect(await seen()).toBe('Replicated course');
-      await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { title: 'Renamed on instance A' } });
+      await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/courses/${c.id}`,
+        headers: owner.headers,
+        payload: { title: 'Renamed on instance A' },
+      });
       await expect.poll(seen, { timeout: 2000, interval: 10 }).toBe('Renamed on instance A');
     } finally {
       await other.close();
@@ -215,9 +312,13 @@ describe('catalog', () => {
       expect(doc.paths, path).toHaveProperty([path]);
       for (const m of methods) {
         expect(doc.paths[path], `${m} ${path}`).toHaveProperty([m]);
-        expect(Object.keys(doc.paths[path][m].responses), `${m} ${path}`).toEqual(expect.arrayContaining(['4XX']));
+        expect(Object.keys(doc.paths[path][m].responses), `${m} ${path}`).toEqual(
+          expect.arrayContaining(['4XX']),
+        );
       }
     }
-    expect(doc.paths['/v1/catalog'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['q', 'level', 'tag', 'language', 'instructor', 'cursor', 'limit']));
+    expect(doc.paths['/v1/catalog'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['q', 'level', 'tag', 'language', 'instructor', 'cursor', 'limit']),
+    );
   });
 });

@@ -37,7 +37,11 @@ export async function updateCourse(db: Db, id: string, patch: Updateable<Courses
 }
 
 export async function touchCourse(db: Db, id: string): Promise<void> {
-  await db.updateTable('courses').set({ updated_at: sql<Date>`now()` }).where('id', '=', id).execute();
+  await db
+    .updateTable('courses')
+    .set({ updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function findInstructor(db: Db, id: string) {
@@ -45,7 +49,12 @@ export async function findInstructor(db: Db, id: string) {
 }
 
 export async function listModules(db: Db, courseId: string) {
-  return db.selectFrom('course_modules').selectAll().where('course_id', '=', courseId).orderBy('position').execute();
+  return db
+    .selectFrom('course_modules')
+    .selectAll()
+    .where('course_id', '=', courseId)
+    .orderBy('position')
+    .execute();
 }
 
 export async function listLessonsOfCourse(db: Db, courseId: string) {
@@ -75,7 +84,12 @@ export async function insertModule(db: Db, row: { course_id: string; title: stri
 }
 
 export async function renameModule(db: Db, id: string, title: string) {
-  return db.updateTable('course_modules').set({ title }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('course_modules')
+    .set({ title })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function deleteModule(db: Db, id: string): Promise<void> {
@@ -83,7 +97,11 @@ export async function deleteModule(db: Db, id: string): Promise<void> {
 }
 
 /** Sets each row's position to its index in `ids` (the caller has checked the set is complete). */
-export async function setPositions(db: Db, table: 'course_modules' | 'lessons', ids: readonly string[]): Promise<void> {
+export async function setPositions(
+  db: Db,
+  table: 'course_modules' | 'lessons',
+  ids: readonly string[],
+): Promise<void> {
   if (!ids.length) return;
   await sql`
     UPDATE ${sql.table(table)} AS t SET position = (v.ord - 1)::int
@@ -97,7 +115,11 @@ export async function listPrerequisites(db: Db, moduleIds: readonly string[]) {
   return db.selectFrom('module_prerequisites').selectAll().where('module_id', 'in', moduleIds).execute();
 }
 
-export async function replacePrerequisites(db: Db, moduleId: string, requires: readonly string[]): Promise<void> {
+export async function replacePrerequisites(
+  db: Db,
+  moduleId: string,
+  requires: readonly string[],
+): Promise<void> {
   await db.deleteFrom('module_prerequisites').where('module_id', '=', moduleId).execute();
   if (requires.length) {
     await db
@@ -107,14 +129,26 @@ export async function replacePrerequisites(db: Db, moduleId: string, requires: r
   }
 }
 
-export async function countCompletionsOf(db: Db, by: { lessonId: string } | { moduleId: string }): Promise<number> {
+export async function countCompletionsOf(
+  db: Db,
+  by: { lessonId: string } | { moduleId: string },
+): Promise<number> {
   let q = db.selectFrom('lesson_completions as lc').select((eb) => eb.fn.countAll<string>().as('n'));
-  q = 'lessonId' in by ? q.where('lc.lesson_id', '=', by.lessonId) : q.where('lc.lesson_id', 'in', (eb) => eb.selectFrom('lessons').select('id').where('module_id', '=', by.moduleId));
+  q =
+    'lessonId' in by
+      ? q.where('lc.lesson_id', '=', by.lessonId)
+      : q.where('lc.lesson_id', 'in', (eb) =>
+          eb.selectFrom('lessons').select('id').where('module_id', '=', by.moduleId),
+        );
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
 export async function countLessons(db: Db, courseId: string): Promise<number> {
-  const r = await db.selectFrom('lessons').select((eb) => eb.fn.countAll<string>().as('n')).where('course_id', '=', courseId).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('lessons')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('course_id', '=', courseId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -123,12 +157,22 @@ export async function findLesson(db: Db, id: string) {
 }
 
 export async function listLessonIdsOfModule(db: Db, moduleId: string): Promise<string[]> {
-  const rows = await db.selectFrom('lessons').select('id').where('module_id', '=', moduleId).orderBy('position').execute();
+  const rows = await db
+    .selectFrom('lessons')
+    .select('id')
+    .where('module_id', '=', moduleId)
+    .orderBy('position')
+    .execute();
   return rows.map((r) => r.id);
 }
 
 export async function listModuleIdsOfCourse(db: Db, courseId: string): Promise<string[]> {
-  const rows = await db.selectFrom('course_modules').select('id').where('course_id', '=', courseId).orderBy('position').execute();
+  const rows = await db
+    .selectFrom('course_modules')
+    .select('id')
+    .where('course_id', '=', courseId)
+    .orderBy('position')
+    .execute();
   return rows.map((r) => r.id);
 }
 
@@ -163,10 +207,21 @@ export interface TeachingCursor {
   id: string;
 }
 
-export async function listCoursesOfInstructor(db: Db, instructorId: string | null, status: CourseStatus | undefined, limit: number, after?: TeachingCursor) {
+export async function listCoursesOfInstructor(
+  db: Db,
+  instructorId: string | null,
+  status: CourseStatus | undefined,
+  limit: number,
+  after?: TeachingCursor,
+) {
   let q = db.selectFrom('courses').selectAll().select(exactTs('updated_at').as('cursor_at'));
   if (instructorId) q = q.where('instructor_id', '=', instructorId);
   if (status) q = q.where('status', '=', status);
-  if (after) q = q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(tsValue(after.at), after.id)));
-  return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+  if (after)
+    q = q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(tsValue(after.at), after.id)));
+  return q
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }

@@ -6,7 +6,13 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.ts';
 import type { CatalogCache } from '../catalog/catalog.cache.ts';
-import type { CourseView, CreateCourseBody, CreateLessonBody, UpdateCourseBody, UpdateLessonBody } from '../schemas/courses.ts';
+import type {
+  CourseView,
+  CreateCourseBody,
+  CreateLessonBody,
+  UpdateCourseBody,
+  UpdateLessonBody,
+} from '../schemas/courses.ts';
 import { renderMarkdown } from './markdown.ts';
 import {
   countCompletionsOf,
@@ -50,7 +56,10 @@ export function isStaff(viewer: Viewer, course: { instructor_id: string }): bool
 }
 
 export function ratingOf(c: { rating_sum: number; rating_count: number }) {
-  return { average: c.rating_count ? Math.round((c.rating_sum / c.rating_count) * 100) / 100 : null, count: c.rating_count };
+  return {
+    average: c.rating_count ? Math.round((c.rating_sum / c.rating_count) * 100) / 100 : null,
+    count: c.rating_count,
+  };
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -111,7 +120,10 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       listModules(d, c.id),
       listLessonsOfCourse(d, c.id),
     ]);
-    const prereqs = await listPrerequisites(d, modules.map((m) => m.id));
+    const prereqs = await listPrerequisites(
+      d,
+      modules.map((m) => m.id),
+    );
     return {
       id: c.id,
       slug: c.slug,
@@ -124,7 +136,11 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       status: c.status,
       sequential: c.sequential,
       cover_url: c.cover_url,
-      instructor: { id: c.instructor_id, display_name: instructor?.display_name ?? '', bio: instructor?.bio ?? '' },
+      instructor: {
+        id: c.instructor_id,
+        display_name: instructor?.display_name ?? '',
+        bio: instructor?.bio ?? '',
+      },
       rating: ratingOf(c),
       lesson_count: lessons.length,
       total_duration_seconds: lessons.reduce((s, l) => s + l.duration_seconds, 0),
@@ -135,7 +151,13 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         requires: prereqs.filter((p) => p.module_id === m.id).map((p) => p.requires_module_id),
         lessons: lessons
           .filter((l) => l.module_id === m.id)
-          .map((l) => ({ id: l.id, title: l.title, position: l.position, duration_seconds: l.duration_seconds, has_video: !!l.video_url })),
+          .map((l) => ({
+            id: l.id,
+            title: l.title,
+            position: l.position,
+            duration_seconds: l.duration_seconds,
+            has_video: !!l.video_url,
+          })),
       })),
       created_at: c.created_at.toISOString(),
       updated_at: c.updated_at.toISOString(),
@@ -146,7 +168,8 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
   /** The course, locked, if the principal may edit it; 404 when they may not even see it. */
   async function editable(trx: Db, principal: UserPrincipal, courseId: string): Promise<CourseRow> {
     const c = await lockCourse(trx, courseId);
-    if (!c || !isStaff(principal, c)) throw notFound('course_not_found', 'No course with that id that you can edit.');
+    if (!c || !isStaff(principal, c))
+      throw notFound('course_not_found', 'No course with that id that you can edit.');
     return c;
   }
 
@@ -173,7 +196,10 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
     return result;
   }
 
-  async function moduleView(d: Db, m: { id: string; course_id: string; title: string; position: number; created_at: Date }) {
+  async function moduleView(
+    d: Db,
+    m: { id: string; course_id: string; title: string; position: number; created_at: Date },
+  ) {
     const prereqs = await listPrerequisites(d, [m.id]);
     return {
       id: m.id,
@@ -203,10 +229,18 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
             cover_url: body.cover_url ?? null,
           });
         } catch (err) {
-          if (isUniqueViolation(err, 'courses_slug_key')) throw conflict('slug_taken', 'Another course already uses that slug.', { field: 'slug' });
+          if (isUniqueViolation(err, 'courses_slug_key'))
+            throw conflict('slug_taken', 'Another course already uses that slug.', { field: 'slug' });
           throw err;
         }
-        await recordAudit(trx, { actor: principal, action: 'course.created', targetType: 'course', targetId: c.id, requestId, data: { slug: c.slug } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'course.created',
+          targetType: 'course',
+          targetId: c.id,
+          requestId,
+          data: { slug: c.slug },
+        });
         return view(trx, c);
       });
     },
@@ -223,7 +257,12 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       return Buffer.from(JSON.stringify(await view(db, c)));
     },
 
-    async update(principal: UserPrincipal, courseId: string, body: UpdateCourseBody, requestId: string): Promise<CourseView> {
+    async update(
+      principal: UserPrincipal,
+      courseId: string,
+      body: UpdateCourseBody,
+      requestId: string,
+    ): Promise<CourseView> {
       return change(async (trx) => {
         const before = await editable(trx, principal, courseId);
         const patch: Parameters<typeof updateCourse>[2] = {};
@@ -243,8 +282,16 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
             }
             patch.published_at = before.published_at ?? new Date();
           }
-          if (body.status === 'draft' && before.status === 'published' && (await countActiveEnrolments(trx, courseId)) > 0) {
-            throw conflict('course_has_learners', 'Learners are enrolled: archive the course instead of taking it back to draft.', { field: 'status' });
+          if (
+            body.status === 'draft' &&
+            before.status === 'published' &&
+            (await countActiveEnrolments(trx, courseId)) > 0
+          ) {
+            throw conflict(
+              'course_has_learners',
+              'Learners are enrolled: archive the course instead of taking it back to draft.',
+              { field: 'status' },
+            );
           }
           patch.status = body.status;
         }
@@ -252,7 +299,8 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         try {
           after = await updateCourse(trx, courseId, patch);
         } catch (err) {
-          if (isUniqueViolation(err, 'courses_slug_key')) throw conflict('slug_taken', 'Another course already uses that slug.', { field: 'slug' });
+          if (isUniqueViolation(err, 'courses_slug_key'))
+            throw conflict('slug_taken', 'Another course already uses that slug.', { field: 'slug' });
           throw err;
         }
         await recordAudit(trx, {
@@ -261,14 +309,22 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
           targetType: 'course',
           targetId: courseId,
           requestId,
-          data: { fields: Object.keys(body), ...(patch.status ? { from: before.status, to: patch.status } : {}) },
+          data: {
+            fields: Object.keys(body),
+            ...(patch.status ? { from: before.status, to: patch.status } : {}),
+          },
         });
         return view(trx, after);
       });
     },
 
     /** Courses I teach (admins: every course), most recently changed first. */
-    async teaching(principal: UserPrincipal, status: CourseRow['status'] | undefined, limit: number, cursor?: string) {
+    async teaching(
+      principal: UserPrincipal,
+      status: CourseRow['status'] | undefined,
+      limit: number,
+      cursor?: string,
+    ) {
       const after = cursor ? decodeCursor(cursor, ['date', 'uuid']) : undefined;
       const rows = await listCoursesOfInstructor(
         db,
@@ -280,7 +336,8 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const names = new Map<string, string>();
-      for (const id of new Set(page.map((c) => c.instructor_id))) names.set(id, (await findInstructor(db, id))?.display_name ?? '');
+      for (const id of new Set(page.map((c) => c.instructor_id)))
+        names.set(id, (await findInstructor(db, id))?.display_name ?? '');
       return {
         courses: page.map((c) => ({
           id: c.id,
@@ -303,9 +360,20 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
     async addModule(principal: UserPrincipal, courseId: string, title: string, requestId: string) {
       return change(async (trx) => {
         await editable(trx, principal, courseId);
-        const m = await insertModule(trx, { course_id: courseId, title: title.trim(), position: await nextModulePosition(trx, courseId) });
+        const m = await insertModule(trx, {
+          course_id: courseId,
+          title: title.trim(),
+          position: await nextModulePosition(trx, courseId),
+        });
         await touchCourse(trx, courseId);
-        await recordAudit(trx, { actor: principal, action: 'module.created', targetType: 'module', targetId: m.id, requestId, data: { course_id: courseId } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'module.created',
+          targetType: 'module',
+          targetId: m.id,
+          requestId,
+          data: { course_id: courseId },
+        });
         return moduleView(trx, m);
       });
     },
@@ -315,7 +383,14 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         const { course } = await moduleFor(trx, principal, moduleId);
         const m = await renameModule(trx, moduleId, title.trim());
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'module.updated', targetType: 'module', targetId: moduleId, requestId, data: { course_id: course.id } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'module.updated',
+          targetType: 'module',
+          targetId: moduleId,
+          requestId,
+          data: { course_id: course.id },
+        });
         return moduleView(trx, m);
       });
     },
@@ -324,7 +399,10 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       await change(async (trx) => {
         const { course } = await moduleFor(trx, principal, moduleId);
         if ((await countCompletionsOf(trx, { moduleId })) > 0) {
-          throw conflict('module_has_completions', 'Learners have completed lessons in this module; it cannot be deleted.');
+          throw conflict(
+            'module_has_completions',
+            'Learners have completed lessons in this module; it cannot be deleted.',
+          );
         }
         await deleteModule(trx, moduleId);
         await setPositions(trx, 'course_modules', await listModuleIdsOfCourse(trx, course.id));
@@ -332,11 +410,23 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
           throw conflict('course_would_be_empty', 'A published course keeps at least one lesson.');
         }
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'module.deleted', targetType: 'module', targetId: moduleId, requestId, data: { course_id: course.id } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'module.deleted',
+          targetType: 'module',
+          targetId: moduleId,
+          requestId,
+          data: { course_id: course.id },
+        });
       });
     },
 
-    async reorderModules(principal: UserPrincipal, courseId: string, ids: readonly string[], requestId: string) {
+    async reorderModules(
+      principal: UserPrincipal,
+      courseId: string,
+      ids: readonly string[],
+      requestId: string,
+    ) {
       return change(async (trx) => {
         const course = await editable(trx, principal, courseId);
         const current = await listModuleIdsOfCourse(trx, courseId);
@@ -345,28 +435,54 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         }
         await setPositions(trx, 'course_modules', ids);
         await touchCourse(trx, courseId);
-        await recordAudit(trx, { actor: principal, action: 'module.reordered', targetType: 'course', targetId: courseId, requestId, data: { module_ids: ids } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'module.reordered',
+          targetType: 'course',
+          targetId: courseId,
+          requestId,
+          data: { module_ids: ids },
+        });
         return view(trx, course);
       });
     },
 
-    async setPrerequisites(principal: UserPrincipal, moduleId: string, requires: readonly string[], requestId: string) {
+    async setPrerequisites(
+      principal: UserPrincipal,
+      moduleId: string,
+      requires: readonly string[],
+      requestId: string,
+    ) {
       return change(async (trx) => {
         const { module, course } = await moduleFor(trx, principal, moduleId);
         const courseModules = await listModuleIdsOfCourse(trx, course.id);
-        if (requires.includes(moduleId)) throw badRequest('prerequisite_self', 'A module cannot require itself.', 'module_ids');
+        if (requires.includes(moduleId))
+          throw badRequest('prerequisite_self', 'A module cannot require itself.', 'module_ids');
         if (!requires.every((r) => courseModules.includes(r))) {
-          throw badRequest('unknown_module', 'Every prerequisite must be a module of the same course.', 'module_ids');
+          throw badRequest(
+            'unknown_module',
+            'Every prerequisite must be a module of the same course.',
+            'module_ids',
+          );
         }
         const edges = new Map<string, string[]>();
         for (const p of await listPrerequisites(trx, courseModules)) {
-          if (p.module_id !== moduleId) edges.set(p.module_id, [...(edges.get(p.module_id) ?? []), p.requires_module_id]);
+          if (p.module_id !== moduleId)
+            edges.set(p.module_id, [...(edges.get(p.module_id) ?? []), p.requires_module_id]);
         }
         edges.set(moduleId, [...requires]);
-        if (hasCycle(edges)) throw unprocessable('prerequisite_cycle', 'These prerequisites would make a cycle.', 'module_ids');
+        if (hasCycle(edges))
+          throw unprocessable('prerequisite_cycle', 'These prerequisites would make a cycle.', 'module_ids');
         await replacePrerequisites(trx, moduleId, requires);
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'module.prerequisites_set', targetType: 'module', targetId: moduleId, requestId, data: { requires } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'module.prerequisites_set',
+          targetType: 'module',
+          targetId: moduleId,
+          requestId,
+          data: { requires },
+        });
         return moduleView(trx, module);
       });
     },
@@ -384,7 +500,14 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
           position: await nextLessonPosition(trx, moduleId),
         });
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'lesson.created', targetType: 'lesson', targetId: l.id, requestId, data: { course_id: course.id, module_id: moduleId } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'lesson.created',
+          targetType: 'lesson',
+          targetId: l.id,
+          requestId,
+          data: { course_id: course.id, module_id: moduleId },
+        });
         return toLesson(l);
       });
     },
@@ -393,11 +516,17 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
     async lesson(viewer: Viewer, lessonId: string) {
       const l = await findLesson(db, lessonId);
       const c = l ? await findCourse(db, l.course_id) : undefined;
-      if (!l || !c || (c.status !== 'published' && !isStaff(viewer, c))) throw notFound('lesson_not_found', 'No lesson with that id.');
+      if (!l || !c || (c.status !== 'published' && !isStaff(viewer, c)))
+        throw notFound('lesson_not_found', 'No lesson with that id.');
       return toLesson(l);
     },
 
-    async updateLesson(principal: UserPrincipal, lessonId: string, body: UpdateLessonBody, requestId: string) {
+    async updateLesson(
+      principal: UserPrincipal,
+      lessonId: string,
+      body: UpdateLessonBody,
+      requestId: string,
+    ) {
       return change(async (trx) => {
         const { course } = await lessonFor(trx, principal, lessonId);
         const l = await updateLesson(trx, lessonId, {
@@ -407,7 +536,14 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
           ...(body.duration_seconds !== undefined ? { duration_seconds: body.duration_seconds } : {}),
         });
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'lesson.updated', targetType: 'lesson', targetId: lessonId, requestId, data: { fields: Object.keys(body) } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'lesson.updated',
+          targetType: 'lesson',
+          targetId: lessonId,
+          requestId,
+          data: { fields: Object.keys(body) },
+        });
         return toLesson(l);
       });
     },
@@ -416,7 +552,10 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
       await change(async (trx) => {
         const { lesson, course } = await lessonFor(trx, principal, lessonId);
         if ((await countCompletionsOf(trx, { lessonId })) > 0) {
-          throw conflict('lesson_has_completions', 'Learners have completed this lesson; it cannot be deleted.');
+          throw conflict(
+            'lesson_has_completions',
+            'Learners have completed this lesson; it cannot be deleted.',
+          );
         }
         if (course.status === 'published' && (await countLessons(trx, course.id)) <= 1) {
           throw conflict('course_would_be_empty', 'A published course keeps at least one lesson.');
@@ -424,11 +563,23 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         await deleteLesson(trx, lessonId);
         await setPositions(trx, 'lessons', await listLessonIdsOfModule(trx, lesson.module_id));
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'lesson.deleted', targetType: 'lesson', targetId: lessonId, requestId, data: { course_id: course.id } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'lesson.deleted',
+          targetType: 'lesson',
+          targetId: lessonId,
+          requestId,
+          data: { course_id: course.id },
+        });
       });
     },
 
-    async reorderLessons(principal: UserPrincipal, moduleId: string, ids: readonly string[], requestId: string) {
+    async reorderLessons(
+      principal: UserPrincipal,
+      moduleId: string,
+      ids: readonly string[],
+      requestId: string,
+    ) {
       return change(async (trx) => {
         const { course } = await moduleFor(trx, principal, moduleId);
         const current = await listLessonIdsOfModule(trx, moduleId);
@@ -437,7 +588,14 @@ export function createCoursesService(ctx: AppContext, cache: CatalogCache) {
         }
         await setPositions(trx, 'lessons', ids);
         await touchCourse(trx, course.id);
-        await recordAudit(trx, { actor: principal, action: 'lesson.reordered', targetType: 'module', targetId: moduleId, requestId, data: { lesson_ids: ids } });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'lesson.reordered',
+          targetType: 'module',
+          targetId: moduleId,
+          requestId,
+          data: { lesson_ids: ids },
+        });
         return view(trx, (await findCourse(trx, course.id))!);
       });
     },

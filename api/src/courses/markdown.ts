@@ -7,12 +7,7 @@ import sanitizeHtml from 'sanitize-html';
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
 const OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [
-    ...sanitizeHtml.defaults.allowedTags.filter((t) => t !== 'iframe'),
-    'img',
-    'del',
-    'input',
-  ],
+  allowedTags: [...sanitizeHtml.defaults.allowedTags.filter((t) => t !== 'iframe'), 'img', 'del', 'input'],
   allowedAttributes: {
     a: ['href', 'title', 'rel', 'target'],
     img: ['src', 'alt', 'title', 'width', 'height'],
@@ -31,7 +26,14 @@ const OPTIONS: sanitizeHtml.IOptions = {
     a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow' }),
     input: (_tag, attribs) =>
       attribs.type === 'checkbox'
-        ? { tagName: 'input', attribs: { type: 'checkbox', disabled: '', ...(attribs.checked !== undefined ? { checked: '' } : {}) } }
+        ? {
+            tagName: 'input',
+            attribs: {
+              type: 'checkbox',
+              disabled: '',
+              ...(attribs.checked !== undefined ? { checked: '' } : {}),
+            },
+          }
         : { tagName: 'span', attribs: {} },
   },
 };

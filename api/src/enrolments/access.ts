@@ -19,7 +19,8 @@ export interface LessonState {
   completed: boolean;
   open: boolean;
   /** Why it is locked: the earlier lesson (sequential mode) or the modules still to finish. */
-  locked_by: { reason: 'sequential'; lesson_id: string } | { reason: 'prerequisites'; module_ids: string[] } | null;
+  locked_by:
+    { reason: 'sequential'; lesson_id: string } | { reason: 'prerequisites'; module_ids: string[] } | null;
 }
 
 /**
@@ -37,7 +38,8 @@ export function computeLessonStates(
   const incompleteModules = new Set<string>();
   for (const l of lessons) if (!completed.has(l.id)) incompleteModules.add(l.module_id);
   const requires = new Map<string, string[]>();
-  for (const p of prerequisites) requires.set(p.module_id, [...(requires.get(p.module_id) ?? []), p.requires_module_id]);
+  for (const p of prerequisites)
+    requires.set(p.module_id, [...(requires.get(p.module_id) ?? []), p.requires_module_id]);
 
   const states = new Map<string, LessonState>();
   let firstIncomplete: string | null = null;
@@ -66,7 +68,10 @@ export async function lessonStatesFor(db: Db, userId: string, courseId: string, 
 }
 
 /** The lesson to continue with: the first open, incomplete lesson in course order; null when all are done. */
-export function resumeLessonId(lessons: readonly OutlineLesson[], states: ReadonlyMap<string, LessonState>): string | null {
+export function resumeLessonId(
+  lessons: readonly OutlineLesson[],
+  states: ReadonlyMap<string, LessonState>,
+): string | null {
   return lessons.find((l) => states.get(l.id)?.open && !states.get(l.id)?.completed)?.id ?? null;
 }
 
@@ -84,7 +89,8 @@ export async function assertLessonOpen(
   const lesson = await findLessonCourse(db, lessonId);
   if (!lesson || lesson.status !== 'published') throw notFound('lesson_not_found', 'No lesson with that id.');
   const enrolment = await findEnrolment(db, userId, lesson.course_id);
-  if (!enrolment || enrolment.status !== 'active') throw forbidden('not_enrolled', 'Enrol in the course first.');
+  if (!enrolment || enrolment.status !== 'active')
+    throw forbidden('not_enrolled', 'Enrol in the course first.');
   const { states } = await lessonStatesFor(db, userId, lesson.course_id, lesson.sequential);
   const state = states.get(lessonId);
   if (!state?.open) {

@@ -7,7 +7,14 @@ export async function listCourseLessonsInOrder(db: Db, courseId: string) {
   return db
     .selectFrom('lessons as l')
     .innerJoin('course_modules as m', 'm.id', 'l.module_id')
-    .select(['l.id', 'l.module_id', 'l.title', 'l.duration_seconds', 'l.position', 'm.position as module_position'])
+    .select([
+      'l.id',
+      'l.module_id',
+      'l.title',
+      'l.duration_seconds',
+      'l.position',
+      'm.position as module_position',
+    ])
     .where('l.course_id', '=', courseId)
     .orderBy('m.position')
     .orderBy('l.position')
@@ -37,13 +44,25 @@ export async function findLessonCourse(db: Db, lessonId: string) {
   return db
     .selectFrom('lessons as l')
     .innerJoin('courses as c', 'c.id', 'l.course_id')
-    .select(['l.id as lesson_id', 'l.module_id', 'l.course_id', 'c.status', 'c.sequential', 'c.instructor_id'])
+    .select([
+      'l.id as lesson_id',
+      'l.module_id',
+      'l.course_id',
+      'c.status',
+      'c.sequential',
+      'c.instructor_id',
+    ])
     .where('l.id', '=', lessonId)
     .executeTakeFirst();
 }
 
 export async function findEnrolment(db: Db, userId: string, courseId: string) {
-  return db.selectFrom('enrolments').selectAll().where('user_id', '=', userId).where('course_id', '=', courseId).executeTakeFirst();
+  return db
+    .selectFrom('enrolments')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
 }
 
 export async function insertEnrolment(db: Db, userId: string, courseId: string) {
@@ -103,7 +122,11 @@ function enrolmentViews(db: Db, userId: string) {
     ])
     .select(exactTs('e.last_activity_at').as('cursor_at'))
     .select((eb) => [
-      eb.selectFrom('lessons').select(eb.fn.countAll<string>().as('n')).whereRef('lessons.course_id', '=', 'e.course_id').as('total_lessons'),
+      eb
+        .selectFrom('lessons')
+        .select(eb.fn.countAll<string>().as('n'))
+        .whereRef('lessons.course_id', '=', 'e.course_id')
+        .as('total_lessons'),
       // Completions of lessons the course still has.
       eb
         .selectFrom('lesson_completions as lc')
@@ -123,12 +146,24 @@ export async function findEnrolmentView(db: Db, userId: string, courseId: string
 }
 
 /** My enrolments with one status, most recently active first. */
-export async function listEnrolmentsForUser(db: Db, userId: string, status: 'active' | 'unenrolled', limit: number, after?: EnrolmentCursor) {
+export async function listEnrolmentsForUser(
+  db: Db,
+  userId: string,
+  status: 'active' | 'unenrolled',
+  limit: number,
+  after?: EnrolmentCursor,
+) {
   let q = enrolmentViews(db, userId).where('e.status', '=', status);
   if (after) {
-    q = q.where((eb) => eb(eb.refTuple('e.last_activity_at', 'e.course_id'), '<', eb.tuple(tsValue(after.at), after.courseId)));
+    q = q.where((eb) =>
+      eb(eb.refTuple('e.last_activity_at', 'e.course_id'), '<', eb.tuple(tsValue(after.at), after.courseId)),
+    );
   }
-  return q.orderBy('e.last_activity_at', 'desc').orderBy('e.course_id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('e.last_activity_at', 'desc')
+    .orderBy('e.course_id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export async function countActiveEnrolments(db: Db, courseId: string): Promise<number> {

@@ -30,14 +30,24 @@ export function createEnrolmentsService(ctx: AppContext) {
     const { lessons, states } = await lessonStatesFor(d, userId, courseId, sequential);
     const next = resumeLessonId(lessons, states);
     const lesson = next ? lessons.find((l) => l.id === next) : undefined;
-    return { lessons, states, resume: lesson ? { id: lesson.id, module_id: lesson.module_id, title: lesson.title } : null };
+    return {
+      lessons,
+      states,
+      resume: lesson ? { id: lesson.id, module_id: lesson.module_id, title: lesson.title } : null,
+    };
   }
 
   async function shape(d: Db, userId: string, e: EnrolmentRow) {
     const p = await progress(d, userId, e.course_id, e.sequential);
     return {
       view: {
-        course: { id: e.course_id, slug: e.slug, title: e.title, status: e.course_status, cover_url: e.cover_url },
+        course: {
+          id: e.course_id,
+          slug: e.slug,
+          title: e.title,
+          status: e.course_status,
+          cover_url: e.cover_url,
+        },
         status: e.status as 'active' | 'unenrolled',
         enrolled_at: e.enrolled_at.toISOString(),
         unenrolled_at: iso(e.unenrolled_at),
@@ -71,7 +81,8 @@ export function createEnrolmentsService(ctx: AppContext) {
         if (!course || (course.status !== 'published' && !isStaff(principal, course))) {
           throw notFound('course_not_found', 'No course with that id.');
         }
-        if (course.status !== 'published') throw conflict('course_not_open', 'Only published courses take enrolments.');
+        if (course.status !== 'published')
+          throw conflict('course_not_open', 'Only published courses take enrolments.');
         const created = await insertEnrolment(trx, principal.userId, courseId);
         const reactivated = created ? undefined : await reactivateEnrolment(trx, principal.userId, courseId);
         if (created || reactivated) {
@@ -99,18 +110,33 @@ export function createEnrolmentsService(ctx: AppContext) {
       await db.transaction().execute(async (trx) => {
         const row = await markUnenrolled(trx, principal.userId, courseId);
         if (!row) throw notFound('enrolment_not_found', 'You are not enrolled in that course.');
-        await recordAudit(trx, { actor: principal, action: 'enrolment.cancelled', targetType: 'course', targetId: courseId, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'enrolment.cancelled',
+          targetType: 'course',
+          targetId: courseId,
+          requestId,
+        });
       });
     },
 
     async list(userId: string, status: 'active' | 'unenrolled', limit: number, cursor?: string) {
       const after = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
-      const rows = await listEnrolmentsForUser(db, userId, status, limit, after ? { at: after[0], courseId: after[1] } : undefined);
+      const rows = await listEnrolmentsForUser(
+        db,
+        userId,
+        status,
+        limit,
+        after ? { at: after[0], courseId: after[1] } : undefined,
+      );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const enrolments = [];
       for (const e of page) enrolments.push((await shape(db, userId, e)).view);
-      return { enrolments, next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.course_id]) : null };
+      return {
+        enrolments,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.course_id]) : null,
+      };
     },
 
     /** My enrolment in one course with every lesson's state (completed, open, or what locks it). */
@@ -120,7 +146,14 @@ export function createEnrolmentsService(ctx: AppContext) {
         ...view,
         lessons: p.lessons.map((l) => {
           const s = p.states.get(l.id)!;
-          return { lesson_id: l.id, module_id: l.module_id, title: l.title, completed: s.completed, open: s.open, locked_by: s.locked_by };
+          return {
+            lesson_id: l.id,
+            module_id: l.module_id,
+            title: l.title,
+            completed: s.completed,
+            open: s.open,
+            locked_by: s.locked_by,
+          };
         }),
       };
     },
@@ -128,7 +161,8 @@ export function createEnrolmentsService(ctx: AppContext) {
     async resume(userId: string, courseId: string) {
       const e = await findEnrolment(db, userId, courseId);
       const course = await findCourse(db, courseId);
-      if (!e || e.status !== 'active' || !course) throw notFound('enrolment_not_found', 'You are not enrolled in that course.');
+      if (!e || e.status !== 'active' || !course)
+        throw notFound('enrolment_not_found', 'You are not enrolled in that course.');
       const p = await progress(db, userId, courseId, course.sequential);
       const completed = p.lessons.length > 0 && p.lessons.every((l) => p.states.get(l.id)?.completed);
       return { course_id: courseId, completed, lesson: p.resume };

@@ -6,7 +6,18 @@ function reviewsWithAuthor(db: Db) {
   return db
     .selectFrom('course_reviews as r')
     .innerJoin('users as u', 'u.id', 'r.user_id')
-    .select(['r.id', 'r.course_id', 'r.user_id', 'u.display_name', 'r.rating', 'r.body', 'r.hidden', 'r.flag_count', 'r.created_at', 'r.updated_at'])
+    .select([
+      'r.id',
+      'r.course_id',
+      'r.user_id',
+      'u.display_name',
+      'r.rating',
+      'r.body',
+      'r.hidden',
+      'r.flag_count',
+      'r.created_at',
+      'r.updated_at',
+    ])
     .select(exactTs('r.created_at').as('cursor_at'));
 }
 export type ReviewRow = NonNullable<Awaited<ReturnType<typeof findReview>>>;
@@ -20,7 +31,10 @@ export async function lockReview(db: Db, id: string) {
 }
 
 /** Inserts unless the user already reviewed the course (then undefined). */
-export async function insertReview(db: Db, row: { course_id: string; user_id: string; rating: number; body: string }) {
+export async function insertReview(
+  db: Db,
+  row: { course_id: string; user_id: string; rating: number; body: string },
+) {
   return db
     .insertInto('course_reviews')
     .values(row)
@@ -29,8 +43,16 @@ export async function insertReview(db: Db, row: { course_id: string; user_id: st
     .executeTakeFirst();
 }
 
-export async function updateReview(db: Db, id: string, patch: { rating?: number; body?: string; hidden?: boolean }): Promise<void> {
-  await db.updateTable('course_reviews').set({ ...patch, updated_at: sql<Date>`now()` }).where('id', '=', id).execute();
+export async function updateReview(
+  db: Db,
+  id: string,
+  patch: { rating?: number; body?: string; hidden?: boolean },
+): Promise<void> {
+  await db
+    .updateTable('course_reviews')
+    .set({ ...patch, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function setReviewHidden(db: Db, id: string, hidden: boolean): Promise<void> {
@@ -42,25 +64,48 @@ export async function deleteReview(db: Db, id: string): Promise<void> {
 }
 
 /** Moves the course's visible-rating totals atomically (never read-modify-write). */
-export async function adjustCourseRating(db: Db, courseId: string, sumDelta: number, countDelta: number): Promise<void> {
+export async function adjustCourseRating(
+  db: Db,
+  courseId: string,
+  sumDelta: number,
+  countDelta: number,
+): Promise<void> {
   if (!sumDelta && !countDelta) return;
   await db
     .updateTable('courses')
-    .set((eb) => ({ rating_sum: eb('rating_sum', '+', sumDelta), rating_count: eb('rating_count', '+', countDelta) }))
+    .set((eb) => ({
+      rating_sum: eb('rating_sum', '+', sumDelta),
+      rating_count: eb('rating_count', '+', countDelta),
+    }))
     .where('id', '=', courseId)
     .execute();
 }
 
-export async function listVisibleReviews(db: Db, courseId: string, limit: number, after?: { at: string; id: string }) {
+export async function listVisibleReviews(
+  db: Db,
+  courseId: string,
+  limit: number,
+  after?: { at: string; id: string },
+) {
   let q = reviewsWithAuthor(db).where('r.course_id', '=', courseId).where('r.hidden', '=', false);
-  if (after) q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(tsValue(after.at), after.id)));
-  return q.orderBy('r.created_at', 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute();
+  if (after)
+    q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(tsValue(after.at), after.id)));
+  return q
+    .orderBy('r.created_at', 'desc')
+    .orderBy('r.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export async function listFlaggedReviews(db: Db, limit: number, after?: { flags: number; id: string }) {
   let q = reviewsWithAuthor(db).where('r.flag_count', '>', 0);
-  if (after) q = q.where((eb) => eb(eb.refTuple('r.flag_count', 'r.id'), '<', eb.tuple(after.flags, after.id)));
-  return q.orderBy('r.flag_count', 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute();
+  if (after)
+    q = q.where((eb) => eb(eb.refTuple('r.flag_count', 'r.id'), '<', eb.tuple(after.flags, after.id)));
+  return q
+    .orderBy('r.flag_count', 'desc')
+    .orderBy('r.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 /** Inserts the flag and bumps the review's count; false when this user already flagged it. */
@@ -72,15 +117,25 @@ export async function insertFlag(db: Db, reviewId: string, userId: string, reaso
     .returning('review_id')
     .executeTakeFirst();
   if (!row) return false;
-  await db.updateTable('course_reviews').set((eb) => ({ flag_count: eb('flag_count', '+', 1) })).where('id', '=', reviewId).execute();
+  await db
+    .updateTable('course_reviews')
+    .set((eb) => ({ flag_count: eb('flag_count', '+', 1) }))
+    .where('id', '=', reviewId)
+    .execute();
   return true;
 }
 
 /** Lessons the course has now, and how many of them the user completed. */
-export async function courseProgress(db: Db, userId: string, courseId: string): Promise<{ done: number; total: number }> {
+export async function courseProgress(
+  db: Db,
+  userId: string,
+  courseId: string,
+): Promise<{ done: number; total: number }> {
   const r = await db
     .selectFrom('lessons as l')
-    .leftJoin('lesson_completions as lc', (j) => j.onRef('lc.lesson_id', '=', 'l.id').on('lc.user_id', '=', userId))
+    .leftJoin('lesson_completions as lc', (j) =>
+      j.onRef('lc.lesson_id', '=', 'l.id').on('lc.user_id', '=', userId),
+    )
     .select([sql<string>`count(lc.lesson_id)`.as('done'), sql<string>`count(*)`.as('total')])
     .where('l.course_id', '=', courseId)
     .executeTakeFirstOrThrow();

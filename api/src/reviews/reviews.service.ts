@@ -65,20 +65,46 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
   }
 
   return {
-    async create(principal: UserPrincipal, courseId: string, body: { rating: number; body?: string }, requestId: string) {
+    async create(
+      principal: UserPrincipal,
+      courseId: string,
+      body: { rating: number; body?: string },
+      requestId: string,
+    ) {
       const id = await after(() =>
         db.transaction().execute(async (trx) => {
           const course = await findCourse(trx, courseId);
-          if (!course || course.status !== 'published') throw notFound('course_not_found', 'No course with that id.');
-          if (course.instructor_id === principal.userId) throw forbidden('own_course', 'Instructors cannot review their own course.');
+          if (!course || course.status !== 'published')
+            throw notFound('course_not_found', 'No course with that id.');
+          if (course.instructor_id === principal.userId)
+            throw forbidden('own_course', 'Instructors cannot review their own course.');
           const { done, total } = await courseProgress(trx, principal.userId, courseId);
           if (total === 0 || done < total * REVIEW_MIN_PROGRESS) {
-            throw forbidden('review_too_early', `Complete at least half of the course before reviewing it (${done} of ${total} lessons done).`);
+            throw forbidden(
+              'review_too_early',
+              `Complete at least half of the course before reviewing it (${done} of ${total} lessons done).`,
+            );
           }
-          const row = await insertReview(trx, { course_id: courseId, user_id: principal.userId, rating: body.rating, body: body.body ?? '' });
-          if (!row) throw conflict('review_exists', 'You have already reviewed this course; edit your review instead.');
+          const row = await insertReview(trx, {
+            course_id: courseId,
+            user_id: principal.userId,
+            rating: body.rating,
+            body: body.body ?? '',
+          });
+          if (!row)
+            throw conflict(
+              'review_exists',
+              'You have already reviewed this course; edit your review instead.',
+            );
           await adjustCourseRating(trx, courseId, body.rating, 1);
-          await recordAudit(trx, { actor: principal, action: 'review.created', targetType: 'review', targetId: row.id, requestId, data: { course_id: courseId, rating: body.rating } });
+          await recordAudit(trx, {
+            actor: principal,
+            action: 'review.created',
+            targetType: 'review',
+            targetId: row.id,
+            requestId,
+            data: { course_id: courseId, rating: body.rating },
+          });
           return row.id;
         }),
       );
@@ -87,7 +113,8 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
 
     async list(viewer: Viewer, courseId: string, limit: number, cursor?: string) {
       const c = await findCourse(db, courseId);
-      if (!c || (c.status !== 'published' && !isStaff(viewer, c))) throw notFound('course_not_found', 'No course with that id.');
+      if (!c || (c.status !== 'published' && !isStaff(viewer, c)))
+        throw notFound('course_not_found', 'No course with that id.');
       const at = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
       const rows = await listVisibleReviews(db, courseId, limit, at ? { at: at[0], id: at[1] } : undefined);
       const page = rows.slice(0, limit);
@@ -103,14 +130,28 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
       return toReview(await visibleReview(viewer, id));
     },
 
-    async update(principal: UserPrincipal, id: string, patch: { rating?: number; body?: string }, requestId: string) {
+    async update(
+      principal: UserPrincipal,
+      id: string,
+      patch: { rating?: number; body?: string },
+      requestId: string,
+    ) {
       await after(() =>
         db.transaction().execute(async (trx) => {
           const r = await lockReview(trx, id);
-          if (!r || r.user_id !== principal.userId) throw notFound('review_not_found', 'No review of yours with that id.');
+          if (!r || r.user_id !== principal.userId)
+            throw notFound('review_not_found', 'No review of yours with that id.');
           await updateReview(trx, id, patch);
-          if (!r.hidden && patch.rating !== undefined) await adjustCourseRating(trx, r.course_id, patch.rating - r.rating, 0);
-          await recordAudit(trx, { actor: principal, action: 'review.updated', targetType: 'review', targetId: id, requestId, data: { from: r.rating, to: patch.rating ?? r.rating } });
+          if (!r.hidden && patch.rating !== undefined)
+            await adjustCourseRating(trx, r.course_id, patch.rating - r.rating, 0);
+          await recordAudit(trx, {
+            actor: principal,
+            action: 'review.updated',
+            targetType: 'review',
+            targetId: id,
+            requestId,
+            data: { from: r.rating, to: patch.rating ?? r.rating },
+          });
         }),
       );
       return toReview((await findReview(db, id))!);
@@ -121,10 +162,18 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
       await after(() =>
         db.transaction().execute(async (trx) => {
           const r = await lockReview(trx, id);
-          if (!r || (r.user_id !== principal.userId && principal.role !== 'admin')) throw notFound('review_not_found', 'No review of yours with that id.');
+          if (!r || (r.user_id !== principal.userId && principal.role !== 'admin'))
+            throw notFound('review_not_found', 'No review of yours with that id.');
           await deleteReview(trx, id);
           if (!r.hidden) await adjustCourseRating(trx, r.course_id, -r.rating, -1);
-          await recordAudit(trx, { actor: principal, action: 'review.deleted', targetType: 'review', targetId: id, requestId, data: { course_id: r.course_id, by_author: r.user_id === principal.userId } });
+          await recordAudit(trx, {
+            actor: principal,
+            action: 'review.deleted',
+            targetType: 'review',
+            targetId: id,
+            requestId,
+            data: { course_id: r.course_id, by_author: r.user_id === principal.userId },
+          });
         }),
       );
     },
@@ -134,8 +183,15 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
       const r = await visibleReview(principal, id);
       if (r.user_id === principal.userId) throw forbidden('own_review', 'You cannot flag your own review.');
       await db.transaction().execute(async (trx) => {
-        if (!(await insertFlag(trx, id, principal.userId, reason.trim()))) throw conflict('already_flagged', 'You have already flagged this review.');
-        await recordAudit(trx, { actor: principal, action: 'review.flagged', targetType: 'review', targetId: id, requestId });
+        if (!(await insertFlag(trx, id, principal.userId, reason.trim())))
+          throw conflict('already_flagged', 'You have already flagged this review.');
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'review.flagged',
+          targetType: 'review',
+          targetId: id,
+          requestId,
+        });
       });
       return { review_id: id, flagged: true };
     },
@@ -149,7 +205,13 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
           if (r.hidden === hidden) return;
           await setReviewHidden(trx, id, hidden);
           await adjustCourseRating(trx, r.course_id, hidden ? -r.rating : r.rating, hidden ? -1 : 1);
-          await recordAudit(trx, { actor: principal, action: hidden ? 'review.hidden' : 'review.restored', targetType: 'review', targetId: id, requestId });
+          await recordAudit(trx, {
+            actor: principal,
+            action: hidden ? 'review.hidden' : 'review.restored',
+            targetType: 'review',
+            targetId: id,
+            requestId,
+          });
         }),
       );
       return toModerated((await findReview(db, id))!);
@@ -160,7 +222,10 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
       const rows = await listFlaggedReviews(db, limit, at ? { flags: at[0], id: at[1] } : undefined);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { reviews: page.map(toModerated), next_cursor: rows.length > limit && last ? encodeCursor([last.flag_count, last.id]) : null };
+      return {
+        reviews: page.map(toModerated),
+        next_cursor: rows.length > limit && last ? encodeCursor([last.flag_count, last.id]) : null,
+      };
     },
   };
 }

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test/harness.ts';
-import { actor, buildCourse, completeLessons, countTable, type Actor, type BuiltCourse } from '../test/courses.ts';
+import {
+  actor,
+  buildCourse,
+  completeLessons,
+  countTable,
+  type Actor,
+  type BuiltCourse,
+} from '../test/courses.ts';
 import { MANY_USERS } from '../test/courses.ts';
 
 let t: TestApp;
@@ -13,9 +20,26 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const post = (c: string, who: Actor, payload: unknown) => t.app.inject({ method: 'POST', url: `/v1/courses/${c}/reviews`, headers: who.headers, payload: payload as object });
-const patch = (id: string, who: Actor, payload: unknown) => t.app.inject({ method: 'PATCH', url: `/v1/reviews/${id}`, headers: who.headers, payload: payload as object });
-const courseRow = (id: string) => t.ctx.db.selectFrom('courses').select(['rating_sum', 'rating_count']).where('id', '=', id).executeTakeFirstOrThrow();
+const post = (c: string, who: Actor, payload: unknown) =>
+  t.app.inject({
+    method: 'POST',
+    url: `/v1/courses/${c}/reviews`,
+    headers: who.headers,
+    payload: payload as object,
+  });
+const patch = (id: string, who: Actor, payload: unknown) =>
+  t.app.inject({
+    method: 'PATCH',
+    url: `/v1/reviews/${id}`,
+    headers: who.headers,
+    payload: payload as object,
+  });
+const courseRow = (id: string) =>
+  t.ctx.db
+    .selectFrom('courses')
+    .select(['rating_sum', 'rating_count'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 
 /** A learner who completed `n` lessons of the course. */
 async function learnerWith(c: BuiltCourse, n: number): Promise<Actor> {
@@ -39,7 +63,12 @@ describe('writing reviews', () => {
     await completeLessons(t, early.userId, c.id, [c.lessons[1]!]);
     const ok = await post(c.id, early, { rating: 4, body: 'Halfway and already useful' });
     expect(ok.statusCode).toBe(201);
-    expect(ok.json()).toMatchObject({ course_id: c.id, rating: 4, author: { id: early.userId }, edited: false });
+    expect(ok.json()).toMatchObject({
+      course_id: c.id,
+      rating: 4,
+      author: { id: early.userId },
+      edited: false,
+    });
   });
 
   it('allows one review per learner per course (409 the second time, totals unchanged)', async () => {
@@ -76,7 +105,10 @@ describe('writing reviews', () => {
     const draft = await buildCourse(t, owner, { shape: [1], publish: false });
     const a = await learnerWith(draft, 1);
     expect((await post(draft.id, a, { rating: 5 })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'POST', url: `/v1/courses/${c.id}/reviews`, payload: { rating: 5 } })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: 'POST', url: `/v1/courses/${c.id}/reviews`, payload: { rating: 5 } }))
+        .statusCode,
+    ).toBe(401);
   });
 });
 
@@ -87,30 +119,52 @@ describe('rating math', () => {
     const ra = (await post(c.id, a, { rating: 5 })).json();
     const rb = (await post(c.id, b, { rating: 2 })).json();
     const rd = (await post(c.id, d, { rating: 4 })).json();
-    const rating = async () => (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}` })).json().rating;
+    const rating = async () =>
+      (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}` })).json().rating;
     expect(await rating()).toEqual({ average: 3.67, count: 3 });
-    expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews` })).json().rating).toEqual({ average: 3.67, count: 3 });
+    expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews` })).json().rating).toEqual(
+      { average: 3.67, count: 3 },
+    );
 
     const edited = await patch(rb.id, b, { rating: 5, body: 'Changed my mind' });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ rating: 5, body: 'Changed my mind', edited: true });
     expect(await rating()).toEqual({ average: 4.67, count: 3 });
 
-    const hide = await t.app.inject({ method: 'PUT', url: `/v1/reviews/${rd.id}/hidden`, headers: admin.headers, payload: { hidden: true } });
+    const hide = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/reviews/${rd.id}/hidden`,
+      headers: admin.headers,
+      payload: { hidden: true },
+    });
     expect(hide.json()).toMatchObject({ hidden: true });
     expect(await rating()).toEqual({ average: 5, count: 2 });
     // Hiding twice changes nothing.
-    await t.app.inject({ method: 'PUT', url: `/v1/reviews/${rd.id}/hidden`, headers: admin.headers, payload: { hidden: true } });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/v1/reviews/${rd.id}/hidden`,
+      headers: admin.headers,
+      payload: { hidden: true },
+    });
     expect(await courseRow(c.id)).toEqual({ rating_sum: 10, rating_count: 2 });
     const list = (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews` })).json();
     expect(list.reviews.map((r: { id: string }) => r.id).sort()).toEqual([ra.id, rb.id].sort());
-    await t.app.inject({ method: 'PUT', url: `/v1/reviews/${rd.id}/hidden`, headers: admin.headers, payload: { hidden: false } });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/v1/reviews/${rd.id}/hidden`,
+      headers: admin.headers,
+      payload: { hidden: false },
+    });
     expect(await rating()).toEqual({ average: 4.67, count: 3 });
 
-    expect((await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${ra.id}`, headers: a.headers })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${ra.id}`, headers: a.headers })).statusCode,
+    ).toBe(204);
     expect(await rating()).toEqual({ average: 4.5, count: 2 });
     // The catalog (cached) shows the new rating at once.
-    const cat = (await t.app.inject({ method: 'GET', url: `/v1/catalog?instructor=${owner.userId}&limit=100` })).json();
+    const cat = (
+      await t.app.inject({ method: 'GET', url: `/v1/catalog?instructor=${owner.userId}&limit=100` })
+    ).json();
     expect(cat.courses.find((x: { id: string }) => x.id === c.id).rating).toEqual({ average: 4.5, count: 2 });
   });
 
@@ -133,14 +187,22 @@ describe('editing, deleting and access', () => {
     expect(created.statusCode, created.body).toBe(201);
     const r = created.json();
     for (const who of [b, owner, admin]) expect((await patch(r.id, who, { rating: 1 })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${r.id}`, headers: b.headers })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${r.id}`, headers: b.headers })).statusCode,
+    ).toBe(404);
     expect((await patch(r.id, a, {})).statusCode).toBe(400);
     expect((await patch(r.id, a, { rating: 9 })).json().field).toBe('rating');
     expect((await patch(r.id, a, { hidden: true })).json().field).toBe('hidden');
-    expect((await t.app.inject({ method: 'GET', url: `/v1/reviews/${r.id}` })).json()).toMatchObject({ rating: 4, body: 'Mine' });
+    expect((await t.app.inject({ method: 'GET', url: `/v1/reviews/${r.id}` })).json()).toMatchObject({
+      rating: 4,
+      body: 'Mine',
+    });
     expect(await courseRow(c.id)).toEqual({ rating_sum: 4, rating_count: 1 });
     // Moderators delete any review.
-    expect((await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${r.id}`, headers: admin.headers })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/reviews/${r.id}`, headers: admin.headers }))
+        .statusCode,
+    ).toBe(204);
     expect(await courseRow(c.id)).toEqual({ rating_sum: 0, rating_count: 0 });
   });
 
@@ -149,8 +211,20 @@ describe('editing, deleting and access', () => {
     const a = await learnerWith(c, 1);
     const r = (await post(c.id, a, { rating: 4 })).json();
     for (const who of [a, owner]) {
-      expect((await t.app.inject({ method: 'PUT', url: `/v1/reviews/${r.id}/hidden`, headers: who.headers, payload: { hidden: true } })).statusCode).toBe(403);
-      expect((await t.app.inject({ method: 'GET', url: '/v1/moderation/reviews', headers: who.headers })).statusCode).toBe(403);
+      expect(
+        (
+          await t.app.inject({
+            method: 'PUT',
+            url: `/v1/reviews/${r.id}/hidden`,
+            headers: who.headers,
+            payload: { hidden: true },
+          })
+        ).statusCode,
+      ).toBe(403);
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/v1/moderation/reviews', headers: who.headers }))
+          .statusCode,
+      ).toBe(403);
     }
     expect(await courseRow(c.id)).toEqual({ rating_sum: 4, rating_count: 1 });
   });
@@ -159,10 +233,18 @@ describe('editing, deleting and access', () => {
     const c = await buildCourse(t, owner, { shape: [1] });
     const a = await learnerWith(c, 1);
     const r = (await post(c.id, a, { rating: 4 })).json();
-    await t.app.inject({ method: 'PATCH', url: `/v1/courses/${c.id}`, headers: owner.headers, payload: { status: 'archived' } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/courses/${c.id}`,
+      headers: owner.headers,
+      payload: { status: 'archived' },
+    });
     expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews` })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'GET', url: `/v1/reviews/${r.id}` })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews`, headers: owner.headers })).statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews`, headers: owner.headers }))
+        .statusCode,
+    ).toBe(200);
   });
 });
 
@@ -173,7 +255,12 @@ describe('flags', () => {
     const b = await learnerWith(c, 1);
     const r = (await post(c.id, a, { rating: 1, body: 'spam spam' })).json();
     const flag = (who: Actor, payload: unknown = { reason: 'Spam' }) =>
-      t.app.inject({ method: 'POST', url: `/v1/reviews/${r.id}/flags`, headers: who.headers, payload: payload as object });
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/reviews/${r.id}/flags`,
+        headers: who.headers,
+        payload: payload as object,
+      });
     expect((await flag(b)).statusCode).toBe(201);
     const twice = await flag(b);
     expect(twice.statusCode).toBe(409);
@@ -182,11 +269,22 @@ describe('flags', () => {
     expect((await flag(owner, { reason: '' })).json()).toMatchObject({ status: 400, field: 'reason' });
     expect((await flag(owner, {})).json()).toMatchObject({ status: 400, field: 'reason' });
     expect((await flag(owner)).statusCode).toBe(201);
-    const row = await t.ctx.db.selectFrom('course_reviews').select('flag_count').where('id', '=', r.id).executeTakeFirstOrThrow();
+    const row = await t.ctx.db
+      .selectFrom('course_reviews')
+      .select('flag_count')
+      .where('id', '=', r.id)
+      .executeTakeFirstOrThrow();
     expect(row.flag_count).toBe(2);
-    expect(await t.ctx.db.selectFrom('review_flags').selectAll().where('review_id', '=', r.id).execute()).toHaveLength(2);
-    const queue = (await t.app.inject({ method: 'GET', url: '/v1/moderation/reviews', headers: admin.headers })).json();
-    expect(queue.reviews.find((x: { id: string }) => x.id === r.id)).toMatchObject({ flag_count: 2, hidden: false });
+    expect(
+      await t.ctx.db.selectFrom('review_flags').selectAll().where('review_id', '=', r.id).execute(),
+    ).toHaveLength(2);
+    const queue = (
+      await t.app.inject({ method: 'GET', url: '/v1/moderation/reviews', headers: admin.headers })
+    ).json();
+    expect(queue.reviews.find((x: { id: string }) => x.id === r.id)).toMatchObject({
+      flag_count: 2,
+      hidden: false,
+    });
   });
 });
 

@@ -20,6 +20,7 @@ export function perCallerLimit(max: number, timeWindow = 60_000) {
   return {
     max,
     timeWindow,
-    keyGenerator: (request: FastifyRequest) => (request.principal ? principalId(request.principal) : request.ip),
+    keyGenerator: (request: FastifyRequest) =>
+      request.principal ? principalId(request.principal) : request.ip,
   };
 }

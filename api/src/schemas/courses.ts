@@ -4,8 +4,16 @@ import { UuidSchema } from './common.ts';
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
-export const CourseStatusSchema = Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('archived')]);
-export const CourseLevelSchema = Type.Union([Type.Literal('beginner'), Type.Literal('intermediate'), Type.Literal('advanced')]);
+export const CourseStatusSchema = Type.Union([
+  Type.Literal('draft'),
+  Type.Literal('published'),
+  Type.Literal('archived'),
+]);
+export const CourseLevelSchema = Type.Union([
+  Type.Literal('beginner'),
+  Type.Literal('intermediate'),
+  Type.Literal('advanced'),
+]);
 export const SlugSchema = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 1, maxLength: 100 });
 export const TagSchema = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 1, maxLength: 32 });
 export const LanguageSchema = Type.String({ pattern: '^[a-z]{2}$', description: 'ISO 639-1 code' });
@@ -14,17 +22,30 @@ const HttpsUrlSchema = Type.String({ format: 'uri', pattern: '^https://', maxLen
 
 /** A course is addressed by its id or its slug. */
 export const CourseRefParamsSchema = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'The course id or slug' }) },
+  {
+    id: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^[a-z0-9-]+$',
+      description: 'The course id or slug',
+    }),
+  },
   { additionalProperties: false },
 );
 export const CourseIdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
 
 export const RatingSchema = Type.Object({
-  average: Nullable(Type.Number({ description: 'Mean of the visible reviews, two decimals; null without reviews' })),
+  average: Nullable(
+    Type.Number({ description: 'Mean of the visible reviews, two decimals; null without reviews' }),
+  ),
   count: Type.Integer(),
 });
 
-export const InstructorSchema = Type.Object({ id: UuidSchema, display_name: Type.String(), bio: Type.String() });
+export const InstructorSchema = Type.Object({
+  id: UuidSchema,
+  display_name: Type.String(),
+  bio: Type.String(),
+});
 
 export const SyllabusLessonSchema = Type.Object({
   id: UuidSchema,
@@ -113,11 +134,25 @@ export const PrerequisitesBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export const ModuleOrderBodySchema = Type.Object(
-  { module_ids: Type.Array(UuidSchema, { minItems: 1, maxItems: 500, uniqueItems: true, description: 'Every module of the course, in the new order' }) },
+  {
+    module_ids: Type.Array(UuidSchema, {
+      minItems: 1,
+      maxItems: 500,
+      uniqueItems: true,
+      description: 'Every module of the course, in the new order',
+    }),
+  },
   { additionalProperties: false },
 );
 export const LessonOrderBodySchema = Type.Object(
-  { lesson_ids: Type.Array(UuidSchema, { minItems: 1, maxItems: 500, uniqueItems: true, description: 'Every lesson of the module, in the new order' }) },
+  {
+    lesson_ids: Type.Array(UuidSchema, {
+      minItems: 1,
+      maxItems: 500,
+      uniqueItems: true,
+      description: 'Every lesson of the module, in the new order',
+    }),
+  },
   { additionalProperties: false },
 );
 
@@ -128,7 +163,9 @@ export const LessonSchema = Type.Object({
   title: Type.String(),
   position: Type.Integer(),
   body_md: Type.String(),
-  body_html: Type.String({ description: 'body_md rendered to HTML and sanitised (no scripts, styles or event handlers)' }),
+  body_html: Type.String({
+    description: 'body_md rendered to HTML and sanitised (no scripts, styles or event handlers)',
+  }),
   video_url: Nullable(Type.String()),
   duration_seconds: Type.Integer(),
   created_at: DateTime,
@@ -174,7 +211,13 @@ export const CourseSummarySchema = Type.Object({
 
 export const CatalogQuerySchema = Type.Object(
   {
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search over title and summary (web-search syntax)' })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Full-text search over title and summary (web-search syntax)',
+      }),
+    ),
     level: Type.Optional(CourseLevelSchema),
     tag: Type.Optional(TagSchema),
     language: Type.Optional(LanguageSchema),

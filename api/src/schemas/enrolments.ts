@@ -7,14 +7,28 @@ const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const EnrolmentStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('unenrolled')]);
 
-export const ResumeLessonSchema = Type.Object({ id: UuidSchema, module_id: UuidSchema, title: Type.String() });
+export const ResumeLessonSchema = Type.Object({
+  id: UuidSchema,
+  module_id: UuidSchema,
+  title: Type.String(),
+});
 
 export const EnrolmentSchema = Type.Object({
-  course: Type.Object({ id: UuidSchema, slug: Type.String(), title: Type.String(), status: CourseStatusSchema, cover_url: Nullable(Type.String()) }),
+  course: Type.Object({
+    id: UuidSchema,
+    slug: Type.String(),
+    title: Type.String(),
+    status: CourseStatusSchema,
+    cover_url: Nullable(Type.String()),
+  }),
   status: EnrolmentStatusSchema,
   enrolled_at: DateTime,
   unenrolled_at: Nullable(DateTime),
-  percent: Type.Integer({ minimum: 0, maximum: 100, description: 'Computed by the server from completed lessons' }),
+  percent: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    description: 'Computed by the server from completed lessons',
+  }),
   completed_lessons: Type.Integer(),
   total_lessons: Type.Integer(),
   completed_at: Nullable(DateTime),
@@ -32,7 +46,10 @@ export const EnrolmentListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const EnrolmentPageSchema = Type.Object({ enrolments: Type.Array(EnrolmentSchema), next_cursor: Nullable(Type.String()) });
+export const EnrolmentPageSchema = Type.Object({
+  enrolments: Type.Array(EnrolmentSchema),
+  next_cursor: Nullable(Type.String()),
+});
 
 export const LessonStateSchema = Type.Object({
   lesson_id: UuidSchema,
@@ -48,7 +65,10 @@ export const LessonStateSchema = Type.Object({
   ),
 });
 
-export const EnrolmentDetailSchema = Type.Intersect([EnrolmentSchema, Type.Object({ lessons: Type.Array(LessonStateSchema) })]);
+export const EnrolmentDetailSchema = Type.Intersect([
+  EnrolmentSchema,
+  Type.Object({ lessons: Type.Array(LessonStateSchema) }),
+]);
 
 export const ResumeSchema = Type.Object({
   course_id: UuidSchema,

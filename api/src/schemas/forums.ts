@@ -3,7 +3,11 @@ import { UuidSchema } from './common.ts';
 
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Author = Type.Object({ id: UuidSchema, display_name: Type.String(), staff: Type.Boolean({ description: 'The course’s instructor or an admin' }) });
+const Author = Type.Object({
+  id: UuidSchema,
+  display_name: Type.String(),
+  staff: Type.Boolean({ description: 'The course’s instructor or an admin' }),
+});
 const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Body = Type.String({ minLength: 1, maxLength: 20000, pattern: '\\S' });
 
@@ -41,7 +45,10 @@ export const UpdateThreadBodySchema = Type.Object(
 );
 export const PostBodySchema = Type.Object({ body: Body }, { additionalProperties: false });
 export const PinBodySchema = Type.Object({ pinned: Type.Boolean() }, { additionalProperties: false });
-export const AnswerBodySchema = Type.Object({ post_id: Nullable(UuidSchema) }, { additionalProperties: false });
+export const AnswerBodySchema = Type.Object(
+  { post_id: Nullable(UuidSchema) },
+  { additionalProperties: false },
+);
 
 export const ThreadListQuerySchema = Type.Object(
   {
@@ -52,5 +59,11 @@ export const ThreadListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ThreadPageSchema = Type.Object({ threads: Type.Array(ThreadSchema), next_cursor: Nullable(Type.String()) });
-export const PostPageSchema = Type.Object({ posts: Type.Array(PostSchema), next_cursor: Nullable(Type.String()) });
+export const ThreadPageSchema = Type.Object({
+  threads: Type.Array(ThreadSchema),
+  next_cursor: Nullable(Type.String()),
+});
+export const PostPageSchema = Type.Object({
+  posts: Type.Array(PostSchema),
+  next_cursor: Nullable(Type.String()),
+});

@@ -17,7 +17,10 @@ export const ReviewSchema = Type.Object({
   updated_at: DateTime,
 });
 
-export const ModeratedReviewSchema = Type.Intersect([ReviewSchema, Type.Object({ hidden: Type.Boolean(), flag_count: Type.Integer() })]);
+export const ModeratedReviewSchema = Type.Intersect([
+  ReviewSchema,
+  Type.Object({ hidden: Type.Boolean(), flag_count: Type.Integer() }),
+]);
 
 export const CreateReviewBodySchema = Type.Object(
   { rating: Stars, body: Type.Optional(Type.String({ maxLength: 5000 })) },
@@ -46,4 +49,7 @@ export const FlaggedQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export const FlaggedPageSchema = Type.Object({ reviews: Type.Array(ModeratedReviewSchema), next_cursor: Nullable(Type.String()) });
+export const FlaggedPageSchema = Type.Object({
+  reviews: Type.Array(ModeratedReviewSchema),
+  next_cursor: Nullable(Type.String()),
+});

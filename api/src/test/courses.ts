@@ -9,7 +9,11 @@ export interface Actor {
   headers: Record<string, string>;
 }
 
-export async function actor(t: TestApp, role: 'learner' | 'instructor' | 'admin' = 'learner', name = 'Ada Learner'): Promise<Actor> {
+export async function actor(
+  t: TestApp,
+  role: 'learner' | 'instructor' | 'admin' = 'learner',
+  name = 'Ada Learner',
+): Promise<Actor> {
   const u = await registerUser(t.app, { display_name: name });
   let token = u.access;
   if (role !== 'learner') {
@@ -32,7 +36,16 @@ export interface BuiltCourse {
 export async function buildCourse(
   t: TestApp,
   owner: Actor,
-  opts: { shape?: number[]; publish?: boolean; title?: string; summary?: string; sequential?: boolean; tags?: string[]; level?: string; language?: string } = {},
+  opts: {
+    shape?: number[];
+    publish?: boolean;
+    title?: string;
+    summary?: string;
+    sequential?: boolean;
+    tags?: string[];
+    level?: string;
+    language?: string;
+  } = {},
 ): Promise<BuiltCourse> {
   const s = slug();
   const res = await t.app.inject({
@@ -53,7 +66,12 @@ export async function buildCourse(
   const id = res.json().id as string;
   const modules: BuiltCourse['modules'] = [];
   for (const [i, n] of (opts.shape ?? [2]).entries()) {
-    const m = await t.app.inject({ method: 'POST', url: `/v1/courses/${id}/modules`, headers: owner.headers, payload: { title: `Module ${i + 1}` } });
+    const m = await t.app.inject({
+      method: 'POST',
+      url: `/v1/courses/${id}/modules`,
+      headers: owner.headers,
+      payload: { title: `Module ${i + 1}` },
+    });
     expect(m.statusCode, m.body).toBe(201);
     const lessons: string[] = [];
     for (let j = 0; j < n; j += 1) {
@@ -61,7 +79,11 @@ export async function buildCourse(
         method: 'POST',
         url: `/v1/modules/${m.json().id}/lessons`,
         headers: owner.headers,
-        payload: { title: `Lesson ${i + 1}.${j + 1}`, body_md: `Lesson **${i + 1}.${j + 1}**`, duration_seconds: 60 },
+        payload: {
+          title: `Lesson ${i + 1}.${j + 1}`,
+          body_md: `Lesson **${i + 1}.${j + 1}**`,
+          duration_seconds: 60,
+        },
       });
       expect(l.statusCode, l.body).toBe(201);
       lessons.push(l.json().id);
@@ -69,14 +91,24 @@ export async function buildCourse(
     modules.push({ id: m.json().id, lessons });
   }
   if (opts.publish !== false) {
-    const p = await t.app.inject({ method: 'PATCH', url: `/v1/courses/${id}`, headers: owner.headers, payload: { status: 'published' } });
+    const p = await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/courses/${id}`,
+      headers: owner.headers,
+      payload: { status: 'published' },
+    });
     expect(p.statusCode, p.body).toBe(200);
   }
   return { id, slug: s, modules, lessons: modules.flatMap((m) => m.lessons) };
 }
 
 /** Marks lessons complete straight in the database (lesson completion is another feature's route). */
-export async function completeLessons(t: TestApp, userId: string, courseId: string, lessonIds: readonly string[]): Promise<void> {
+export async function completeLessons(
+  t: TestApp,
+  userId: string,
+  courseId: string,
+  lessonIds: readonly string[],
+): Promise<void> {
   if (!lessonIds.length) return;
   await t.ctx.db
     .insertInto('lesson_completions')
@@ -87,9 +119,23 @@ export async function completeLessons(t: TestApp, userId: string, courseId: stri
 
 export async function countTable(
   t: TestApp,
-  table: 'courses' | 'course_modules' | 'lessons' | 'module_prerequisites' | 'enrolments' | 'course_reviews' | 'review_flags' | 'forum_threads' | 'forum_posts' | 'audit_log' | 'notifications',
+  table:
+    | 'courses'
+    | 'course_modules'
+    | 'lessons'
+    | 'module_prerequisites'
+    | 'enrolments'
+    | 'course_reviews'
+    | 'review_flags'
+    | 'forum_threads'
+    | 'forum_posts'
+    | 'audit_log'
+    | 'notifications',
 ): Promise<number> {
-  const r = await t.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const r = await t.ctx.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -60,7 +60,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: CourseSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await courses.create(requireUserPrincipal(request), request.body, request.id)),
+    async (request, reply) =>
+      reply.code(201).send(await courses.create(requireUserPrincipal(request), request.body, request.id)),
   );
 
   app.get(
@@ -69,12 +70,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: optional,
       schema: {
         tags: ['courses'],
-        summary: 'A course page: syllabus, instructor, rating. Drafts and archived courses only for their instructor and admins',
+        summary:
+          'A course page: syllabus, instructor, rating. Drafts and archived courses only for their instructor and admins',
         params: CourseRefParamsSchema,
         response: { 200: CourseSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.type(JSON_TYPE).send(await courses.pageJson(viewerOf(request), request.params.id)),
+    async (request, reply) =>
+      reply.type(JSON_TYPE).send(await courses.pageJson(viewerOf(request), request.params.id)),
   );
 
   app.patch(
@@ -90,7 +93,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CourseSchema, ...errorResponses },
       },
     },
-    async (request) => courses.update(requireUserPrincipal(request), request.params.id, request.body, request.id),
+    async (request) =>
+      courses.update(requireUserPrincipal(request), request.params.id, request.body, request.id),
   );
 
   app.post(
@@ -108,7 +112,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await courses.addModule(requireUserPrincipal(request), request.params.id, request.body.title, request.id)),
+      reply
+        .code(201)
+        .send(
+          await courses.addModule(
+            requireUserPrincipal(request),
+            request.params.id,
+            request.body.title,
+            request.id,
+          ),
+        ),
   );
 
   app.put(
@@ -124,23 +137,43 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CourseSchema, ...errorResponses },
       },
     },
-    async (request) => courses.reorderModules(requireUserPrincipal(request), request.params.id, request.body.module_ids, request.id),
+    async (request) =>
+      courses.reorderModules(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.body.module_ids,
+        request.id,
+      ),
   );
 
   app.patch(
     '/modules/:id',
     {
       onRequest: signedIn,
-      schema: { tags: ['courses'], summary: 'Rename a module', security, params: IdParamsSchema, body: ModuleBodySchema, response: { 200: ModuleSchema, ...errorResponses } },
+      schema: {
+        tags: ['courses'],
+        summary: 'Rename a module',
+        security,
+        params: IdParamsSchema,
+        body: ModuleBodySchema,
+        response: { 200: ModuleSchema, ...errorResponses },
+      },
     },
-    async (request) => courses.renameModule(requireUserPrincipal(request), request.params.id, request.body.title, request.id),
+    async (request) =>
+      courses.renameModule(requireUserPrincipal(request), request.params.id, request.body.title, request.id),
   );
 
   app.delete(
     '/modules/:id',
     {
       onRequest: signedIn,
-      schema: { tags: ['courses'], summary: 'Delete a module and its lessons (refused once learners completed any)', security, params: IdParamsSchema, response: noContent },
+      schema: {
+        tags: ['courses'],
+        summary: 'Delete a module and its lessons (refused once learners completed any)',
+        security,
+        params: IdParamsSchema,
+        response: noContent,
+      },
     },
     async (request, reply) => {
       await courses.deleteModule(requireUserPrincipal(request), request.params.id, request.id);
@@ -161,7 +194,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ModuleSchema, ...errorResponses },
       },
     },
-    async (request) => courses.setPrerequisites(requireUserPrincipal(request), request.params.id, request.body.module_ids, request.id),
+    async (request) =>
+      courses.setPrerequisites(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.body.module_ids,
+        request.id,
+      ),
   );
 
   app.post(
@@ -178,7 +217,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: LessonSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await courses.addLesson(requireUserPrincipal(request), request.params.id, request.body, request.id)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await courses.addLesson(requireUserPrincipal(request), request.params.id, request.body, request.id),
+        ),
   );
 
   app.put(
@@ -194,7 +238,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CourseSchema, ...errorResponses },
       },
     },
-    async (request) => courses.reorderLessons(requireUserPrincipal(request), request.params.id, request.body.lesson_ids, request.id),
+    async (request) =>
+      courses.reorderLessons(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.body.lesson_ids,
+        request.id,
+      ),
   );
 
   app.get(
@@ -215,16 +265,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/lessons/:id',
     {
       onRequest: signedIn,
-      schema: { tags: ['courses'], summary: 'Edit a lesson', security, params: IdParamsSchema, body: UpdateLessonBodySchema, response: { 200: LessonSchema, ...errorResponses } },
+      schema: {
+        tags: ['courses'],
+        summary: 'Edit a lesson',
+        security,
+        params: IdParamsSchema,
+        body: UpdateLessonBodySchema,
+        response: { 200: LessonSchema, ...errorResponses },
+      },
     },
-    async (request) => courses.updateLesson(requireUserPrincipal(request), request.params.id, request.body, request.id),
+    async (request) =>
+      courses.updateLesson(requireUserPrincipal(request), request.params.id, request.body, request.id),
   );
 
   app.delete(
     '/lessons/:id',
     {
       onRequest: signedIn,
-      schema: { tags: ['courses'], summary: 'Delete a lesson (refused once learners completed it)', security, params: IdParamsSchema, response: noContent },
+      schema: {
+        tags: ['courses'],
+        summary: 'Delete a lesson (refused once learners completed it)',
+        security,
+        params: IdParamsSchema,
+        response: noContent,
+      },
     },
     async (request, reply) => {
       await courses.deleteLesson(requireUserPrincipal(request), request.params.id, request.id);
@@ -244,7 +308,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CatalogPageSchema, ...errorResponses },
       },
     },
-    async (request) => courses.teaching(requireUserPrincipal(request), request.query.status, request.query.limit ?? 20, request.query.cursor),
+    async (request) =>
+      courses.teaching(
+        requireUserPrincipal(request),
+        request.query.status,
+        request.query.limit ?? 20,
+        request.query.cursor,
+      ),
   );
 };
 

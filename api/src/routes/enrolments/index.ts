@@ -26,14 +26,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['enrolments'],
         summary: 'Enrol in a published course',
-        description: 'Idempotent: 201 the first time, 200 with the same enrolment after that (a past enrolment is reactivated with its progress).',
+        description:
+          'Idempotent: 201 the first time, 200 with the same enrolment after that (a past enrolment is reactivated with its progress).',
         security,
         params: CoursePathSchema,
         response: { 200: EnrolmentSchema, 201: EnrolmentSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { created, enrolment } = await enrolments.enrol(requireUserPrincipal(request), request.params.id, request.id);
+      const { created, enrolment } = await enrolments.enrol(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.id,
+      );
       return reply.code(created ? 201 : 200).send(enrolment);
     },
   );
@@ -67,7 +72,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      enrolments.list(requireUserPrincipal(request).userId, request.query.status ?? 'active', request.query.limit ?? 20, request.query.cursor),
+      enrolments.list(
+        requireUserPrincipal(request).userId,
+        request.query.status ?? 'active',
+        request.query.limit ?? 20,
+        request.query.cursor,
+      ),
   );
 
   app.get(

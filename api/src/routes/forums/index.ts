@@ -53,12 +53,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: ThreadSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await forums.createThread(requireUserPrincipal(request), request.params.id, request.body, request.id)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await forums.createThread(
+            requireUserPrincipal(request),
+            request.params.id,
+            request.body,
+            request.id,
+          ),
+        ),
   );
 
   app.get(
     '/threads/:id',
-    { schema: { tags, summary: 'One thread', security, params: IdParamsSchema, response: { 200: ThreadSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'One thread',
+        security,
+        params: IdParamsSchema,
+        response: { 200: ThreadSchema, ...errorResponses },
+      },
+    },
     async (request) => forums.thread(requireUserPrincipal(request), request.params.id),
   );
 
@@ -66,15 +84,29 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/threads/:id',
     {
       config: { rateLimit: writeLimit },
-      schema: { tags, summary: 'Edit my thread', security, params: IdParamsSchema, body: UpdateThreadBodySchema, response: { 200: ThreadSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Edit my thread',
+        security,
+        params: IdParamsSchema,
+        body: UpdateThreadBodySchema,
+        response: { 200: ThreadSchema, ...errorResponses },
+      },
     },
-    async (request) => forums.updateThread(requireUserPrincipal(request), request.params.id, request.body, request.id),
+    async (request) =>
+      forums.updateThread(requireUserPrincipal(request), request.params.id, request.body, request.id),
   );
 
   app.delete(
     '/threads/:id',
     {
-      schema: { tags, summary: 'Delete my thread (moderators: any)', security, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Delete my thread (moderators: any)',
+        security,
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (request, reply) => {
       await forums.deleteThread(requireUserPrincipal(request), request.params.id, request.id);
@@ -85,9 +117,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/threads/:id/pin',
     {
-      schema: { tags, summary: 'Pin or unpin a thread (course staff)', security, params: IdParamsSchema, body: PinBodySchema, response: { 200: ThreadSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Pin or unpin a thread (course staff)',
+        security,
+        params: IdParamsSchema,
+        body: PinBodySchema,
+        response: { 200: ThreadSchema, ...errorResponses },
+      },
     },
-    async (request) => forums.pin(requireUserPrincipal(request), request.params.id, request.body.pinned, request.id),
+    async (request) =>
+      forums.pin(requireUserPrincipal(request), request.params.id, request.body.pinned, request.id),
   );
 
   app.put(
@@ -102,7 +142,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ThreadSchema, ...errorResponses },
       },
     },
-    async (request) => forums.markAnswer(requireUserPrincipal(request), request.params.id, request.body.post_id, request.id),
+    async (request) =>
+      forums.markAnswer(requireUserPrincipal(request), request.params.id, request.body.post_id, request.id),
   );
 
   app.get(
@@ -117,7 +158,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PostPageSchema, ...errorResponses },
       },
     },
-    async (request) => forums.listPosts(requireUserPrincipal(request), request.params.id, request.query.limit ?? 20, request.query.cursor),
+    async (request) =>
+      forums.listPosts(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.query.limit ?? 20,
+        request.query.cursor,
+      ),
   );
 
   app.post(
@@ -133,22 +180,41 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: PostSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await forums.reply(requireUserPrincipal(request), request.params.id, request.body.body, request.id)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await forums.reply(requireUserPrincipal(request), request.params.id, request.body.body, request.id),
+        ),
   );
 
   app.patch(
     '/posts/:id',
     {
       config: { rateLimit: writeLimit },
-      schema: { tags, summary: 'Edit my reply', security, params: IdParamsSchema, body: PostBodySchema, response: { 200: PostSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Edit my reply',
+        security,
+        params: IdParamsSchema,
+        body: PostBodySchema,
+        response: { 200: PostSchema, ...errorResponses },
+      },
     },
-    async (request) => forums.updatePost(requireUserPrincipal(request), request.params.id, request.body.body, request.id),
+    async (request) =>
+      forums.updatePost(requireUserPrincipal(request), request.params.id, request.body.body, request.id),
   );
 
   app.delete(
     '/posts/:id',
     {
-      schema: { tags, summary: 'Delete my reply (moderators: any)', security, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Delete my reply (moderators: any)',
+        security,
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (request, reply) => {
       await forums.deletePost(requireUserPrincipal(request), request.params.id, request.id);

@@ -37,7 +37,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ReviewPageSchema, ...errorResponses },
       },
     },
-    async (request) => reviews.list(viewerOf(request), request.params.id, request.query.limit ?? 20, request.query.cursor),
+    async (request) =>
+      reviews.list(viewerOf(request), request.params.id, request.query.limit ?? 20, request.query.cursor),
   );
 
   app.post(
@@ -54,14 +55,24 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: ReviewSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await reviews.create(requireUserPrincipal(request), request.params.id, request.body, request.id)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await reviews.create(requireUserPrincipal(request), request.params.id, request.body, request.id),
+        ),
   );
 
   app.get(
     '/reviews/:id',
     {
       onRequest: optional,
-      schema: { tags: ['reviews'], summary: 'One review', params: IdParamsSchema, response: { 200: ReviewSchema, ...errorResponses } },
+      schema: {
+        tags: ['reviews'],
+        summary: 'One review',
+        params: IdParamsSchema,
+        response: { 200: ReviewSchema, ...errorResponses },
+      },
     },
     async (request) => reviews.get(viewerOf(request), request.params.id),
   );
@@ -71,16 +82,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       onRequest: signedIn,
       config: { rateLimit: WRITE_LIMIT },
-      schema: { tags: ['reviews'], summary: 'Edit my review', security, params: IdParamsSchema, body: UpdateReviewBodySchema, response: { 200: ReviewSchema, ...errorResponses } },
+      schema: {
+        tags: ['reviews'],
+        summary: 'Edit my review',
+        security,
+        params: IdParamsSchema,
+        body: UpdateReviewBodySchema,
+        response: { 200: ReviewSchema, ...errorResponses },
+      },
     },
-    async (request) => reviews.update(requireUserPrincipal(request), request.params.id, request.body, request.id),
+    async (request) =>
+      reviews.update(requireUserPrincipal(request), request.params.id, request.body, request.id),
   );
 
   app.delete(
     '/reviews/:id',
     {
       onRequest: signedIn,
-      schema: { tags: ['reviews'], summary: 'Delete my review (admins: any)', security, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags: ['reviews'],
+        summary: 'Delete my review (admins: any)',
+        security,
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (request, reply) => {
       await reviews.remove(requireUserPrincipal(request), request.params.id, request.id);
@@ -102,7 +127,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: Type.Object({ review_id: UuidSchema, flagged: Type.Boolean() }), ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await reviews.flag(requireUserPrincipal(request), request.params.id, request.body.reason, request.id)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await reviews.flag(
+            requireUserPrincipal(request),
+            request.params.id,
+            request.body.reason,
+            request.id,
+          ),
+        ),
   );
 
   app.put(
@@ -118,7 +153,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ModeratedReviewSchema, ...errorResponses },
       },
     },
-    async (request) => reviews.setHidden(requireUserPrincipal(request), request.params.id, request.body.hidden, request.id),
+    async (request) =>
+      reviews.setHidden(requireUserPrincipal(request), request.params.id, request.body.hidden, request.id),
   );
 
   app.get(
