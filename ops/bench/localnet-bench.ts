@@ -11,9 +11,26 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Account, Address, Contract, Keypair, StrKey, TransactionBuilder, nativeToScVal, rpc, scValToNative, xdr } from '@stellar/stellar-sdk';
+import {
+  Account,
+  Address,
+  Contract,
+  Keypair,
+  StrKey,
+  TransactionBuilder,
+  nativeToScVal,
+  rpc,
+} from '@stellar/stellar-sdk';
 import { deploy } from '../deploy/deploy.ts';
-import { localnetBinary, rawRpc, repoRoot, startLocalnet, type Localnet } from '../localnet/localnet.ts';
+import {
+  localnetBinary,
+  rawRpc,
+  repoRoot,
+  startLocalnet,
+  type EventsResult,
+  type Localnet,
+  type TxResult,
+} from '../localnet/localnet.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,7 +67,13 @@ async function applyThroughput(bin: string, txCount: number) {
   });
   try {
     const dir = mkdtempSync(join(tmpdir(), 'starling-bench-'));
-    const manifest = await deploy({ rpcUrl: net.url, network: 'local', wasmDir: join(repoRoot, 'contracts/build'), out: join(dir, 'local.json'), log: () => {} });
+    const manifest = await deploy({
+      rpcUrl: net.url,
+      network: 'local',
+      wasmDir: join(repoRoot, 'contracts/build'),
+      out: join(dir, 'local.json'),
+      log: () => {},
+    });
     const platform = Keypair.fromSecret(manifest.platform.secret!);
     const passphrase = manifest.networkPassphrase;
     const server = new rpc.Server(net.url, { allowHttp: true });
@@ -70,7 +93,10 @@ async function applyThroughput(bin: string, txCount: number) {
       while (nextSim < txCount) {
         const i = nextSim++;
         const student = new Address(Keypair.random().publicKey()).toScVal();
-        const draft = new TransactionBuilder(new Account(platform.publicKey(), (base + BigInt(i)).toString()), { fee: '100', networkPassphrase: passphrase })
+        const draft = new TransactionBuilder(
+          new Account(platform.publicKey(), (base + BigInt(i)).toString()),
+          { fee: '100', networkPassphrase: passphrase },
+        )
           .addOperation(analytics.call('record_progress', caller, student, course, percent))
           .setTimeout(0)
           .build();
@@ -87,26 +113,36 @@ async function applyThroughput(bin: string, txCount: number) {
     const started = performance.now();
     // One sender, in order: the chain needs consecutive sequence numbers from one source.
     for (let i = 0; i < txCount; i++) {
-      const res = await rawRpc(net.url, 'sendTransaction', { transaction: envelopes[i] });
+      const res = await rawRpc<{ status: string; hash: string }>(net.url, 'sendTransaction', {
+        transaction: envelopes[i],
+      });
       if (res.result?.status !== 'PENDING') throw new Error(`tx ${i}: ${JSON.stringify(res)}`);
       hashes[i] = res.result.hash;
     }
     const sentAt = performance.now();
-    let last: any;
+    let last: TxResult | undefined;
     for (;;) {
-      last = (await rawRpc(net.url, 'getTransaction', { hash: hashes[txCount - 1] })).result;
-      if (last.status !== 'NOT_FOUND') break;
+      last = (await rawRpc<TxResult>(net.url, 'getTransaction', { hash: hashes[txCount - 1] })).result;
+      if (last && last.status !== 'NOT_FOUND') break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const appliedAt = performance.now();
-    if (last.status !== 'SUCCESS') throw new Error(`last tx ${last.status}: ${last.resultXdr} ${JSON.stringify(last.diagnosticEventsXdr.map((d: string) => { const e = xdr.DiagnosticEvent.fromXDR(d, 'base64') as any; const b = e.event.body.value; return [b.topics.map((t: any) => { try { return String(scValToNative(t)); } catch { return '?'; } }), (() => { try { return String(scValToNative(b.data)); } catch { return '?'; } })()]; }))}`);
-    const firstLedger = (await rawRpc(net.url, 'getTransaction', { hash: hashes[0] })).result.ledger as number;
+    if (last.status !== 'SUCCESS') {
+      throw new Error(
+        `last tx ${last.status}: ${last.resultXdr} ${JSON.stringify(last.diagnosticEventsXdr)}`,
+      );
+    }
+    const first = (await rawRpc<TxResult>(net.url, 'getTransaction', { hash: hashes[0] })).result;
+    const firstLedger = first?.ledger ?? last.ledger;
     let ok = 0;
     const failures: Record<string, number> = {};
     for (const h of hashes) {
-      const t = (await rawRpc(net.url, 'getTransaction', { hash: h })).result;
-      if (t.status === 'SUCCESS') ok++;
-      else failures[t.status + ' ' + (t.resultXdr ?? '')] = (failures[t.status + ' ' + (t.resultXdr ?? '')] ?? 0) + 1;
+      const t = (await rawRpc<TxResult>(net.url, 'getTransaction', { hash: h })).result;
+      if (t?.status === 'SUCCESS') ok++;
+      else {
+        const why = `${t?.status} ${t?.resultXdr ?? ''}`;
+        failures[why] = (failures[why] ?? 0) + 1;
+      }
     }
     if (Object.keys(failures).length) console.error('failures', failures);
     // The close is logged just after the ledger becomes visible: give the log line time to arrive.
@@ -133,10 +169,14 @@ async function applyThroughput(bin: string, txCount: number) {
 
 async function eventsThroughput(bin: string, events: number) {
   const startedAt = performance.now();
-  const net = await startLocalnet(bin, { ledgerIntervalMs: 1000, retentionLedgers: 1_000_000, seedEvents: events });
+  const net = await startLocalnet(bin, {
+    ledgerIntervalMs: 1000,
+    retentionLedgers: 1_000_000,
+    seedEvents: events,
+  });
   const seedSeconds = (performance.now() - startedAt) / 1000;
   try {
-    const health = (await rawRpc(net.url, 'getHealth')).result;
+    const health = (await rawRpc<{ oldestLedger: number }>(net.url, 'getHealth')).result!;
     const contractId = StrKey.encodeContract(Buffer.alloc(32, 0xbe)); // the seeded events' contract
     const filters = [{ type: 'contract', contractIds: [contractId] }];
     let served = 0;
@@ -144,17 +184,29 @@ async function eventsThroughput(bin: string, events: number) {
     let cursor: string | undefined;
     const t0 = performance.now();
     for (;;) {
-      const params = cursor ? { filters, pagination: { cursor, limit: 10_000 } } : { startLedger: health.oldestLedger, filters, pagination: { limit: 10_000 } };
-      const res = await rawRpc(net.url, 'getEvents', params);
-      if (res.error) throw new Error(JSON.stringify(res.error));
+      const params = cursor
+        ? { filters, pagination: { cursor, limit: 10_000 } }
+        : { startLedger: health.oldestLedger, filters, pagination: { limit: 10_000 } };
+      const res = await rawRpc<EventsResult>(net.url, 'getEvents', params);
+      if (res.error || !res.result) throw new Error(JSON.stringify(res.error));
+      const page = res.result;
       requests++;
-      served += res.result.events.length;
-      cursor = res.result.cursor as string;
-      const cursorLedger = Number(BigInt(cursor.split('-')[0]) >> 32n);
-      if (served >= events || (res.result.events.length < 10_000 && cursorLedger >= res.result.latestLedger)) break;
+      served += page.events.length;
+      cursor = page.cursor;
+      const cursorLedger = Number(BigInt(cursor.split('-')[0] ?? '0') >> 32n);
+      if (served >= events || (page.events.length < 10_000 && cursorLedger >= page.latestLedger)) break;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { events, served, requests, seconds, eventsPerSecond: served / seconds, seedSeconds, rssMb: rssMb(net), peakRssMb: peakRssMb(net) };
+    return {
+      events,
+      served,
+      requests,
+      seconds,
+      eventsPerSecond: served / seconds,
+      seedSeconds,
+      rssMb: rssMb(net),
+      peakRssMb: peakRssMb(net),
+    };
   } finally {
     await net.stop();
   }

@@ -92,16 +92,25 @@ async function ensureFunded(server: rpc.Server, kp: Keypair, allowFriendbot: boo
   }
 }
 
-async function uploadWasm(server: rpc.Server, kp: Keypair, passphrase: string, wasm: Buffer): Promise<Buffer> {
+async function uploadWasm(
+  server: rpc.Server,
+  kp: Keypair,
+  passphrase: string,
+  wasm: Buffer,
+): Promise<Buffer> {
   const wasmHash = Buffer.from(hash(wasm));
   const key = xdr.LedgerKey.contractCode(new xdr.LedgerKeyContractCode({ hash: wasmHash }));
   const existing = await server.getLedgerEntries(key);
-  if (existing.entries.length > 0 && (existing.entries[0].liveUntilLedgerSeq ?? 1) > 0) return wasmHash;
+  const entry = existing.entries[0];
+  if (entry && (entry.liveUntilLedgerSeq ?? 1) > 0) return wasmHash;
   const rv = await submit(server, kp, passphrase, Operation.uploadContractWasm({ wasm }));
   return Buffer.from(scValToNative(rv!) as Uint8Array);
 }
 
-function client(contractId: string, opts: { rpcUrl: string; passphrase: string; kp: Keypair }): Promise<contract.Client> {
+function client(
+  contractId: string,
+  opts: { rpcUrl: string; passphrase: string; kp: Keypair },
+): Promise<contract.Client> {
   return contract.Client.from({
     contractId,
     rpcUrl: opts.rpcUrl,
@@ -113,8 +122,17 @@ function client(contractId: string, opts: { rpcUrl: string; passphrase: string; 
 }
 
 /** Calls a state-changing contract method and waits for it to land. */
-export async function call(c: contract.Client, method: string, args: Record<string, unknown>): Promise<unknown> {
-  const fn = (c as unknown as Record<string, (a: Record<string, unknown>) => Promise<contract.AssembledTransaction<unknown>>>)[method];
+export async function call(
+  c: contract.Client,
+  method: string,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  const fn = (
+    c as unknown as Record<
+      string,
+      (a: Record<string, unknown>) => Promise<contract.AssembledTransaction<unknown>>
+    >
+  )[method];
   if (typeof fn !== 'function') throw new Error(`contract has no method ${method}`);
   const tx = await fn.call(c, args);
   if (tx.isReadCall) return tx.result;
@@ -179,7 +197,8 @@ export async function deploy(opts: DeployOptions): Promise<Manifest> {
   }
 
   const latest = await server.getLatestLedger();
-  const local = opts.network === 'local' || opts.rpcUrl.includes('127.0.0.1') || opts.rpcUrl.includes('localhost');
+  const local =
+    opts.network === 'local' || opts.rpcUrl.includes('127.0.0.1') || opts.rpcUrl.includes('localhost');
   const manifest: Manifest = {
     network: opts.network,
     networkPassphrase: passphrase,
@@ -200,9 +219,10 @@ function parseArgs(argv: string[]): DeployOptions {
   const flags = new Map<string, string>();
   const bools = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
     if (a === '--fund') bools.add('fund');
-    else if (a.startsWith('--') && a.includes('=')) flags.set(a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+    else if (a.startsWith('--') && a.includes('='))
+      flags.set(a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
     else if (a.startsWith('--')) flags.set(a.slice(2), argv[++i] ?? '');
     else throw new Error(`unexpected argument ${a}`);
   }

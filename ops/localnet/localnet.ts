@@ -48,7 +48,10 @@ export function startLocalnet(bin: string, opts: LocalnetOptions = {}): Promise<
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   return new Promise((resolveStart, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`localnet did not start: ${out}`)), opts.seedEvents ? 300_000 : 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`localnet did not start: ${out}`)),
+      opts.seedEvents ? 300_000 : 20_000,
+    );
     child.once('exit', (code) => reject(new Error(`localnet exited with ${code}: ${out}`)));
     child.stderr!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -57,7 +60,7 @@ export function startLocalnet(bin: string, opts: LocalnetOptions = {}): Promise<
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /localnet listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-      if (m) {
+      if (m?.[1] && m[2]) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         resolveStart({
@@ -76,12 +79,39 @@ export function startLocalnet(bin: string, opts: LocalnetOptions = {}): Promise<
   });
 }
 
+/** A raw result: tests and the bench read the few fields they check. */
+export type RawResult = Record<string, unknown>;
+
+export interface RawReply<T> {
+  result?: T;
+  error?: { code: number; message: string };
+}
+
+export interface TxResult {
+  status: string;
+  ledger: number;
+  txHash: string;
+  resultXdr?: string;
+  diagnosticEventsXdr?: string[];
+}
+
+export interface EventsResult {
+  events: { id: string }[];
+  cursor: string;
+  latestLedger: number;
+  oldestLedger: number;
+}
+
 /** Raw JSON-RPC call (for schema checks and error codes the SDK hides). */
-export async function rawRpc(url: string, method: string, params?: unknown): Promise<{ result?: any; error?: { code: number; message: string } }> {
+export async function rawRpc<T = RawResult>(
+  url: string,
+  method: string,
+  params?: unknown,
+): Promise<RawReply<T>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) }),
   });
-  return (await res.json()) as { result?: any; error?: { code: number; message: string } };
+  return (await res.json()) as RawReply<T>;
 }
