@@ -206,3 +206,40 @@ describe('two daemons', () => {
     });
   }, 240_000);
 });
+
+describe('Postgres connections dropped', () => {
+  it('while both loops run: retried work, a restarted leader after losing its lock, nothing lost or doubled', async () => {
+    await withDatabase(async (db, url) => {
+      const { total, referrers } = await seed(db, 4);
+      const env = indexerEnv(chain, url);
+      // A supervisor (systemd, Kubernetes) restarts the daemon when it exits.
+      let current = spawnIndexer(env);
+      let restarts = 0;
+      let supervising = true;
+      const supervisor = (async () => {
+        while (supervising) {
+          await Promise.race([current.exited, new Promise((r) => setTimeout(r, 200))]);
+          if (supervising && current.child.exitCode !== null) {
+            restarts++;
+            current = spawnIndexer(env);
+          }
+        }
+      })();
+      try {
+        for (let i = 0; i < 8; i++) {
+          await new Promise((r) => setTimeout(r, 400 + Math.random() * 600));
+          await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND application_name ${i % 3 === 0 ? sql`= 'starling-indexer-lock'` : sql`<> 'starling-indexer-lock'`}`.execute(db);
+        }
+        await waitFor('every intent confirmed', async () => (await intentStatuses(db)).confirmed === total, 90_000);
+      } finally {
+        supervising = false;
+        await supervisor;
+        await current.stop();
+      }
+      expect(restarts).toBeGreaterThan(0);
+      await expectOneEffectEach(db, referrers);
+      await expectVerifyEqual(env);
+    });
+  }, 180_000);
+});

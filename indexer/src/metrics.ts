@@ -22,7 +22,7 @@ export interface Metrics {
   status: Gauge<'status'>;
 }
 
-export const STATUSES = ['starting', 'standby', 'catching_up', 'following', 'retention_gap', 'network_reset', 'rpc_error', 'decode_error', 'error', 'stopped'] as const;
+export const STATUSES = ['starting', 'standby', 'catching_up', 'following', 'retention_gap', 'network_reset', 'rpc_error', 'db_error', 'decode_error', 'error', 'stopped'] as const;
 export type IndexerStatus = (typeof STATUSES)[number];
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {

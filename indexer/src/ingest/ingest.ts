@@ -12,6 +12,7 @@ import {
   LostLeadershipError,
   NetworkResetError,
   RetentionGapError,
+  RpcTransientError,
   backoffMs,
   errorMessage,
   isRetryable,
@@ -310,7 +311,8 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       failures++;
       const wait = backoffMs(failures, 200, 10_000);
       ctx.log.warn({ err: errorMessage(e), attempt: failures, waitMs: wait }, 'ingest retry');
-      await setStatus('rpc_error', errorMessage(e), { last_error: errorMessage(e), lastErrorNow: true, rpcErrorsInc: 1 });
+      const rpc = e instanceof RpcTransientError;
+      await setStatus(rpc ? 'rpc_error' : 'db_error', errorMessage(e), { last_error: errorMessage(e), lastErrorNow: true, ...(rpc ? { rpcErrorsInc: 1 } : {}) });
       state = null; // re-read the cursor from Postgres: it is the only truth
       await sleep(wait, opts.signal);
     }

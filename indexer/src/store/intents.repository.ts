@@ -151,7 +151,9 @@ export async function confirmSatisfiedIntents(db: Db): Promise<number> {
         WHEN 'record_progress' THEN EXISTS (SELECT 1 FROM onchain_progress p WHERE p.student_address = i.args->>'student'
                                             AND replace(p.course_id::text, '-', '') = lower(i.args->>'course_id')
                                             AND p.percent >= (i.args->>'percent')::int)
-        WHEN 'revoke_certificate' THEN EXISTS (SELECT 1 FROM chain_certificates c WHERE c.certificate_id::text = i.args->>'chain_certificate_id' AND c.revoked)
+        WHEN 'revoke_certificate' THEN EXISTS (SELECT 1 FROM chain_certificates c WHERE c.revoked AND (c.certificate_id::text = i.args->>'chain_certificate_id'
+                                               OR EXISTS (SELECT 1 FROM certificates ce WHERE ce.id = i.certificate_id
+                                                          AND ce.contract_id = c.contract_id AND ce.chain_certificate_id = c.certificate_id)))
         ELSE false END`.execute(db);
   return Number(r.numAffectedRows ?? 0n);
 }
