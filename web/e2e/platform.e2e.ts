@@ -3,7 +3,7 @@
 // MFA set-up, the instructor's editor and the operator's dashboard (with screenshots of each).
 import { Keypair, TransactionBuilder } from '@stellar/stellar-sdk';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launch, newPage, shot } from './browser.ts';
 import { seed, signIn, signUp, uniqueEmail } from './fixtures.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -16,6 +16,11 @@ beforeAll(async () => {
   stack = await startStack();
   ({ courseSlug } = await seed(stack));
   browser = await launch();
+});
+
+// When a step fails, show what the servers said around it.
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
 });
 
 afterAll(async () => {
