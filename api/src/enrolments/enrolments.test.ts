@@ -69,6 +69,25 @@ describe('enrolling', () => {
     expect(notes.filter((n) => (n.data as { course_id: string }).course_id === c.id)).toHaveLength(1);
   });
 
+  it('enrols once when two requests race: one 201, one 200, one row, one notification', async () => {
+    const c = await buildCourse(t, owner);
+    const racer = await actor(t);
+    const codes = (await Promise.all([enrol(c.id, racer), enrol(c.id, racer), enrol(c.id, racer)]))
+      .map((r) => r.statusCode)
+      .sort();
+    expect(codes).toEqual([200, 200, 201]);
+    expect(
+      await t.ctx.db.selectFrom('enrolments').selectAll().where('course_id', '=', c.id).execute(),
+    ).toHaveLength(1);
+    const notes = await t.ctx.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('user_id', '=', racer.userId)
+      .where('kind', '=', 'enrolment')
+      .execute();
+    expect(notes).toHaveLength(1);
+  });
+
   it('replays an Idempotency-Key', async () => {
     const c = await buildCourse(t, owner);
     const a = await enrol(c.id, learner, { 'idempotency-key': 'enrol-1' });

@@ -47,12 +47,13 @@ const toModerated = (r: ReviewRow) => ({ ...toReview(r), hidden: r.hidden, flag_
 export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
   const { db } = ctx;
 
-  /** A review visible to this viewer: its course is visible and it is not hidden (admins see all). */
+  /** A review visible to this viewer: its course is visible and it is not hidden (its author and admins still see it). */
   async function visibleReview(viewer: Viewer, id: string) {
     const r = await findReview(db, id);
     const c = r ? await findCourse(db, r.course_id) : undefined;
     const admin = viewer?.role === 'admin';
-    if (!r || !c || (!admin && (r.hidden || (c.status !== 'published' && !isStaff(viewer, c))))) {
+    const hiddenFromViewer = r?.hidden && viewer?.userId !== r.user_id;
+    if (!r || !c || (!admin && (hiddenFromViewer || (c.status !== 'published' && !isStaff(viewer, c))))) {
       throw notFound('review_not_found', 'No review with that id.');
     }
     return r;

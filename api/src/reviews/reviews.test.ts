@@ -147,6 +147,17 @@ describe('rating math', () => {
       payload: { hidden: true },
     });
     expect(await courseRow(c.id)).toEqual({ rating_sum: 10, rating_count: 2 });
+    // A hidden review is gone for everyone but its author and moderators.
+    expect((await t.app.inject({ method: 'GET', url: `/v1/reviews/${rd.id}` })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/v1/reviews/${rd.id}`, headers: a.headers })).statusCode,
+    ).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/v1/reviews/${rd.id}`, headers: d.headers })).statusCode,
+    ).toBe(200);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/v1/reviews/${rd.id}`, headers: admin.headers })).statusCode,
+    ).toBe(200);
     const list = (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.id}/reviews` })).json();
     expect(list.reviews.map((r: { id: string }) => r.id).sort()).toEqual([ra.id, rb.id].sort());
     await t.app.inject({
