@@ -97,7 +97,10 @@ export function createNotificationsService(ctx: AppContext) {
       const drain = () => {
         running = running.then(async () => {
           if (closed || baseline === null || queue.length === 0) return;
-          const ids = [...new Set(queue)].filter((id) => !sent.has(id));
+          // Ids at or below the baseline were replayed, or predate this socket (the client reads
+          // them through REST): an announcement arriving late for one of them is not a new row.
+          const floor = baseline;
+          const ids = [...new Set(queue)].filter((id) => !sent.has(id) && BigInt(id) > floor);
           queue = [];
           if (!ids.length) return;
           const rows = await db

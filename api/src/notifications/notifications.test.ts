@@ -5,6 +5,7 @@ import pino from 'pino';
 import { bearer, buildTestApp, registerUser, testEnv, type TestApp } from '../test/harness.ts';
 import { buildApp, type App } from '../app.ts';
 import { loadConfig } from '../config.ts';
+import { createContext, type AppContext } from '../context.ts';
 import { formatBst, insertNotification, notifyCertificateConfirmed, notifyRewardReceived } from './notifications.repository.ts';
 import { createCourse, enrol } from '../test/learning-fixtures.ts';
 
@@ -12,6 +13,7 @@ const ORIGIN = 'http://localhost:5173';
 let t: TestApp;
 let base: string;
 let second: App;
+let secondCtx: AppContext;
 let secondBase: string;
 
 beforeAll(async () => {
@@ -19,13 +21,22 @@ beforeAll(async () => {
   base = (await t.app.listen({ port: 0, host: '127.0.0.1' })).replace('http', 'ws');
   // A second API instance on the same database, as another replica would be.
   const config = loadConfig(
-    testEnv({ DATABASE_URL: t.config.DATABASE_URL, JWT_SECRET: t.config.JWT_SECRET, WALLET_KEYS: `1:${t.config.WALLET_KEYS.get(1)!.toString('base64')}` }),
+    testEnv({
+      DATABASE_URL: t.config.DATABASE_URL,
+      JWT_SECRET: t.config.JWT_SECRET,
+      WALLET_KEYS: `1:${t.config.WALLET_KEYS.get(1)!.toString('base64')}`,
+      WS_MAX_CONNECTIONS_PER_USER: '2',
+    }),
   );
-  second = await buildApp({ config, logger: pino({ level: 'silent' }) });
+  // Same database and the same Redis (key prefix included), as replicas share both.
+  const log = pino({ level: 'silent' });
+  secondCtx = { ...createContext(config, log), redis: t.ctx.redis };
+  second = await buildApp({ config, context: secondCtx, logger: log });
   secondBase = (await second.listen({ port: 0, host: '127.0.0.1' })).replace('http', 'ws');
 });
 afterAll(async () => {
   await second?.close();
+  await secondCtx?.db.destroy();
   await t?.close();
 });
 
@@ -198,6 +209,20 @@ describe('WebSocket /v1/ws', () => {
     const c3 = await connect(`${base}/v1/ws?token=${await wsToken(t.app, a.access)}`);
     c2.ws.close();
     c3.ws.close();
+  });
+
+  it('counts a user’s sockets across instances', async () => {
+    const a = await registerUser(t.app);
+    const one = await connect(`${base}/v1/ws?token=${await wsToken(t.app, a.access)}`);
+    const two = await connect(`${secondBase}/v1/ws?token=${await wsToken(second, a.access)}`);
+    expect(await statusOf(connect(`${base}/v1/ws?token=${await wsToken(t.app, a.access)}`))).toBe(429);
+    expect(await statusOf(connect(`${secondBase}/v1/ws?token=${await wsToken(second, a.access)}`))).toBe(429);
+    two.ws.close();
+    await two.closed;
+    await new Promise((r) => setTimeout(r, 100));
+    const three = await connect(`${base}/v1/ws?token=${await wsToken(t.app, a.access)}`);
+    one.ws.close();
+    three.ws.close();
   });
 
   it('pushes each new notification of mine, and only mine', async () => {

@@ -1,4 +1,5 @@
 // Notifications over REST, the WebSocket token, and the WebSocket itself.
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -18,10 +19,12 @@ import {
 import type { NotificationsService } from '../../notifications/notifications.service.ts';
 import { createNotificationHub } from '../../notifications/notification-hub.ts';
 import { createTicketStore } from '../../notifications/ws-tickets.ts';
+import { createConnectionRegistry } from '../../notifications/ws-connections.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     wsUserId?: string;
+    wsSocketId?: string;
   }
 }
 
@@ -34,7 +37,7 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
   const security = [{ bearer: [] }];
   const hub = createNotificationHub({ databaseUrl: config.DATABASE_URL, log: app.ctx.log });
   const tickets = createTicketStore(app.ctx.redis);
-  const open = new Map<string, number>();
+  const connections = createConnectionRegistry(app.ctx.redis, { cap: config.WS_MAX_CONNECTIONS_PER_USER, ttlMs: 3 * HEARTBEAT_MS });
   app.addHook('onClose', async () => hub.close());
 
   await app.register(async (scope) => {
@@ -121,8 +124,9 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
     });
     const ws = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-    // Everything is checked before the upgrade, so a refused handshake is a plain HTTP problem.
-    ws.addHook('preValidation', async (request) => {
+    // Everything is checked before the upgrade (preHandler: after the query is validated), so a
+    // refused handshake is a plain HTTP problem and takes no connection slot.
+    ws.addHook('preHandler', async (request) => {
       const origin = request.headers.origin;
       // Browsers always send Origin; one outside the allow-list is a cross-site page.
       if (origin !== undefined && !config.CORS_ORIGINS.includes(origin)) {
@@ -140,10 +144,13 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
       if (!(await tickets.consume(claims.jti, (WS_TOKEN_TTL_SECONDS + 60) * 1000))) {
         throw unauthorized('token_used', 'This WebSocket token was already used; ask for a new one.');
       }
-      if ((open.get(claims.sub) ?? 0) >= config.WS_MAX_CONNECTIONS_PER_USER) {
+      // Counted across instances; the slot is taken now, so two handshakes cannot both take the last.
+      const socketId = randomUUID();
+      if (!(await connections.acquire(claims.sub, socketId))) {
         throw new AppError(429, 'too_many_connections', `At most ${config.WS_MAX_CONNECTIONS_PER_USER} open connections per user.`);
       }
       request.wsUserId = claims.sub;
+      request.wsSocketId = socketId;
     });
 
     ws.get(
@@ -160,8 +167,7 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
       },
       (socket: WebSocket, request) => {
         const userId = request.wsUserId!;
-        const count = (open.get(userId) ?? 0) + 1;
-        open.set(userId, count);
+        const socketId = request.wsSocketId!;
         let stop: (() => void) | null = null;
         let closed = false;
         let alive = true;
@@ -170,25 +176,19 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
           closed = true;
           clearInterval(heartbeat);
           stop?.();
-          const left = (open.get(userId) ?? 1) - 1;
-          if (left <= 0) open.delete(userId);
-          else open.set(userId, left);
+          void connections.release(userId, socketId);
         };
         const heartbeat = setInterval(() => {
           if (!alive) return socket.terminate();
           alive = false;
           socket.ping();
+          void connections.refresh(userId, socketId);
         }, HEARTBEAT_MS);
         socket.on('pong', () => {
           alive = true;
         });
         socket.on('close', release);
         socket.on('error', release);
-        // Two handshakes can pass the check together; the later one is closed here.
-        if (count > config.WS_MAX_CONNECTIONS_PER_USER) {
-          socket.close(1008, 'too many connections');
-          return;
-        }
         socket.on('message', (raw, isBinary) => {
           if (isBinary) return socket.close(1003, 'text only');
           try {
