@@ -3,9 +3,11 @@
 
 use soroban_env_host::budget::Budget;
 use soroban_env_host::e2e_invoke::{self, extract_rent_changes, TtlLedgerEntryMeta};
-use soroban_env_host::fees::{compute_rent_fee, compute_transaction_resource_fee, TransactionResources};
+use soroban_env_host::fees::{
+    compute_rent_fee, compute_transaction_resource_fee, TransactionResources,
+};
 use soroban_env_host::xdr::{
-    AccountId, ContractDataDurability, ContractEvent, CreateAccountResult, DiagnosticEvent,
+    AccountId, Asset, ContractDataDurability, ContractEvent, CreateAccountResult, DiagnosticEvent,
     ExtendFootprintTtlResult, ExtensionPoint, Hash, InnerTransactionResult,
     InnerTransactionResultExt, InnerTransactionResultPair, InvokeHostFunctionOp,
     InvokeHostFunctionResult, InvokeHostFunctionSuccessPreImage, LedgerEntry, LedgerEntryChange,
@@ -13,7 +15,7 @@ use soroban_env_host::xdr::{
     OperationResultTr, PaymentResult, ReadXdr, RestoreFootprintResult, ScVal,
     SorobanTransactionData, SorobanTransactionDataExt, SorobanTransactionMetaExt,
     SorobanTransactionMetaExtV1, SorobanTransactionMetaV2, Transaction, TransactionMeta,
-    TransactionMetaV4, TransactionResult, TransactionResultResult, VecM, Asset,
+    TransactionMetaV4, TransactionResult, TransactionResultResult, VecM,
 };
 
 use crate::chain::{
@@ -51,7 +53,12 @@ impl Journal {
     }
 }
 
-fn change_pair(old: Option<&LedgerEntry>, new: Option<&LedgerEntry>, key: &LedgerKey, out: &mut Vec<LedgerEntryChange>) {
+fn change_pair(
+    old: Option<&LedgerEntry>,
+    new: Option<&LedgerEntry>,
+    key: &LedgerKey,
+    out: &mut Vec<LedgerEntryChange>,
+) {
     match (old, new) {
         (None, Some(n)) => out.push(LedgerEntryChange::Created(n.clone())),
         (Some(o), Some(n)) => {
@@ -72,7 +79,12 @@ fn tx_size(tx: &Transaction, n_sigs: usize) -> u32 {
 }
 
 /// (non-refundable, refundable-for-events) resource fee for the declared resources.
-pub fn declared_fees(chain: &Chain, tx: &Transaction, d: &SorobanTransactionData, events_size: u32) -> (i64, i64) {
+pub fn declared_fees(
+    chain: &Chain,
+    tx: &Transaction,
+    d: &SorobanTransactionData,
+    events_size: u32,
+) -> (i64, i64) {
     let fp = &d.resources.footprint;
     let disk_read_entries = fp
         .read_only
@@ -104,13 +116,22 @@ fn is_temporary(key: &LedgerKey) -> bool {
 pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u32) -> Applied {
     let tx: &Transaction = &v.tx;
     let source_id = muxed_to_account(&tx.source_account);
-    let payer_id = v.fee_bump.as_ref().map(|f| f.fee_source.clone()).unwrap_or_else(|| source_id.clone());
+    let payer_id = v
+        .fee_bump
+        .as_ref()
+        .map(|f| f.fee_source.clone())
+        .unwrap_or_else(|| source_id.clone());
     let soroban = match &tx.ext {
         soroban_env_host::xdr::TransactionExt::V1(d) => Some(d.clone()),
         soroban_env_host::xdr::TransactionExt::V0 => None,
     };
     let n_ops = tx.operations.len() as i64;
-    let inclusion = BASE_FEE as i64 * n_ops + if v.fee_bump.is_some() { BASE_FEE as i64 } else { 0 };
+    let inclusion = BASE_FEE as i64 * n_ops
+        + if v.fee_bump.is_some() {
+            BASE_FEE as i64
+        } else {
+            0
+        };
     let declared_resource = soroban.as_ref().map(|d| d.resource_fee).unwrap_or(0);
     let non_refundable = soroban
         .as_ref()
@@ -154,20 +175,52 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
     let mut rent_charged = 0i64;
     let mut ok = true;
     for (i, op) in tx.operations.iter().enumerate() {
-        let op_source = op.source_account.as_ref().map(muxed_to_account).unwrap_or_else(|| source_id.clone());
+        let op_source = op
+            .source_account
+            .as_ref()
+            .map(muxed_to_account)
+            .unwrap_or_else(|| source_id.clone());
         let mut changes = Vec::new();
         let res = match &op.body {
-            OperationBody::CreateAccount(c) => {
-                create_account(chain, &mut journal, &op_source, &c.destination, c.starting_balance, seq, time, &mut changes)
-            }
+            OperationBody::CreateAccount(c) => create_account(
+                chain,
+                &mut journal,
+                &op_source,
+                &c.destination,
+                c.starting_balance,
+                seq,
+                time,
+                &mut changes,
+            ),
             OperationBody::Payment(p) => {
                 let dest = muxed_to_account(&p.destination);
-                payment(chain, &mut journal, &op_source, &dest, &p.asset, p.amount, seq, &mut changes)
+                payment(
+                    chain,
+                    &mut journal,
+                    &op_source,
+                    &dest,
+                    &p.asset,
+                    p.amount,
+                    seq,
+                    &mut changes,
+                )
             }
             OperationBody::InvokeHostFunction(f) => {
                 let d = soroban.as_ref().expect("validated soroban data");
                 let seed = sha256(&[&v.inner_hash[..], &(i as u32).to_be_bytes()].concat());
-                let out = invoke(chain, &mut journal, d, f, &op_source, seq, time, seed, non_refundable, &mut changes, &mut diagnostics);
+                let out = invoke(
+                    chain,
+                    &mut journal,
+                    d,
+                    f,
+                    &op_source,
+                    seq,
+                    time,
+                    seed,
+                    non_refundable,
+                    &mut changes,
+                    &mut diagnostics,
+                );
                 if let Ok(s) = &out {
                     return_value = Some(s.return_value.clone());
                     refundable_charged += s.refundable;
@@ -177,23 +230,36 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
                     }
                 }
                 match out {
-                    Ok(s) => OperationResult::OpInner(OperationResultTr::InvokeHostFunction(InvokeHostFunctionResult::Success(Hash(s.hash)))),
+                    Ok(s) => OperationResult::OpInner(OperationResultTr::InvokeHostFunction(
+                        InvokeHostFunctionResult::Success(Hash(s.hash)),
+                    )),
                     Err(r) => OperationResult::OpInner(OperationResultTr::InvokeHostFunction(r)),
                 }
             }
             OperationBody::ExtendFootprintTtl(e) => {
                 let d = soroban.as_ref().expect("validated soroban data");
-                let target = seq.saturating_add(e.extend_to).min(seq + chain.network.max_entry_ttl - 1);
+                let target = seq
+                    .saturating_add(e.extend_to)
+                    .min(seq + chain.network.max_entry_ttl - 1);
                 for key in d.resources.footprint.read_only.iter() {
                     if let Some(se) = chain.entries.get(key).cloned() {
                         if let Some(lu) = se.live_until {
                             if lu >= seq && lu < target {
-                                journal.put(chain, key.clone(), Some(StoredEntry { live_until: Some(target), ..se }));
+                                journal.put(
+                                    chain,
+                                    key.clone(),
+                                    Some(StoredEntry {
+                                        live_until: Some(target),
+                                        ..se
+                                    }),
+                                );
                             }
                         }
                     }
                 }
-                OperationResult::OpInner(OperationResultTr::ExtendFootprintTtl(ExtendFootprintTtlResult::Success))
+                OperationResult::OpInner(OperationResultTr::ExtendFootprintTtl(
+                    ExtendFootprintTtlResult::Success,
+                ))
             }
             OperationBody::RestoreFootprint(_) => {
                 let d = soroban.as_ref().expect("validated soroban data");
@@ -204,11 +270,20 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
                             let mut entry = se.entry.clone();
                             entry.last_modified_ledger_seq = seq;
                             changes.push(LedgerEntryChange::Restored(entry.clone()));
-                            journal.put(chain, key.clone(), Some(StoredEntry { entry, live_until: Some(live) }));
+                            journal.put(
+                                chain,
+                                key.clone(),
+                                Some(StoredEntry {
+                                    entry,
+                                    live_until: Some(live),
+                                }),
+                            );
                         }
                     }
                 }
-                OperationResult::OpInner(OperationResultTr::RestoreFootprint(RestoreFootprintResult::Success))
+                OperationResult::OpInner(OperationResultTr::RestoreFootprint(
+                    RestoreFootprintResult::Success,
+                ))
             }
             _ => OperationResult::OpNotSupported,
         };
@@ -216,7 +291,11 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
             ok = false;
         }
         op_results.push(res);
-        op_metas.push(OperationMetaV2 { ext: ExtensionPoint::V0, changes: changes.try_into().unwrap_or_default(), events: VecM::default() });
+        op_metas.push(OperationMetaV2 {
+            ext: ExtensionPoint::V0,
+            changes: changes.try_into().unwrap_or_default(),
+            events: VecM::default(),
+        });
     }
 
     if !ok {
@@ -229,7 +308,12 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
     }
 
     // Refund what the transaction declared but did not use.
-    let charged = inclusion + if soroban.is_some() { non_refundable + refundable_charged } else { 0 };
+    let charged = inclusion
+        + if soroban.is_some() {
+            non_refundable + refundable_charged
+        } else {
+            0
+        };
     let charged = charged.min(upfront);
     let refund = upfront - charged;
     let mut after = Vec::new();
@@ -248,7 +332,11 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
     }
 
     let ops: VecM<OperationResult> = op_results.try_into().unwrap_or_default();
-    let inner = if ok { TransactionResultResult::TxSuccess(ops) } else { TransactionResultResult::TxFailed(ops) };
+    let inner = if ok {
+        TransactionResultResult::TxSuccess(ops)
+    } else {
+        TransactionResultResult::TxFailed(ops)
+    };
     let result = match &v.fee_bump {
         None => tx_result(charged, inner),
         Some(_) => {
@@ -257,10 +345,17 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
                 result: crate::chain::inner_of(inner),
                 ext: InnerTransactionResultExt::V0,
             };
-            let pair = InnerTransactionResultPair { transaction_hash: Hash(v.inner_hash), result: inner_result };
+            let pair = InnerTransactionResultPair {
+                transaction_hash: Hash(v.inner_hash),
+                result: inner_result,
+            };
             tx_result(
                 charged,
-                if ok { TransactionResultResult::TxFeeBumpInnerSuccess(pair) } else { TransactionResultResult::TxFeeBumpInnerFailed(pair) },
+                if ok {
+                    TransactionResultResult::TxFeeBumpInnerSuccess(pair)
+                } else {
+                    TransactionResultResult::TxFeeBumpInnerFailed(pair)
+                },
             )
         }
     };
@@ -285,22 +380,26 @@ pub fn apply_tx(chain: &mut Chain, v: &TxView<'_>, seq: u32, time: u64, order: u
         diagnostic_events: diagnostics.try_into().unwrap_or_default(),
     });
     let _ = order;
-    Applied { result, meta, success: ok, events }
+    Applied {
+        result,
+        meta,
+        success: ok,
+        events,
+    }
 }
 
 fn op_succeeded(r: &OperationResult) -> bool {
     use OperationResultTr as T;
-    match r {
-        OperationResult::OpInner(inner) => match inner {
+    matches!(
+        r,
+        OperationResult::OpInner(
             T::CreateAccount(CreateAccountResult::Success)
-            | T::Payment(PaymentResult::Success)
-            | T::InvokeHostFunction(InvokeHostFunctionResult::Success(_))
-            | T::ExtendFootprintTtl(ExtendFootprintTtlResult::Success)
-            | T::RestoreFootprint(RestoreFootprintResult::Success) => true,
-            _ => false,
-        },
-        _ => false,
-    }
+                | T::Payment(PaymentResult::Success)
+                | T::InvokeHostFunction(InvokeHostFunctionResult::Success(_))
+                | T::ExtendFootprintTtl(ExtendFootprintTtlResult::Success)
+                | T::RestoreFootprint(RestoreFootprintResult::Success)
+        )
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -328,7 +427,9 @@ fn create_account(
     let Some(old) = chain.entries.get(&src_key).cloned() else {
         return OperationResult::OpNoAccount;
     };
-    let LedgerEntryData::Account(acc) = &old.entry.data else { return OperationResult::OpNoAccount };
+    let LedgerEntryData::Account(acc) = &old.entry.data else {
+        return OperationResult::OpNoAccount;
+    };
     if acc.balance - amount < min_balance(acc) {
         return r(CreateAccountResult::Underfunded);
     }
@@ -342,7 +443,13 @@ fn create_account(
     let created = StoredEntry {
         entry: LedgerEntry {
             last_modified_ledger_seq: seq,
-            data: LedgerEntryData::Account(new_account(dest.clone(), amount, (seq as i64) << 32, seq, time)),
+            data: LedgerEntryData::Account(new_account(
+                dest.clone(),
+                amount,
+                (seq as i64) << 32,
+                seq,
+                time,
+            )),
             ext: soroban_env_host::xdr::LedgerEntryExt::V0,
         },
         live_until: None,
@@ -373,7 +480,9 @@ fn payment(
     if chain.account(dest).is_none() {
         return r(PaymentResult::NoDestination);
     }
-    let Some(src) = chain.account(source) else { return OperationResult::OpNoAccount };
+    let Some(src) = chain.account(source) else {
+        return OperationResult::OpNoAccount;
+    };
     if src.balance - amount < min_balance(src) {
         return r(PaymentResult::Underfunded);
     }
@@ -433,7 +542,8 @@ fn invoke(
     let n_ro = fp.read_only.len();
     // Sizes for rent are bookkeeping, not execution: they are metered apart from the tx budget.
     let size_budget = Budget::default();
-    let mut inputs: Vec<(Option<Vec<u8>>, Option<TtlLedgerEntryMeta>)> = Vec::with_capacity(n_ro + fp.read_write.len());
+    let mut inputs: Vec<(Option<Vec<u8>>, Option<TtlLedgerEntryMeta>)> =
+        Vec::with_capacity(n_ro + fp.read_write.len());
     for (i, key) in fp.read_only.iter().chain(fp.read_write.iter()).enumerate() {
         let Some(se) = chain.entries.get(key) else {
             inputs.push((None, None));
@@ -453,9 +563,16 @@ fn invoke(
                 } else {
                     return Err(InvokeHostFunctionResult::EntryArchived);
                 };
-                let size = e2e_invoke::entry_size_for_rent(&size_budget, &se.entry, bytes.len() as u32)
-                    .map_err(|_| InvokeHostFunctionResult::Trapped)?;
-                inputs.push((Some(bytes), Some(TtlLedgerEntryMeta { live_until_ledger: live_until, entry_size_for_rent: size })));
+                let size =
+                    e2e_invoke::entry_size_for_rent(&size_budget, &se.entry, bytes.len() as u32)
+                        .map_err(|_| InvokeHostFunctionResult::Trapped)?;
+                inputs.push((
+                    Some(bytes),
+                    Some(TtlLedgerEntryMeta {
+                        live_until_ledger: live_until,
+                        entry_size_for_rent: size,
+                    }),
+                ));
             }
         }
     }
@@ -486,13 +603,23 @@ fn invoke(
         Ok(out) => out,
         Err(e) => {
             debug_log(&format!("invoke failed: {e:?}"));
-            return Err(if over_budget() { InvokeHostFunctionResult::ResourceLimitExceeded } else { InvokeHostFunctionResult::Trapped })
+            return Err(if over_budget() {
+                InvokeHostFunctionResult::ResourceLimitExceeded
+            } else {
+                InvokeHostFunctionResult::Trapped
+            });
         }
     };
     let ret_bytes = match out.encoded_invoke_result {
         Ok(b) => b,
         Err(e) => {
-            debug_log(&format!("invocation error: {e:?} cpu {:?}/{} mem {:?}/{}", budget.get_cpu_insns_consumed(), d.resources.instructions, budget.get_mem_bytes_consumed(), net.tx_memory_limit));
+            debug_log(&format!(
+                "invocation error: {e:?} cpu {:?}/{} mem {:?}/{}",
+                budget.get_cpu_insns_consumed(),
+                d.resources.instructions,
+                budget.get_mem_bytes_consumed(),
+                net.tx_memory_limit
+            ));
             let budget_err = e.error.is_type(soroban_env_host::xdr::ScErrorType::Budget);
             return Err(if budget_err || over_budget() {
                 InvokeHostFunctionResult::ResourceLimitExceeded
@@ -501,38 +628,62 @@ fn invoke(
             });
         }
     };
-    let return_value = ScVal::from_xdr(&ret_bytes[..], Limits::none()).map_err(|_| InvokeHostFunctionResult::Trapped)?;
+    let return_value = ScVal::from_xdr(&ret_bytes[..], Limits::none())
+        .map_err(|_| InvokeHostFunctionResult::Trapped)?;
     let mut events = Vec::with_capacity(out.encoded_contract_events.len());
     let mut events_size = ret_bytes.len() as u32;
     for e in &out.encoded_contract_events {
         events_size += e.len() as u32;
-        events.push(ContractEvent::from_xdr(&e[..], Limits::none()).map_err(|_| InvokeHostFunctionResult::Trapped)?);
+        events.push(
+            ContractEvent::from_xdr(&e[..], Limits::none())
+                .map_err(|_| InvokeHostFunctionResult::Trapped)?,
+        );
     }
-    let events_limit = match chain.entries.get(&LedgerKey::ConfigSetting(soroban_env_host::xdr::LedgerKeyConfigSetting {
-        config_setting_id: soroban_env_host::xdr::ConfigSettingId::ContractEventsV0,
-    })) {
-        Some(StoredEntry { entry: LedgerEntry { data: LedgerEntryData::ConfigSetting(soroban_env_host::xdr::ConfigSettingEntry::ContractEventsV0(e)), .. }, .. }) => e.tx_max_contract_events_size_bytes,
+    let events_limit = match chain.entries.get(&LedgerKey::ConfigSetting(
+        soroban_env_host::xdr::LedgerKeyConfigSetting {
+            config_setting_id: soroban_env_host::xdr::ConfigSettingId::ContractEventsV0,
+        },
+    )) {
+        Some(StoredEntry {
+            entry:
+                LedgerEntry {
+                    data:
+                        LedgerEntryData::ConfigSetting(
+                            soroban_env_host::xdr::ConfigSettingEntry::ContractEventsV0(e),
+                        ),
+                    ..
+                },
+            ..
+        }) => e.tx_max_contract_events_size_bytes,
         _ => u32::MAX,
     };
     if events_size > events_limit {
         debug_log(&format!("events {events_size} > {events_limit}"));
         return Err(InvokeHostFunctionResult::ResourceLimitExceeded);
     }
-    let rent = compute_rent_fee(&extract_rent_changes(&out.ledger_changes), &net.rent_fee_configuration, seq);
-    let tx_for_fee = (0, declared_fees(chain, &dummy_tx(), d, events_size).1 - declared_fees(chain, &dummy_tx(), d, 0).1);
-    let events_fee = tx_for_fee.1;
+    let rent = compute_rent_fee(
+        &extract_rent_changes(&out.ledger_changes),
+        &net.rent_fee_configuration,
+        seq,
+    );
+    // The refundable part of the resource fee is the events fee (rent is computed apart).
+    let events_fee = declared_fees(chain, &dummy_tx(), d, events_size).1;
     let refundable = rent + events_fee;
     if refundable > d.resource_fee - non_refundable {
         return Err(InvokeHostFunctionResult::InsufficientRefundableFee);
     }
 
     for ch in &out.ledger_changes {
-        let Ok(key) = LedgerKey::from_xdr(&ch.encoded_key[..], Limits::none()) else { continue };
+        let Ok(key) = LedgerKey::from_xdr(&ch.encoded_key[..], Limits::none()) else {
+            continue;
+        };
         let old = chain.entries.get(&key).cloned();
         if !ch.read_only {
             match &ch.encoded_new_value {
                 Some(bytes) => {
-                    let Ok(mut entry) = LedgerEntry::from_xdr(&bytes[..], Limits::none()) else { continue };
+                    let Ok(mut entry) = LedgerEntry::from_xdr(&bytes[..], Limits::none()) else {
+                        continue;
+                    };
                     let live_until = ch.ttl_change.as_ref().map(|t| t.new_live_until_ledger);
                     if let Some(o) = &old {
                         let mut cmp = entry.clone();
@@ -542,7 +693,10 @@ fn invoke(
                         }
                     }
                     entry.last_modified_ledger_seq = seq;
-                    let prior = old.as_ref().filter(|o| o.live_until.is_none_or(|lu| lu >= seq || !is_temporary(&key)));
+                    let prior = old.as_ref().filter(|o| {
+                        o.live_until
+                            .is_none_or(|lu| lu >= seq || !is_temporary(&key))
+                    });
                     change_pair(prior.map(|o| &o.entry), Some(&entry), &key, changes);
                     journal.put(chain, key, Some(StoredEntry { entry, live_until }));
                 }
@@ -554,8 +708,17 @@ fn invoke(
                 }
             }
         } else if let (Some(t), Some(o)) = (&ch.ttl_change, old) {
-            if t.new_live_until_ledger > t.old_live_until_ledger && o.live_until.is_some_and(|lu| lu < t.new_live_until_ledger) {
-                journal.put(chain, key, Some(StoredEntry { live_until: Some(t.new_live_until_ledger), ..o }));
+            if t.new_live_until_ledger > t.old_live_until_ledger
+                && o.live_until.is_some_and(|lu| lu < t.new_live_until_ledger)
+            {
+                journal.put(
+                    chain,
+                    key,
+                    Some(StoredEntry {
+                        live_until: Some(t.new_live_until_ledger),
+                        ..o
+                    }),
+                );
             }
         }
     }
@@ -563,12 +726,20 @@ fn invoke(
         return_value: return_value.clone(),
         events: events.clone().try_into().unwrap_or_default(),
     };
-    Ok(InvokeSuccess { hash: sha256(&xdr_bytes(&preimage)), return_value, events, refundable, rent })
+    Ok(InvokeSuccess {
+        hash: sha256(&xdr_bytes(&preimage)),
+        return_value,
+        events,
+        refundable,
+        rent,
+    })
 }
 
 fn dummy_tx() -> Transaction {
     Transaction {
-        source_account: soroban_env_host::xdr::MuxedAccount::Ed25519(soroban_env_host::xdr::Uint256([0; 32])),
+        source_account: soroban_env_host::xdr::MuxedAccount::Ed25519(
+            soroban_env_host::xdr::Uint256([0; 32]),
+        ),
         fee: 0,
         seq_num: soroban_env_host::xdr::SequenceNumber(0),
         cond: soroban_env_host::xdr::Preconditions::None,

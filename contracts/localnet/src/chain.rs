@@ -10,19 +10,18 @@ use ed25519_dalek::{Signer as _, SigningKey, Verifier, VerifyingKey};
 use soroban_env_host::xdr::{
     AccountEntry, AccountEntryExt, AccountEntryExtensionV1, AccountEntryExtensionV1Ext,
     AccountEntryExtensionV2, AccountEntryExtensionV2Ext, AccountEntryExtensionV3, AccountId,
-    ConfigSettingEntry, ContractEvent, CreateAccountOp, DecoratedSignature,
-    ExtensionPoint, FeeBumpTransactionInnerTx, Hash, InnerTransactionResult,
+    ConfigSettingEntry, ContractEvent, CreateAccountOp, DecoratedSignature, ExtensionPoint,
+    FeeBumpTransactionInnerTx, GeneralizedTransactionSet, Hash, InnerTransactionResult,
     InnerTransactionResultExt, InnerTransactionResultPair, InnerTransactionResultResult,
     LedgerCloseMeta, LedgerCloseMetaExt, LedgerCloseMetaV2, LedgerEntry, LedgerEntryData,
     LedgerEntryExt, LedgerHeader, LedgerHeaderExt, LedgerHeaderHistoryEntry,
-    LedgerHeaderHistoryEntryExt, LedgerKey, LedgerKeyAccount, LedgerKeyConfigSetting,
-    Liabilities, Limits, Memo, MuxedAccount, Operation, OperationBody, OperationResult,
-    Preconditions, PublicKey, ReadXdr, SequenceNumber, Signature, SignatureHint, StellarValue,
-    StellarValueExt, String32, Thresholds, TimeBounds, TimePoint, Transaction,
-    TransactionEnvelope, TransactionExt, TransactionMeta, TransactionResult,
-    TransactionResultExt, TransactionResultMetaV1, TransactionResultPair,
-    TransactionResultResult, TransactionSetV1, TransactionV1Envelope, Uint256, VecM,
-    GeneralizedTransactionSet,
+    LedgerHeaderHistoryEntryExt, LedgerKey, LedgerKeyAccount, LedgerKeyConfigSetting, Liabilities,
+    Limits, Memo, MuxedAccount, Operation, OperationBody, OperationResult, Preconditions,
+    PublicKey, ReadXdr, SequenceNumber, Signature, SignatureHint, StellarValue, StellarValueExt,
+    String32, Thresholds, TimeBounds, TimePoint, Transaction, TransactionEnvelope, TransactionExt,
+    TransactionMeta, TransactionResult, TransactionResultExt, TransactionResultMetaV1,
+    TransactionResultPair, TransactionResultResult, TransactionSetV1, TransactionV1Envelope,
+    Uint256, VecM,
 };
 use soroban_simulation::NetworkConfig;
 
@@ -92,7 +91,12 @@ pub struct EventRecord {
 
 impl EventRecord {
     pub fn cursor(&self) -> util::Cursor {
-        util::Cursor { ledger: self.ledger, tx: self.tx, op: self.op, event: self.index }
+        util::Cursor {
+            ledger: self.ledger,
+            tx: self.tx,
+            op: self.op,
+            event: self.index,
+        }
     }
     pub fn decode(&self) -> ContractEvent {
         ContractEvent::from_xdr(&self.body[..], Limits::none()).expect("stored event decodes")
@@ -148,7 +152,9 @@ pub struct Chain {
 }
 
 pub fn account_key(id: &AccountId) -> LedgerKey {
-    LedgerKey::Account(LedgerKeyAccount { account_id: id.clone() })
+    LedgerKey::Account(LedgerKeyAccount {
+        account_id: id.clone(),
+    })
 }
 
 pub fn account_id_of(key: &VerifyingKey) -> AccountId {
@@ -182,7 +188,10 @@ pub fn new_account(id: AccountId, balance: i64, seq: i64, ledger: u32, time: u64
         thresholds: Thresholds([1, 0, 0, 0]),
         signers: VecM::default(),
         ext: AccountEntryExt::V1(AccountEntryExtensionV1 {
-            liabilities: Liabilities { buying: 0, selling: 0 },
+            liabilities: Liabilities {
+                buying: 0,
+                selling: 0,
+            },
             ext: AccountEntryExtensionV1Ext::V2(AccountEntryExtensionV2 {
                 num_sponsored: 0,
                 num_sponsoring: 0,
@@ -215,7 +224,11 @@ pub fn min_balance(acc: &AccountEntry) -> i64 {
 }
 
 pub fn tx_result(fee_charged: i64, result: TransactionResultResult) -> TransactionResult {
-    TransactionResult { fee_charged, result, ext: TransactionResultExt::V0 }
+    TransactionResult {
+        fee_charged,
+        result,
+        ext: TransactionResultExt::V0,
+    }
 }
 
 /// The parts of an envelope that validation and apply need, fee bumps unwrapped.
@@ -298,7 +311,11 @@ struct SigCheck<'a> {
 
 impl<'a> SigCheck<'a> {
     fn new(hash: [u8; 32], sigs: &'a [DecoratedSignature]) -> Self {
-        SigCheck { hash, sigs, used: vec![false; sigs.len()] }
+        SigCheck {
+            hash,
+            sigs,
+            used: vec![false; sigs.len()],
+        }
     }
 
     /// Sums the weights of matching signers until `threshold` (at least 1) is met.
@@ -316,7 +333,9 @@ impl<'a> SigCheck<'a> {
         }
         let mut total = 0u32;
         for (key, weight) in signers {
-            let Ok(vk) = VerifyingKey::from_bytes(&key) else { continue };
+            let Ok(vk) = VerifyingKey::from_bytes(&key) else {
+                continue;
+            };
             for (i, sig) in self.sigs.iter().enumerate() {
                 if sig.hint.0 != key[28..32] {
                     continue;
@@ -419,7 +438,10 @@ impl Chain {
     }
 
     /// The module cache, with every live contract code among `keys` parsed into it.
-    pub fn module_cache_for<'k>(&mut self, keys: impl Iterator<Item = &'k LedgerKey>) -> Option<soroban_env_host::ModuleCache> {
+    pub fn module_cache_for<'k>(
+        &mut self,
+        keys: impl Iterator<Item = &'k LedgerKey>,
+    ) -> Option<soroban_env_host::ModuleCache> {
         let host = soroban_env_host::Host::default();
         if self.module_cache.is_none() {
             self.module_cache = soroban_env_host::ModuleCache::new(&host).ok();
@@ -430,7 +452,15 @@ impl Chain {
                 if cache.contains_module(&k.hash).unwrap_or(false) {
                     continue;
                 }
-                if let Some(StoredEntry { entry: LedgerEntry { data: LedgerEntryData::ContractCode(code), .. }, .. }) = self.entries.get(key) {
+                if let Some(StoredEntry {
+                    entry:
+                        LedgerEntry {
+                            data: LedgerEntryData::ContractCode(code),
+                            ..
+                        },
+                    ..
+                }) = self.entries.get(key)
+                {
                     // A fresh host per module: parsing is metered against its own default budget.
                     let ctx = soroban_env_host::Host::default();
                     let _ = cache.parse_and_cache_module_simple(&ctx, PROTOCOL_VERSION, &code.code);
@@ -497,7 +527,8 @@ impl Chain {
 
     pub fn events_of(&self, first: u64, count: u32) -> impl Iterator<Item = &EventRecord> {
         let start = first.saturating_sub(self.events_base) as usize;
-        self.events.range(start.min(self.events.len())..(start + count as usize).min(self.events.len()))
+        self.events
+            .range(start.min(self.events.len())..(start + count as usize).min(self.events.len()))
     }
 
     pub fn ledger_info(&self, seq: u32, time: u64) -> soroban_env_host::LedgerInfo {
@@ -519,11 +550,23 @@ impl Chain {
     }
 
     /// Validates a submitted envelope and queues it for the next ledger.
-    pub fn submit(&mut self, envelope: TransactionEnvelope, envelope_xdr: Vec<u8>, now: u64) -> ([u8; 32], Submit) {
+    pub fn submit(
+        &mut self,
+        envelope: TransactionEnvelope,
+        envelope_xdr: Vec<u8>,
+        now: u64,
+    ) -> ([u8; 32], Submit) {
         let Some(v) = view(&envelope, self.network_id) else {
-            return ([0; 32], Submit::Error(tx_result(0, TransactionResultResult::TxMalformed)));
+            return (
+                [0; 32],
+                Submit::Error(tx_result(0, TransactionResultResult::TxMalformed)),
+            );
         };
-        let hash = v.fee_bump.as_ref().map(|f| f.outer_hash).unwrap_or(v.inner_hash);
+        let hash = v
+            .fee_bump
+            .as_ref()
+            .map(|f| f.outer_hash)
+            .unwrap_or(v.inner_hash);
         if self.pending_hashes.contains(&hash) {
             return (hash, Submit::Duplicate);
         }
@@ -537,7 +580,11 @@ impl Chain {
             Ok(()) => {
                 *self.pending_by_source.entry(source).or_insert(0) += 1;
                 self.pending_hashes.insert(hash);
-                self.pending.push(PendingTx { hash, envelope, envelope_xdr });
+                self.pending.push(PendingTx {
+                    hash,
+                    envelope,
+                    envelope_xdr,
+                });
                 (hash, Submit::Pending)
             }
             Err(r) => (hash, Submit::Error(r)),
@@ -568,7 +615,11 @@ impl Chain {
         if tx.operations.is_empty() {
             return Err(wrap(TransactionResultResult::TxMissingOperation));
         }
-        let soroban_ops = tx.operations.iter().filter(|o| is_soroban_op(&o.body)).count();
+        let soroban_ops = tx
+            .operations
+            .iter()
+            .filter(|o| is_soroban_op(&o.body))
+            .count();
         let soroban_data = match &tx.ext {
             TransactionExt::V1(d) => Some(d),
             TransactionExt::V0 => None,
@@ -577,10 +628,16 @@ impl Chain {
             if tx.operations.len() != 1 || soroban_data.is_none() {
                 return Err(wrap(TransactionResultResult::TxMalformed));
             }
-            if !matches!(tx.memo, Memo::None) || matches!(tx.source_account, MuxedAccount::MuxedEd25519(_)) {
+            if !matches!(tx.memo, Memo::None)
+                || matches!(tx.source_account, MuxedAccount::MuxedEd25519(_))
+            {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
-            if tx.operations[0].source_account.as_ref().is_some_and(|m| matches!(m, MuxedAccount::MuxedEd25519(_))) {
+            if tx.operations[0]
+                .source_account
+                .as_ref()
+                .is_some_and(|m| matches!(m, MuxedAccount::MuxedEd25519(_)))
+            {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
         } else if soroban_data.is_some() {
@@ -615,21 +672,27 @@ impl Chain {
         let Some(source) = self.account(&source_id) else {
             return Err(wrap(TransactionResultResult::TxNoAccount));
         };
-        let expected = if at_apply { source.seq_num.0 + 1 } else { self.next_seq(&source_id, source) };
+        let expected = if at_apply {
+            source.seq_num.0 + 1
+        } else {
+            self.next_seq(&source_id, source)
+        };
         if tx.seq_num.0 != expected {
             return Err(wrap(TransactionResultResult::TxBadSeq));
         }
         // Fees: inclusion fee per op plus the declared resource fee.
         let resource_fee = soroban_data.map(|d| d.resource_fee).unwrap_or(0);
         if let Some(d) = soroban_data {
-            if d.resource_fee < 0 || (d.resources.instructions as i64) > self.network.tx_max_instructions {
+            if d.resource_fee < 0
+                || (d.resources.instructions as i64) > self.network.tx_max_instructions
+            {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
             let fp = &d.resources.footprint;
             if fp.read_only.len() + fp.read_write.len() > 100 {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
-            let (non_refundable, _) = crate::apply::declared_fees(self, &tx, d, 0);
+            let (non_refundable, _) = crate::apply::declared_fees(self, tx, d, 0);
             if d.resource_fee < non_refundable {
                 return Err(wrap(TransactionResultResult::TxInsufficientFee));
             }
@@ -643,7 +706,11 @@ impl Chain {
             return Err(wrap(TransactionResultResult::TxBadAuth));
         }
         for op in tx.operations.iter() {
-            let op_source = op.source_account.as_ref().map(muxed_to_account).unwrap_or_else(|| source_id.clone());
+            let op_source = op
+                .source_account
+                .as_ref()
+                .map(muxed_to_account)
+                .unwrap_or_else(|| source_id.clone());
             let Some(acc) = self.account(&op_source) else {
                 if matches!(op.body, OperationBody::CreateAccount(_)) || op_source == source_id {
                     continue;
@@ -672,7 +739,10 @@ impl Chain {
                     return Err(tx_result(min_fee, TransactionResultResult::TxNoAccount));
                 };
                 if fb.fee < min_fee + BASE_FEE as i64 + resource_fee {
-                    return Err(tx_result(min_fee, TransactionResultResult::TxInsufficientFee));
+                    return Err(tx_result(
+                        min_fee,
+                        TransactionResultResult::TxInsufficientFee,
+                    ));
                 }
                 let mut outer = SigCheck::new(fb.outer_hash, fb.signatures);
                 if !outer.check(payer, payer.thresholds.0[1]) {
@@ -682,14 +752,24 @@ impl Chain {
                     return Err(tx_result(min_fee, TransactionResultResult::TxBadAuthExtra));
                 }
                 if payer.balance - fb.fee < min_balance(payer) {
-                    return Err(tx_result(min_fee, TransactionResultResult::TxInsufficientBalance));
+                    return Err(tx_result(
+                        min_fee,
+                        TransactionResultResult::TxInsufficientBalance,
+                    ));
                 }
             }
         }
         Ok(())
     }
 
-    pub fn make_header(&self, seq: u32, close_time: u64, prev: [u8; 32], tx_hashes: &[[u8; 32]], results: &[TransactionResultPair]) -> LedgerHeader {
+    pub fn make_header(
+        &self,
+        seq: u32,
+        close_time: u64,
+        prev: [u8; 32],
+        tx_hashes: &[[u8; 32]],
+        results: &[TransactionResultPair],
+    ) -> LedgerHeader {
         let mut set = Vec::with_capacity(32 * tx_hashes.len());
         for h in tx_hashes {
             set.extend_from_slice(h);
@@ -770,7 +850,9 @@ impl Chain {
         let mut ev_count = 0u32;
         let mut order = 0u32;
         for p in pending {
-            let Some(v) = view(&p.envelope, self.network_id) else { continue };
+            let Some(v) = view(&p.envelope, self.network_id) else {
+                continue;
+            };
             // Core trims transactions that became invalid while queued.
             if self.check(&v, close_time, true).is_err() {
                 continue;
@@ -795,7 +877,10 @@ impl Chain {
                 });
             }
             ev_count += n_events;
-            results.push(TransactionResultPair { transaction_hash: Hash(p.hash), result: applied.result.clone() });
+            results.push(TransactionResultPair {
+                transaction_hash: Hash(p.hash),
+                result: applied.result.clone(),
+            });
             hashes.push(p.hash);
             let global = self.txs_base + self.txs.len() as u64;
             self.tx_index.insert(p.hash, global);
@@ -822,8 +907,8 @@ impl Chain {
     /// throughput can be measured at a million retained events without executing 500k txs.
     pub fn seed_synthetic_events(&mut self, total: u64, per_ledger: u32, now: u64) {
         use soroban_env_host::xdr::{
-            ContractEventType, ContractEventV0, ContractId, Int128Parts, OperationMetaV2, ScAddress,
-            ScMap, ScMapEntry, ScSymbol, ScVal, TransactionMetaV4,
+            ContractEventType, ContractEventV0, ContractId, Int128Parts, OperationMetaV2,
+            ScAddress, ScMap, ScMapEntry, ScSymbol, ScVal, TransactionMetaV4,
         };
         let root = self.root_account();
         let mut left = total;
@@ -846,14 +931,19 @@ impl Chain {
                     body: soroban_env_host::xdr::ContractEventBody::V0(ContractEventV0 {
                         topics: vec![
                             ScVal::Symbol(ScSymbol("mint".try_into().expect("symbol"))),
-                            ScVal::Address(ScAddress::Account(AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(to))))),
+                            ScVal::Address(ScAddress::Account(AccountId(
+                                PublicKey::PublicKeyTypeEd25519(Uint256(to)),
+                            ))),
                         ]
                         .try_into()
                         .expect("topics"),
                         data: ScVal::Map(Some(ScMap(
                             vec![ScMapEntry {
                                 key: ScVal::Symbol(ScSymbol("amount".try_into().expect("symbol"))),
-                                val: ScVal::I128(Int128Parts { hi: 0, lo: 50_0000000 + i as u64 }),
+                                val: ScVal::I128(Int128Parts {
+                                    hi: 0,
+                                    lo: 50_0000000 + i as u64,
+                                }),
                             }]
                             .try_into()
                             .expect("map"),
@@ -886,9 +976,13 @@ impl Chain {
             let meta = TransactionMeta::V4(TransactionMetaV4 {
                 ext: ExtensionPoint::V0,
                 tx_changes_before: Default::default(),
-                operations: vec![OperationMetaV2 { ext: ExtensionPoint::V0, changes: Default::default(), events: VecM::default() }]
-                    .try_into()
-                    .expect("one op"),
+                operations: vec![OperationMetaV2 {
+                    ext: ExtensionPoint::V0,
+                    changes: Default::default(),
+                    events: VecM::default(),
+                }]
+                .try_into()
+                .expect("one op"),
                 tx_changes_after: Default::default(),
                 soroban_meta: None,
                 events: VecM::default(),
@@ -903,7 +997,10 @@ impl Chain {
                 fee_bump: false,
                 success: true,
                 envelope: xdr_bytes(&envelope),
-                result: xdr_bytes(&tx_result(BASE_FEE as i64, TransactionResultResult::TxSuccess(VecM::default()))),
+                result: xdr_bytes(&tx_result(
+                    BASE_FEE as i64,
+                    TransactionResultResult::TxSuccess(VecM::default()),
+                )),
                 meta: xdr_bytes(&meta),
                 ev_first,
                 ev_count: n,
@@ -957,11 +1054,17 @@ impl Chain {
     pub fn close_meta(&self, rec: &LedgerRecord) -> LedgerCloseMeta {
         let mut processing = Vec::new();
         for i in 0..rec.tx_count as u64 {
-            let Some(t) = self.tx_at(rec.tx_first + i) else { continue };
-            let result = TransactionResult::from_xdr(&t.result[..], Limits::none()).expect("stored result");
+            let Some(t) = self.tx_at(rec.tx_first + i) else {
+                continue;
+            };
+            let result =
+                TransactionResult::from_xdr(&t.result[..], Limits::none()).expect("stored result");
             processing.push(TransactionResultMetaV1 {
                 ext: ExtensionPoint::V0,
-                result: TransactionResultPair { transaction_hash: Hash(t.hash), result },
+                result: TransactionResultPair {
+                    transaction_hash: Hash(t.hash),
+                    result,
+                },
                 fee_processing: soroban_env_host::xdr::LedgerEntryChanges::default(),
                 tx_apply_processing: self.full_meta(t),
                 post_tx_apply_fee_processing: soroban_env_host::xdr::LedgerEntryChanges::default(),
@@ -1054,11 +1157,19 @@ pub fn load_network_config(chain: &Chain) -> NetworkConfig {
         fn get(
             &self,
             key: &std::rc::Rc<LedgerKey>,
-        ) -> Result<Option<soroban_env_host::storage::EntryWithLiveUntil>, soroban_env_host::HostError> {
-            Ok(self.0.entries.get(key.as_ref()).map(|e| (std::rc::Rc::new(e.entry.clone()), e.live_until)))
+        ) -> Result<
+            Option<soroban_env_host::storage::EntryWithLiveUntil>,
+            soroban_env_host::HostError,
+        > {
+            Ok(self
+                .0
+                .entries
+                .get(key.as_ref())
+                .map(|e| (std::rc::Rc::new(e.entry.clone()), e.live_until)))
         }
     }
-    NetworkConfig::load_from_snapshot(&Settings(chain)).expect("genesis carries every config setting")
+    NetworkConfig::load_from_snapshot(&Settings(chain))
+        .expect("genesis carries every config setting")
 }
 
 /// The CONFIG_SETTING entries, for tests and diagnostics.

@@ -6,9 +6,9 @@ use soroban_env_host::xdr::{
     ConfigSettingContractBandwidthV0, ConfigSettingContractComputeV0,
     ConfigSettingContractEventsV0, ConfigSettingContractExecutionLanesV0,
     ConfigSettingContractHistoricalDataV0, ConfigSettingContractLedgerCostExtV0,
-    ConfigSettingContractLedgerCostV0, ConfigSettingContractParallelComputeV0,
-    ConfigSettingEntry, ConfigSettingScpTiming, ContractCostParamEntry, ContractCostParams,
-    ExtensionPoint, StateArchivalSettings,
+    ConfigSettingContractLedgerCostV0, ConfigSettingContractParallelComputeV0, ConfigSettingEntry,
+    ConfigSettingScpTiming, ContractCostParamEntry, ContractCostParams, ExtensionPoint,
+    StateArchivalSettings,
 };
 
 pub const CONTRACT_MAX_SIZE_BYTES: u32 = 131072;
@@ -302,7 +302,9 @@ pub fn all_settings() -> Vec<ConfigSettingEntry> {
             ledger_max_tx_count: 100,
         }),
         ConfigSettingEntry::LiveSorobanStateSizeWindow(
-            vec![LIVE_STATE_SIZE_SAMPLE; 30].try_into().expect("window fits"),
+            vec![LIVE_STATE_SIZE_SAMPLE; 30]
+                .try_into()
+                .expect("window fits"),
         ),
         ConfigSettingEntry::ContractParallelComputeV0(ConfigSettingContractParallelComputeV0 {
             ledger_max_dependent_tx_clusters: 1,

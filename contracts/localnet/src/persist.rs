@@ -13,20 +13,52 @@ const MAGIC: &[u8; 8] = b"SLNET01\n";
 
 struct W<T: Write>(T);
 impl<T: Write> W<T> {
-    fn u8(&mut self, v: u8) -> io::Result<()> { self.0.write_all(&[v]) }
-    fn u32(&mut self, v: u32) -> io::Result<()> { self.0.write_all(&v.to_le_bytes()) }
-    fn u64(&mut self, v: u64) -> io::Result<()> { self.0.write_all(&v.to_le_bytes()) }
-    fn blob(&mut self, b: &[u8]) -> io::Result<()> { self.u32(b.len() as u32)?; self.0.write_all(b) }
-    fn h(&mut self, b: &[u8; 32]) -> io::Result<()> { self.0.write_all(b) }
+    fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.0.write_all(&[v])
+    }
+    fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.0.write_all(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.0.write_all(&v.to_le_bytes())
+    }
+    fn blob(&mut self, b: &[u8]) -> io::Result<()> {
+        self.u32(b.len() as u32)?;
+        self.0.write_all(b)
+    }
+    fn h(&mut self, b: &[u8; 32]) -> io::Result<()> {
+        self.0.write_all(b)
+    }
 }
 
 struct R<T: Read>(T);
 impl<T: Read> R<T> {
-    fn u8(&mut self) -> io::Result<u8> { let mut b = [0; 1]; self.0.read_exact(&mut b)?; Ok(b[0]) }
-    fn u32(&mut self) -> io::Result<u32> { let mut b = [0; 4]; self.0.read_exact(&mut b)?; Ok(u32::from_le_bytes(b)) }
-    fn u64(&mut self) -> io::Result<u64> { let mut b = [0; 8]; self.0.read_exact(&mut b)?; Ok(u64::from_le_bytes(b)) }
-    fn blob(&mut self) -> io::Result<Vec<u8>> { let n = self.u32()? as usize; let mut v = vec![0; n]; self.0.read_exact(&mut v)?; Ok(v) }
-    fn h(&mut self) -> io::Result<[u8; 32]> { let mut b = [0; 32]; self.0.read_exact(&mut b)?; Ok(b) }
+    fn u8(&mut self) -> io::Result<u8> {
+        let mut b = [0; 1];
+        self.0.read_exact(&mut b)?;
+        Ok(b[0])
+    }
+    fn u32(&mut self) -> io::Result<u32> {
+        let mut b = [0; 4];
+        self.0.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn u64(&mut self) -> io::Result<u64> {
+        let mut b = [0; 8];
+        self.0.read_exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn blob(&mut self) -> io::Result<Vec<u8>> {
+        let n = self.u32()? as usize;
+        let mut v = vec![0; n];
+        self.0.read_exact(&mut v)?;
+        Ok(v)
+    }
+    fn h(&mut self) -> io::Result<[u8; 32]> {
+        let mut b = [0; 32];
+        self.0.read_exact(&mut b)?;
+        Ok(b)
+    }
 }
 
 fn bad(msg: &str) -> io::Error {
@@ -48,8 +80,14 @@ pub fn save(chain: &Chain, path: &Path) -> io::Result<()> {
         for e in chain.entries.values() {
             w.blob(&xdr_bytes(&e.entry))?;
             match e.live_until {
-                Some(l) => { w.u8(1)?; w.u32(l)?; }
-                None => { w.u8(0)?; w.u32(0)?; }
+                Some(l) => {
+                    w.u8(1)?;
+                    w.u32(l)?;
+                }
+                None => {
+                    w.u8(0)?;
+                    w.u32(0)?;
+                }
             }
         }
         w.u32(chain.ledgers.len() as u32)?;
@@ -104,7 +142,10 @@ pub fn load(path: &Path, cfg: &ChainConfig) -> io::Result<Chain> {
     }
     let passphrase = String::from_utf8(r.blob()?).map_err(|_| bad("passphrase"))?;
     if passphrase != cfg.passphrase {
-        return Err(bad(&format!("state file belongs to network {passphrase:?}, not {:?}", cfg.passphrase)));
+        return Err(bad(&format!(
+            "state file belongs to network {passphrase:?}, not {:?}",
+            cfg.passphrase
+        )));
     }
     let root = ed25519_dalek::SigningKey::from_bytes(&r.h()?);
     let mut chain = Chain::empty(cfg, root);
@@ -115,7 +156,13 @@ pub fn load(path: &Path, cfg: &ChainConfig) -> io::Result<Chain> {
         let entry = LedgerEntry::from_xdr(&r.blob()?[..], lim()).map_err(|_| bad("entry"))?;
         let has = r.u8()?;
         let live = r.u32()?;
-        chain.entries.insert(entry.to_key(), StoredEntry { entry, live_until: (has == 1).then_some(live) });
+        chain.entries.insert(
+            entry.to_key(),
+            StoredEntry {
+                entry,
+                live_until: (has == 1).then_some(live),
+            },
+        );
     }
     for _ in 0..r.u32()? {
         let header = LedgerHeader::from_xdr(&r.blob()?[..], lim()).map_err(|_| bad("header"))?;

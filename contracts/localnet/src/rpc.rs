@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 use serde_json::{json, Map, Value};
 use soroban_env_host::e2e_invoke::RecordingInvocationAuthMode;
 use soroban_env_host::xdr::{
-    ContractEventBody, DiagnosticEvent, LedgerKey, Limits, OperationBody,
-    ReadXdr, ScVal, TransactionEnvelope, TransactionMeta, TransactionExt,
+    ContractEventBody, DiagnosticEvent, LedgerKey, Limits, OperationBody, ReadXdr, ScVal,
+    TransactionEnvelope, TransactionExt, TransactionMeta,
 };
 use soroban_simulation::simulation::{
     simulate_extend_ttl_op, simulate_invoke_host_function_op, simulate_restore_op,
@@ -39,7 +39,10 @@ pub struct RpcError {
 }
 
 pub fn err(code: i64, message: impl Into<String>) -> RpcError {
-    RpcError { code, message: message.into() }
+    RpcError {
+        code,
+        message: message.into(),
+    }
 }
 
 pub type Shared = Arc<RwLock<Chain>>;
@@ -54,22 +57,32 @@ fn params_obj(params: &Value) -> Result<Map<String, Value>, RpcError> {
     match params {
         Value::Null => Ok(Map::new()),
         Value::Object(m) => Ok(m.clone()),
-        _ => Err(err(INVALID_PARAMS, "invalid parameters: params must be an object")),
+        _ => Err(err(
+            INVALID_PARAMS,
+            "invalid parameters: params must be an object",
+        )),
     }
 }
 
 fn get_u64(m: &Map<String, Value>, name: &str) -> Result<Option<u64>, RpcError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| err(INVALID_PARAMS, format!("invalid parameters: {name} must be a non-negative integer"))),
-        Some(Value::String(s)) => s
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| err(INVALID_PARAMS, format!("invalid parameters: {name} must be a non-negative integer"))),
-        _ => Err(err(INVALID_PARAMS, format!("invalid parameters: {name} must be a non-negative integer"))),
+        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+            err(
+                INVALID_PARAMS,
+                format!("invalid parameters: {name} must be a non-negative integer"),
+            )
+        }),
+        Some(Value::String(s)) => s.parse::<u64>().map(Some).map_err(|_| {
+            err(
+                INVALID_PARAMS,
+                format!("invalid parameters: {name} must be a non-negative integer"),
+            )
+        }),
+        _ => Err(err(
+            INVALID_PARAMS,
+            format!("invalid parameters: {name} must be a non-negative integer"),
+        )),
     }
 }
 
@@ -77,24 +90,39 @@ fn get_str<'a>(m: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>,
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        _ => Err(err(INVALID_PARAMS, format!("invalid parameters: {name} must be a string"))),
+        _ => Err(err(
+            INVALID_PARAMS,
+            format!("invalid parameters: {name} must be a string"),
+        )),
     }
 }
 
 fn check_format(m: &Map<String, Value>) -> Result<(), RpcError> {
     match get_str(m, "xdrFormat")? {
         None | Some("") | Some("base64") => Ok(()),
-        Some("json") => Err(err(INVALID_PARAMS, "xdrFormat \"json\" is not supported by the local chain")),
-        Some(other) => Err(err(INVALID_PARAMS, format!("expected 'base64' or 'json' for 'xdrFormat', got '{other}'"))),
+        Some("json") => Err(err(
+            INVALID_PARAMS,
+            "xdrFormat \"json\" is not supported by the local chain",
+        )),
+        Some(other) => Err(err(
+            INVALID_PARAMS,
+            format!("expected 'base64' or 'json' for 'xdrFormat', got '{other}'"),
+        )),
     }
 }
 
 fn range_fields(c: &Chain) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("latestLedger".into(), json!(c.latest().seq));
-    m.insert("latestLedgerCloseTime".into(), json!(c.latest().close_time.to_string()));
+    m.insert(
+        "latestLedgerCloseTime".into(),
+        json!(c.latest().close_time.to_string()),
+    );
     m.insert("oldestLedger".into(), json!(c.oldest().seq));
-    m.insert("oldestLedgerCloseTime".into(), json!(c.oldest().close_time.to_string()));
+    m.insert(
+        "oldestLedgerCloseTime".into(),
+        json!(c.oldest().close_time.to_string()),
+    );
     m
 }
 
@@ -181,10 +209,22 @@ fn get_ledger_entries(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     check_format(m)?;
     let keys = match m.get("keys") {
         Some(Value::Array(a)) => a,
-        _ => return Err(err(INVALID_PARAMS, "invalid parameters: keys must be an array of base64 LedgerKey XDR")),
+        _ => {
+            return Err(err(
+                INVALID_PARAMS,
+                "invalid parameters: keys must be an array of base64 LedgerKey XDR",
+            ))
+        }
     };
     if keys.len() > MAX_LEDGER_ENTRY_KEYS {
-        return Err(err(INVALID_PARAMS, format!("key count ({}) exceeds maximum supported ({})", keys.len(), MAX_LEDGER_ENTRY_KEYS)));
+        return Err(err(
+            INVALID_PARAMS,
+            format!(
+                "key count ({}) exceeds maximum supported ({})",
+                keys.len(),
+                MAX_LEDGER_ENTRY_KEYS
+            ),
+        ));
     }
     let mut parsed = Vec::with_capacity(keys.len());
     for k in keys {
@@ -202,7 +242,9 @@ fn get_ledger_entries(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let latest = c.latest().seq;
     let mut out = Vec::new();
     for (raw, key) in parsed {
-        let Some(se) = c.entries.get(&key) else { continue };
+        let Some(se) = c.entries.get(&key) else {
+            continue;
+        };
         let mut e = json!({
             "key": raw,
             "xdr": b64(&xdr_bytes(&se.entry.data)),
@@ -225,9 +267,13 @@ fn get_ledger_entries(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
 }
 
 fn parse_hash(m: &Map<String, Value>) -> Result<[u8; 32], RpcError> {
-    let h = get_str(m, "hash")?.ok_or_else(|| err(INVALID_PARAMS, "invalid parameters: hash is required"))?;
+    let h = get_str(m, "hash")?
+        .ok_or_else(|| err(INVALID_PARAMS, "invalid parameters: hash is required"))?;
     if h.len() != 64 {
-        return Err(err(INVALID_PARAMS, format!("unexpected hash length ({})", h.len())));
+        return Err(err(
+            INVALID_PARAMS,
+            format!("unexpected hash length ({})", h.len()),
+        ));
     }
     let bytes = hex::decode(h).map_err(|e| err(INVALID_PARAMS, format!("incorrect hash: {e}")))?;
     Ok(bytes.try_into().expect("32 bytes"))
@@ -243,14 +289,21 @@ fn tx_info(c: &Chain, t: &crate::chain::TxRecord, into: &mut Map<String, Value>)
         .unwrap_or(0);
     let per_op = c.tx_events(t, n_ops);
     let diagnostics: Vec<Value> = match &meta {
-        TransactionMeta::V4(m) => m.diagnostic_events.iter().map(|d| json!(b64(&xdr_bytes(d)))).collect(),
+        TransactionMeta::V4(m) => m
+            .diagnostic_events
+            .iter()
+            .map(|d| json!(b64(&xdr_bytes(d))))
+            .collect(),
         _ => Vec::new(),
     };
     let tx_events: Vec<Value> = match &meta {
         TransactionMeta::V4(m) => m.events.iter().map(|e| json!(b64(&xdr_bytes(e)))).collect(),
         _ => Vec::new(),
     };
-    into.insert("status".into(), json!(if t.success { "SUCCESS" } else { "FAILED" }));
+    into.insert(
+        "status".into(),
+        json!(if t.success { "SUCCESS" } else { "FAILED" }),
+    );
     into.insert("txHash".into(), json!(hex::encode(t.hash)));
     into.insert("applicationOrder".into(), json!(t.order));
     into.insert("feeBump".into(), json!(t.fee_bump));
@@ -293,11 +346,19 @@ fn pagination(m: &Map<String, Value>) -> Result<(Option<String>, Option<u64>), R
                 Some(Value::String(s)) if s.is_empty() => None,
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(Value::Number(n)) => Some(n.to_string()),
-                _ => return Err(err(INVALID_PARAMS, "invalid parameters: pagination.cursor must be a string")),
+                _ => {
+                    return Err(err(
+                        INVALID_PARAMS,
+                        "invalid parameters: pagination.cursor must be a string",
+                    ))
+                }
             };
             Ok((cursor, get_u64(p, "limit")?.filter(|l| *l > 0)))
         }
-        _ => Err(err(INVALID_PARAMS, "invalid parameters: pagination must be an object")),
+        _ => Err(err(
+            INVALID_PARAMS,
+            "invalid parameters: pagination must be an object",
+        )),
     }
 }
 
@@ -319,19 +380,27 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let c = ctx.chain.read().expect("lock");
     if cursor.is_some() {
         if start_ledger != 0 {
-            return Err(err(INVALID_REQUEST, "startLedger and cursor cannot both be set"));
+            return Err(err(
+                INVALID_REQUEST,
+                "startLedger and cursor cannot both be set",
+            ));
         }
     } else if start_ledger < c.oldest().seq as u64 || start_ledger > c.latest().seq as u64 {
         return Err(out_of_range(&c));
     }
     if limit.is_some_and(|l| l > MAX_TXS_LIMIT) {
-        return Err(err(INVALID_REQUEST, format!("limit must not exceed {MAX_TXS_LIMIT}")));
+        return Err(err(
+            INVALID_REQUEST,
+            format!("limit must not exceed {MAX_TXS_LIMIT}"),
+        ));
     }
     let limit = limit.unwrap_or(DEFAULT_TXS_LIMIT) as usize;
     // Start position: (ledger, application order), 1-based order.
     let (mut ledger, mut order) = match &cursor {
         Some(s) => {
-            let id: i64 = s.parse().map_err(|e: std::num::ParseIntError| err(INVALID_PARAMS, e.to_string()))?;
+            let id: i64 = s
+                .parse()
+                .map_err(|e: std::num::ParseIntError| err(INVALID_PARAMS, e.to_string()))?;
             ((id >> 32) as u32, (((id >> 12) & 0xF_FFFF) as u32) + 1)
         }
         None => (start_ledger as u32, 1),
@@ -344,7 +413,9 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     'outer: while ledger <= c.latest().seq {
         let Some(rec) = c.ledger(ledger) else { break };
         for i in (order.max(1) - 1)..rec.tx_count {
-            let Some(t) = c.tx_at(rec.tx_first + i as u64) else { continue };
+            let Some(t) = c.tx_at(rec.tx_first + i as u64) else {
+                continue;
+            };
             let mut info = Map::new();
             tx_info(&c, t, &mut info);
             info.insert("createdAt".into(), json!(rec.close_time));
@@ -362,10 +433,19 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     // getTransactions names its close times `…Timestamp` and sends them as numbers.
     out.remove("latestLedgerCloseTime");
     out.remove("oldestLedgerCloseTime");
-    out.insert("latestLedgerCloseTimestamp".into(), json!(c.latest().close_time));
-    out.insert("oldestLedgerCloseTimestamp".into(), json!(c.oldest().close_time));
+    out.insert(
+        "latestLedgerCloseTimestamp".into(),
+        json!(c.latest().close_time),
+    );
+    out.insert(
+        "oldestLedgerCloseTimestamp".into(),
+        json!(c.oldest().close_time),
+    );
     out.insert("transactions".into(), json!(txs));
-    out.insert("cursor".into(), json!(util::toid(last.0, last.1, 1).to_string()));
+    out.insert(
+        "cursor".into(),
+        json!(util::toid(last.0, last.1, 1).to_string()),
+    );
     Ok(Value::Object(out))
 }
 
@@ -376,17 +456,27 @@ fn get_ledgers(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let c = ctx.chain.read().expect("lock");
     if cursor.is_some() {
         if start_ledger != 0 {
-            return Err(err(INVALID_REQUEST, "startLedger and cursor cannot both be set"));
+            return Err(err(
+                INVALID_REQUEST,
+                "startLedger and cursor cannot both be set",
+            ));
         }
     } else if start_ledger < c.oldest().seq as u64 || start_ledger > c.latest().seq as u64 {
         return Err(out_of_range(&c));
     }
     if limit.is_some_and(|l| l > MAX_LEDGERS_LIMIT) {
-        return Err(err(INVALID_REQUEST, format!("limit must not exceed {MAX_LEDGERS_LIMIT}")));
+        return Err(err(
+            INVALID_REQUEST,
+            format!("limit must not exceed {MAX_LEDGERS_LIMIT}"),
+        ));
     }
     let limit = limit.unwrap_or(DEFAULT_LEDGERS_LIMIT) as u32;
     let start = match &cursor {
-        Some(s) => s.parse::<u32>().map_err(|_| err(INVALID_PARAMS, format!("invalid cursor: {s}")))? + 1,
+        Some(s) => {
+            s.parse::<u32>()
+                .map_err(|_| err(INVALID_PARAMS, format!("invalid cursor: {s}")))?
+                + 1
+        }
         None => start_ledger as u32,
     };
     if start < c.oldest().seq {
@@ -438,7 +528,12 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
     let list = match m.get("filters") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(a)) => a,
-        _ => return Err(err(INVALID_PARAMS, "invalid parameters: filters must be an array")),
+        _ => {
+            return Err(err(
+                INVALID_PARAMS,
+                "invalid parameters: filters must be an array",
+            ))
+        }
     };
     if list.len() > 5 {
         return Err(err(INVALID_PARAMS, "maximum 5 filters per request"));
@@ -447,7 +542,10 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
     for (fi, f) in list.iter().enumerate() {
         let n = fi + 1;
         let Value::Object(f) = f else {
-            return Err(err(INVALID_PARAMS, format!("filter {n} invalid: must be an object")));
+            return Err(err(
+                INVALID_PARAMS,
+                format!("filter {n} invalid: must be an object"),
+            ));
         };
         let mut types = Vec::new();
         if let Some(t) = get_str(f, "type")? {
@@ -464,32 +562,53 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
         let ids = match f.get("contractIds") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a.clone(),
-            _ => return Err(err(INVALID_PARAMS, format!("filter {n} invalid: contractIds must be an array"))),
+            _ => {
+                return Err(err(
+                    INVALID_PARAMS,
+                    format!("filter {n} invalid: contractIds must be an array"),
+                ))
+            }
         };
         if ids.len() > 5 {
-            return Err(err(INVALID_PARAMS, format!("filter {n} invalid: maximum 5 contract IDs per filter")));
+            return Err(err(
+                INVALID_PARAMS,
+                format!("filter {n} invalid: maximum 5 contract IDs per filter"),
+            ));
         }
         let mut contracts = Vec::new();
         for (i, id) in ids.iter().enumerate() {
-            let c = id
-                .as_str()
-                .and_then(util::parse_contract)
-                .ok_or_else(|| err(INVALID_PARAMS, format!("filter {n} invalid: contract ID {} invalid", i + 1)))?;
+            let c = id.as_str().and_then(util::parse_contract).ok_or_else(|| {
+                err(
+                    INVALID_PARAMS,
+                    format!("filter {n} invalid: contract ID {} invalid", i + 1),
+                )
+            })?;
             contracts.push(c);
         }
         let topics_raw = match f.get("topics") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a.clone(),
-            _ => return Err(err(INVALID_PARAMS, format!("filter {n} invalid: topics must be an array"))),
+            _ => {
+                return Err(err(
+                    INVALID_PARAMS,
+                    format!("filter {n} invalid: topics must be an array"),
+                ))
+            }
         };
         if topics_raw.len() > 5 {
-            return Err(err(INVALID_PARAMS, format!("filter {n} invalid: maximum 5 topics per filter")));
+            return Err(err(
+                INVALID_PARAMS,
+                format!("filter {n} invalid: maximum 5 topics per filter"),
+            ));
         }
         let mut topics = Vec::new();
         for (ti, t) in topics_raw.iter().enumerate() {
             let tn = ti + 1;
             let Value::Array(segs) = t else {
-                return Err(err(INVALID_PARAMS, format!("filter {n} invalid: topic {tn} invalid: must be an array")));
+                return Err(err(
+                    INVALID_PARAMS,
+                    format!("filter {n} invalid: topic {tn} invalid: must be an array"),
+                ));
             };
             if segs.is_empty() {
                 return Err(err(INVALID_PARAMS, format!("filter {n} invalid: topic {tn} invalid: topic must have at least 1 segment")));
@@ -497,7 +616,13 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
             let mut parsed = Vec::new();
             for (si, s) in segs.iter().enumerate() {
                 let Some(s) = s.as_str() else {
-                    return Err(err(INVALID_PARAMS, format!("filter {n} invalid: topic {tn} invalid: segment {} invalid", si + 1)));
+                    return Err(err(
+                        INVALID_PARAMS,
+                        format!(
+                            "filter {n} invalid: topic {tn} invalid: segment {} invalid",
+                            si + 1
+                        ),
+                    ));
                 };
                 parsed.push(match s {
                     "*" => Segment::Any,
@@ -509,9 +634,20 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
                     ),
                 });
             }
-            let body_len = if matches!(parsed.last(), Some(Segment::Rest)) { parsed.len() - 1 } else { parsed.len() };
-            if parsed[..body_len].iter().any(|s| matches!(s, Segment::Rest)) {
-                let pos = parsed.iter().position(|s| matches!(s, Segment::Rest)).unwrap_or(0) + 1;
+            let body_len = if matches!(parsed.last(), Some(Segment::Rest)) {
+                parsed.len() - 1
+            } else {
+                parsed.len()
+            };
+            if parsed[..body_len]
+                .iter()
+                .any(|s| matches!(s, Segment::Rest))
+            {
+                let pos = parsed
+                    .iter()
+                    .position(|s| matches!(s, Segment::Rest))
+                    .unwrap_or(0)
+                    + 1;
                 return Err(err(INVALID_PARAMS, format!("filter {n} invalid: topic {tn} invalid: segment {pos} invalid: wildcard '**' is only allowed as the last segment")));
             }
             if body_len > 4 {
@@ -519,7 +655,11 @@ fn parse_filters(m: &Map<String, Value>) -> Result<Vec<Filter>, RpcError> {
             }
             topics.push(parsed);
         }
-        out.push(Filter { types, contracts, topics });
+        out.push(Filter {
+            types,
+            contracts,
+            topics,
+        });
     }
     Ok(out)
 }
@@ -545,7 +685,12 @@ fn topic_matches(filter: &[Segment], topics: &[ScVal]) -> bool {
     })
 }
 
-fn event_matches(filters: &[Filter], e: &crate::chain::EventRecord, contract: Option<[u8; 32]>, decoded: &mut Option<soroban_env_host::xdr::ContractEvent>) -> bool {
+fn event_matches(
+    filters: &[Filter],
+    e: &crate::chain::EventRecord,
+    contract: Option<[u8; 32]>,
+    decoded: &mut Option<soroban_env_host::xdr::ContractEvent>,
+) -> bool {
     if filters.is_empty() {
         return true;
     }
@@ -575,18 +720,26 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError>
     let start_ledger = get_u64(m, "startLedger")?.unwrap_or(0);
     let end_ledger = get_u64(m, "endLedger")?.unwrap_or(0);
     let cursor = match &cursor_raw {
-        Some(s) => Some(Cursor::parse(s).ok_or_else(|| err(INVALID_PARAMS, format!("invalid cursor: {s}")))?),
+        Some(s) => Some(
+            Cursor::parse(s).ok_or_else(|| err(INVALID_PARAMS, format!("invalid cursor: {s}")))?,
+        ),
         None => None,
     };
     if cursor.is_some() {
         if start_ledger != 0 || end_ledger != 0 {
-            return Err(err(INVALID_PARAMS, "ledger ranges and cursor cannot both be set"));
+            return Err(err(
+                INVALID_PARAMS,
+                "ledger ranges and cursor cannot both be set",
+            ));
         }
     } else if start_ledger == 0 {
         return Err(err(INVALID_PARAMS, "startLedger must be positive"));
     }
     if limit.is_some_and(|l| l > MAX_EVENTS_LIMIT) {
-        return Err(err(INVALID_PARAMS, format!("limit must not exceed {MAX_EVENTS_LIMIT}")));
+        return Err(err(
+            INVALID_PARAMS,
+            format!("limit must not exceed {MAX_EVENTS_LIMIT}"),
+        ));
     }
     let filters = parse_filters(m)?;
     let limit = limit.unwrap_or(DEFAULT_EVENTS_LIMIT) as usize;
@@ -601,18 +754,34 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError>
             }
             cur
         }
-        None => Cursor { ledger: start_ledger.min(u32::MAX as u64) as u32, tx: 0, op: 0, event: 0 },
+        None => Cursor {
+            ledger: start_ledger.min(u32::MAX as u64) as u32,
+            tx: 0,
+            op: 0,
+            event: 0,
+        },
     };
     let latest = c.latest().seq;
     let oldest = c.oldest().seq;
-    let mut end = start.ledger.saturating_add(LEDGER_SCAN_LIMIT).min(latest + 1);
+    let mut end = start
+        .ledger
+        .saturating_add(LEDGER_SCAN_LIMIT)
+        .min(latest + 1);
     if end_ledger != 0 {
         end = end.min(end_ledger.min(u32::MAX as u64) as u32);
     }
     if start.ledger < oldest || start.ledger > latest {
-        return Err(err(INVALID_REQUEST, format!("startLedger must be within the ledger range: {oldest} - {latest}")));
+        return Err(err(
+            INVALID_REQUEST,
+            format!("startLedger must be within the ledger range: {oldest} - {latest}"),
+        ));
     }
-    let end_cursor = Cursor { ledger: end, tx: 0, op: 0, event: 0 };
+    let end_cursor = Cursor {
+        ledger: end,
+        tx: 0,
+        op: 0,
+        event: 0,
+    };
     let mut pos = c.event_position(start);
     // Written straight to JSON: every field is digits, base64, hex, a strkey or RFC 3339, so
     // nothing needs escaping, and a 10 000-event page costs no intermediate values.
@@ -644,7 +813,10 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError>
             last_tx = ((e.ledger, e.tx), closed_at, tx_hash);
         }
         if last_contract.0 != e.contract {
-            last_contract = (e.contract, contract.map(|id| contract_strkey(&id)).unwrap_or_default());
+            last_contract = (
+                e.contract,
+                contract.map(|id| contract_strkey(&id)).unwrap_or_default(),
+            );
         }
         if count > 0 {
             out.push(',');
@@ -668,7 +840,11 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError>
         write_event_body(&e.body, &mut out);
         out.push('}');
     }
-    let cursor_out = if count == limit { last_id } else { Cursor::max_for_ledger(end.saturating_sub(1)).to_id() };
+    let cursor_out = if count == limit {
+        last_id
+    } else {
+        Cursor::max_for_ledger(end.saturating_sub(1)).to_id()
+    };
     use std::fmt::Write as _;
     let _ = write!(
         out,
@@ -721,7 +897,14 @@ fn write_event_body(body: &[u8], out: &mut String) {
 fn decode_envelope(m: &Map<String, Value>) -> Option<(TransactionEnvelope, Vec<u8>)> {
     let raw = m.get("transaction")?.as_str()?;
     let bytes = unb64(raw)?;
-    let env = TransactionEnvelope::from_xdr(&bytes[..], Limits { depth: 500, len: bytes.len() }).ok()?;
+    let env = TransactionEnvelope::from_xdr(
+        &bytes[..],
+        Limits {
+            depth: 500,
+            len: bytes.len(),
+        },
+    )
+    .ok()?;
     Some((env, bytes))
 }
 
@@ -734,7 +917,10 @@ fn send_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let mut out = Map::new();
     out.insert("hash".into(), json!(hex::encode(hash)));
     out.insert("latestLedger".into(), json!(c.latest().seq));
-    out.insert("latestLedgerCloseTime".into(), json!(c.latest().close_time.to_string()));
+    out.insert(
+        "latestLedgerCloseTime".into(),
+        json!(c.latest().close_time.to_string()),
+    );
     let status = match outcome {
         Submit::Pending => "PENDING",
         Submit::Duplicate => "DUPLICATE",
@@ -755,9 +941,12 @@ impl soroban_env_host::storage::SnapshotSource for ChainSnapshot {
     fn get(
         &self,
         key: &Rc<LedgerKey>,
-    ) -> Result<Option<soroban_env_host::storage::EntryWithLiveUntil>, soroban_env_host::HostError> {
+    ) -> Result<Option<soroban_env_host::storage::EntryWithLiveUntil>, soroban_env_host::HostError>
+    {
         let c = self.0.read().expect("lock");
-        Ok(c.entries.get(key.as_ref()).map(|e| (Rc::new(e.entry.clone()), e.live_until)))
+        Ok(c.entries
+            .get(key.as_ref())
+            .map(|e| (Rc::new(e.entry.clone()), e.live_until)))
     }
 }
 
@@ -770,7 +959,12 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let (latest, time, network, ledger_info) = {
         let c = ctx.chain.read().expect("lock");
         let l = c.latest();
-        (l.seq, l.close_time, c.network.clone(), c.ledger_info(l.seq, l.close_time))
+        (
+            l.seq,
+            l.close_time,
+            c.network.clone(),
+            c.ledger_info(l.seq, l.close_time),
+        )
     };
     let _ = time;
     let Some((env, _)) = decode_envelope(m) else {
@@ -781,10 +975,20 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         return sim_error(latest, "Could not unmarshal transaction");
     };
     if v.tx.operations.len() != 1 {
-        return sim_error(latest, format!("Transaction contains more than one operation ({})", v.tx.operations.len()));
+        return sim_error(
+            latest,
+            format!(
+                "Transaction contains more than one operation ({})",
+                v.tx.operations.len()
+            ),
+        );
     }
     let op = &v.tx.operations[0];
-    let source = op.source_account.as_ref().map(muxed_to_account).unwrap_or_else(|| muxed_to_account(&v.tx.source_account));
+    let source = op
+        .source_account
+        .as_ref()
+        .map(muxed_to_account)
+        .unwrap_or_else(|| muxed_to_account(&v.tx.source_account));
     let leeway = m
         .get("resourceConfig")
         .and_then(|r| r.get("instructionLeeway"))
@@ -792,7 +996,8 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         .unwrap_or(0);
     let mut adjustment = SimulationAdjustmentConfig::default_adjustment();
     if leeway > 0 {
-        adjustment.instructions = SimulationAdjustmentFactor::new(1.0, leeway.min(u32::MAX as u64) as u32);
+        adjustment.instructions =
+            SimulationAdjustmentFactor::new(1.0, leeway.min(u32::MAX as u64) as u32);
     }
     let snapshot = Rc::new(ChainSnapshot(ctx.chain.clone()));
     let seed = util::sha256(&xdr_bytes(&env));
@@ -807,7 +1012,10 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
                 "enforce" => RecordingInvocationAuthMode::Enforcing(f.auth.to_vec()),
                 "record" => {
                     if !f.auth.is_empty() {
-                        return Err(err(INVALID_PARAMS, "authMode 'record' cannot be used with non-empty auth entries"));
+                        return Err(err(
+                            INVALID_PARAMS,
+                            "authMode 'record' cannot be used with non-empty auth entries",
+                        ));
                     }
                     RecordingInvocationAuthMode::recording(true, true)
                 }
@@ -836,7 +1044,11 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
                 Ok(r) => r,
                 Err(e) => return sim_error(latest, format!("{e:?}")),
             };
-            let events: Vec<String> = r.diagnostic_events.iter().map(|d: &DiagnosticEvent| b64(&xdr_bytes(d))).collect();
+            let events: Vec<String> = r
+                .diagnostic_events
+                .iter()
+                .map(|d: &DiagnosticEvent| b64(&xdr_bytes(d)))
+                .collect();
             let (Ok(value), Some(data)) = (&r.invoke_result, &r.transaction_data) else {
                 let message = match &r.invoke_result {
                     Err(e) => format!("HostError: {e:?}"),
@@ -885,9 +1097,19 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         }
         OperationBody::ExtendFootprintTtl(e) => {
             let Some(fp) = footprint else {
-                return sim_error(latest, "ExtendFootprintTtl requires the footprint in the transaction's sorobanData");
+                return sim_error(
+                    latest,
+                    "ExtendFootprintTtl requires the footprint in the transaction's sorobanData",
+                );
             };
-            match simulate_extend_ttl_op(snapshot.as_ref(), &network, &adjustment, &ledger_info, &fp.read_only, e.extend_to) {
+            match simulate_extend_ttl_op(
+                snapshot.as_ref(),
+                &network,
+                &adjustment,
+                &ledger_info,
+                &fp.read_only,
+                e.extend_to,
+            ) {
                 Ok(r) => Ok(json!({
                     "transactionData": b64(&xdr_bytes(&r.transaction_data)),
                     "minResourceFee": r.transaction_data.resource_fee.to_string(),
@@ -899,9 +1121,18 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         }
         OperationBody::RestoreFootprint(_) => {
             let Some(fp) = footprint else {
-                return sim_error(latest, "RestoreFootprint requires the footprint in the transaction's sorobanData");
+                return sim_error(
+                    latest,
+                    "RestoreFootprint requires the footprint in the transaction's sorobanData",
+                );
             };
-            match simulate_restore_op(snapshot.as_ref(), &network, &adjustment, &ledger_info, &fp.read_write) {
+            match simulate_restore_op(
+                snapshot.as_ref(),
+                &network,
+                &adjustment,
+                &ledger_info,
+                &fp.read_write,
+            ) {
                 Ok(r) => Ok(json!({
                     "transactionData": b64(&xdr_bytes(&r.transaction_data)),
                     "minResourceFee": r.transaction_data.resource_fee.to_string(),
@@ -911,7 +1142,12 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
                 Err(e) => sim_error(latest, format!("{e:?}")),
             }
         }
-        other => sim_error(latest, format!("Transaction contains unsupported operation type: {}", other.name())),
+        other => sim_error(
+            latest,
+            format!(
+                "Transaction contains unsupported operation type: {}",
+                other.name()
+            ),
+        ),
     }
 }
-

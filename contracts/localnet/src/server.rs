@@ -14,9 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
-use soroban_env_host::xdr::{
-    LedgerEntryChange, OperationMeta, TransactionMeta, TransactionMetaV1,
-};
+use soroban_env_host::xdr::{LedgerEntryChange, OperationMeta, TransactionMeta, TransactionMetaV1};
 use tokio::sync::watch;
 
 use crate::chain::{Chain, ChainConfig};
@@ -59,7 +57,10 @@ struct App {
 
 /// Loads the state file if there is one, else starts a new network.
 pub fn open_chain(opts: &Options) -> anyhow::Result<Chain> {
-    let cfg = ChainConfig { passphrase: opts.passphrase.clone(), retention_ledgers: opts.retention_ledgers };
+    let cfg = ChainConfig {
+        passphrase: opts.passphrase.clone(),
+        retention_ledgers: opts.retention_ledgers,
+    };
     if let Some(path) = &opts.state_file {
         if path.exists() {
             let mut chain = crate::persist::load(path, &cfg)?;
@@ -104,7 +105,10 @@ pub fn spawn_ledger_thread(
                 };
                 dirty |= applied > 0;
                 if log_ledgers && applied > 0 {
-                    eprintln!("localnet: closed ledger {seq} with {applied} txs in {} us", started.elapsed().as_micros());
+                    eprintln!(
+                        "localnet: closed ledger {seq} with {applied} txs in {} us",
+                        started.elapsed().as_micros()
+                    );
                 }
                 let _ = tx.send(seq);
                 if let Some(path) = &state_file {
@@ -133,7 +137,12 @@ fn rpc_error_value(id: Value, e: &RpcError) -> Value {
 }
 
 fn json_response(status: StatusCode, v: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 /// One JSON-RPC request → its response as JSON text (None for a notification).
@@ -141,18 +150,41 @@ fn handle_one(app: &App, req: &Value) -> Option<String> {
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     let is_notification = req.get("id").is_none();
     let Some(obj) = req.as_object() else {
-        return Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "invalid request")).to_string());
+        return Some(
+            rpc_error_value(
+                Value::Null,
+                &rpc::err(rpc::INVALID_REQUEST, "invalid request"),
+            )
+            .to_string(),
+        );
     };
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"")).to_string());
+        return Some(
+            rpc_error_value(
+                id,
+                &rpc::err(
+                    rpc::INVALID_REQUEST,
+                    "invalid request: jsonrpc must be \"2.0\"",
+                ),
+            )
+            .to_string(),
+        );
     }
     let Some(method) = obj.get("method").and_then(Value::as_str) else {
-        return Some(rpc_error_value(id, &rpc::err(rpc::INVALID_REQUEST, "invalid request: missing method")).to_string());
+        return Some(
+            rpc_error_value(
+                id,
+                &rpc::err(rpc::INVALID_REQUEST, "invalid request: missing method"),
+            )
+            .to_string(),
+        );
     };
     let params = obj.get("params").cloned().unwrap_or(Value::Null);
     // A panic inside a handler (a bug, or the host on hostile input) must not take the server down.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rpc::dispatch_json(&app.ctx, method, &params)))
-        .unwrap_or_else(|_| Err(rpc::err(rpc::INTERNAL_ERROR, "internal error")));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rpc::dispatch_json(&app.ctx, method, &params)
+    }))
+    .unwrap_or_else(|_| Err(rpc::err(rpc::INTERNAL_ERROR, "internal error")));
     if is_notification {
         return None;
     }
@@ -168,29 +200,61 @@ async fn rpc_handler(State(app): State<Arc<App>>, body: Body) -> Response {
         Err(_) => {
             return json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, format!("request body exceeds {} bytes", app.max_request_bytes))),
+                rpc_error_value(
+                    Value::Null,
+                    &rpc::err(
+                        rpc::INVALID_REQUEST,
+                        format!("request body exceeds {} bytes", app.max_request_bytes),
+                    ),
+                ),
             )
         }
     };
     let parsed: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
-            return json_response(StatusCode::OK, rpc_error_value(Value::Null, &rpc::err(rpc::PARSE_ERROR, format!("parse error: {e}"))))
+            return json_response(
+                StatusCode::OK,
+                rpc_error_value(
+                    Value::Null,
+                    &rpc::err(rpc::PARSE_ERROR, format!("parse error: {e}")),
+                ),
+            )
         }
     };
     let app2 = app.clone();
     let out = tokio::task::spawn_blocking(move || match &parsed {
-        Value::Array(batch) if batch.is_empty() => Some(rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "empty batch")).to_string()),
+        Value::Array(batch) if batch.is_empty() => Some(
+            rpc_error_value(Value::Null, &rpc::err(rpc::INVALID_REQUEST, "empty batch"))
+                .to_string(),
+        ),
         Value::Array(batch) => {
             let v: Vec<String> = batch.iter().filter_map(|r| handle_one(&app2, r)).collect();
-            if v.is_empty() { None } else { Some(format!("[{}]", v.join(","))) }
+            if v.is_empty() {
+                None
+            } else {
+                Some(format!("[{}]", v.join(",")))
+            }
         }
         other => handle_one(&app2, other),
     })
     .await
-    .unwrap_or_else(|_| Some(rpc_error_value(Value::Null, &rpc::err(rpc::INTERNAL_ERROR, "internal error")).to_string()));
+    .unwrap_or_else(|_| {
+        Some(
+            rpc_error_value(
+                Value::Null,
+                &rpc::err(rpc::INTERNAL_ERROR, "internal error"),
+            )
+            .to_string(),
+        )
+    });
     match out {
-        Some(text) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Some(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     }
 }
@@ -210,7 +274,12 @@ fn problem(status: StatusCode, title: &str, detail: &str, extra: Value) -> Respo
 
 async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>) -> Response {
     let Some(dest) = q.addr.as_deref().and_then(util::parse_account) else {
-        return problem(StatusCode::BAD_REQUEST, "Bad Request", "addr must be a G… account address", Value::Null);
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "addr must be a G… account address",
+            Value::Null,
+        );
     };
     let queued = {
         let mut c = app.ctx.chain.write().expect("lock");
@@ -226,7 +295,14 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
                 json!({ "extras": { "result_codes": { "transaction": "tx_failed", "operations": ["op_already_exists"] } } }),
             )
         }
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Friendbot Error", e, Value::Null),
+        Err(e) => {
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Friendbot Error",
+                e,
+                Value::Null,
+            )
+        }
     };
     let mut rx = app.ledgers.clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -237,15 +313,27 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
                 let meta = c.full_meta(t);
                 // The created account as a V1 meta: what every SDK's airdrop parser reads.
                 let created: Vec<LedgerEntryChange> = match &meta {
-                    TransactionMeta::V4(m) => m.operations.iter().flat_map(|o| o.changes.iter().cloned()).collect(),
+                    TransactionMeta::V4(m) => m
+                        .operations
+                        .iter()
+                        .flat_map(|o| o.changes.iter().cloned())
+                        .collect(),
                     _ => Vec::new(),
                 };
                 let v1 = TransactionMeta::V1(TransactionMetaV1 {
                     tx_changes: soroban_env_host::xdr::LedgerEntryChanges::default(),
-                    operations: vec![OperationMeta { changes: created.try_into().unwrap_or_default() }].try_into().unwrap_or_default(),
+                    operations: vec![OperationMeta {
+                        changes: created.try_into().unwrap_or_default(),
+                    }]
+                    .try_into()
+                    .unwrap_or_default(),
                 });
                 return json_response(
-                    if t.success { StatusCode::OK } else { StatusCode::BAD_REQUEST },
+                    if t.success {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    },
                     json!({
                         "successful": t.success,
                         "hash": hex::encode(t.hash),
@@ -257,8 +345,16 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
                 );
             }
         }
-        if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
-            return problem(StatusCode::GATEWAY_TIMEOUT, "Timeout", "the funding transaction was not included in time", Value::Null);
+        if tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .is_err()
+        {
+            return problem(
+                StatusCode::GATEWAY_TIMEOUT,
+                "Timeout",
+                "the funding transaction was not included in time",
+                Value::Null,
+            );
         }
     }
 }
@@ -283,9 +379,20 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", opts.bind, opts.port).parse()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let base = format!("http://{}:{}", if opts.bind == "0.0.0.0" { "127.0.0.1".to_string() } else { opts.bind.clone() }, local.port());
+    let base = format!(
+        "http://{}:{}",
+        if opts.bind == "0.0.0.0" {
+            "127.0.0.1".to_string()
+        } else {
+            opts.bind.clone()
+        },
+        local.port()
+    );
     let app = Arc::new(App {
-        ctx: Ctx { chain: chain.clone(), friendbot_url: format!("{base}/friendbot") },
+        ctx: Ctx {
+            chain: chain.clone(),
+            friendbot_url: format!("{base}/friendbot"),
+        },
         ledgers: rx,
         max_request_bytes: opts.max_request_bytes,
     });
@@ -303,7 +410,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("signal handler");
                 tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
             }
             #[cfg(not(unix))]

@@ -25,7 +25,12 @@ pub struct Cursor {
 impl Cursor {
     /// The cursor RPC returns when a scan stops at the end of its window.
     pub fn max_for_ledger(ledger: u32) -> Self {
-        Cursor { ledger, tx: 0xF_FFFF, op: 0xFFF, event: u32::MAX }
+        Cursor {
+            ledger,
+            tx: 0xF_FFFF,
+            op: 0xFFF,
+            event: u32::MAX,
+        }
     }
 
     pub fn to_id(self) -> String {
@@ -74,7 +79,9 @@ pub fn b64(bytes: &[u8]) -> String {
 
 pub fn unb64(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
 }
 
 pub fn account_strkey(id: &AccountId) -> String {
@@ -137,16 +144,30 @@ mod tests {
         // Example from the RPC docs: ledger 3727720, tx 1, op 0, event 1.
         let id = event_id(3_727_720, 1, 0, 1);
         assert_eq!(id.len(), 30);
-        assert_eq!(id, format!("{:019}-{:010}", (3_727_720i64 << 32) | (1 << 12), 1));
+        assert_eq!(
+            id,
+            format!("{:019}-{:010}", (3_727_720i64 << 32) | (1 << 12), 1)
+        );
         let c = Cursor::parse(&id).unwrap();
-        assert_eq!(c, Cursor { ledger: 3_727_720, tx: 1, op: 0, event: 1 });
+        assert_eq!(
+            c,
+            Cursor {
+                ledger: 3_727_720,
+                tx: 1,
+                op: 0,
+                event: 1
+            }
+        );
         assert_eq!(c.to_id(), id);
     }
 
     #[test]
     fn max_cursor_is_what_rpc_prints_at_the_end_of_a_window() {
         let c = Cursor::max_for_ledger(99);
-        assert_eq!(c.to_id(), format!("{:019}-4294967295", (99i64 << 32) | 0xFFFFF << 12 | 0xFFF));
+        assert_eq!(
+            c.to_id(),
+            format!("{:019}-4294967295", (99i64 << 32) | 0xFFFFF << 12 | 0xFFF)
+        );
         assert!(Cursor::parse("nope").is_none());
         assert!(Cursor::parse("-5").is_none());
     }

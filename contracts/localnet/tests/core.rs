@@ -10,23 +10,32 @@ use localnet::rpc::{dispatch, Ctx};
 use localnet::util::{self, b64, unb64, xdr_bytes};
 use serde_json::{json, Value};
 use soroban_env_host::xdr::{
-    Asset, ContractEvent, ContractEventBody, ContractEventType, ContractEventV0, ContractExecutable,
-    ContractIdPreimage, ContractIdPreimageFromAddress, CreateContractArgsV2, ExtensionPoint, Hash,
-    HostFunction, InvokeContractArgs, InvokeHostFunctionOp, Limits, Memo, MuxedAccount, Operation,
-    OperationBody, PaymentOp, Preconditions, ReadXdr, ScAddress, ScSymbol, ScVal, SequenceNumber,
-    SorobanAuthorizationEntry, SorobanTransactionData, TimeBounds, TimePoint, Transaction,
-    TransactionEnvelope, TransactionExt, TransactionResult, TransactionResultResult,
-    TransactionV1Envelope, Uint256, VecM,
+    Asset, ContractEvent, ContractEventBody, ContractEventType, ContractEventV0,
+    ContractExecutable, ContractIdPreimage, ContractIdPreimageFromAddress, CreateContractArgsV2,
+    ExtensionPoint, Hash, HostFunction, InvokeContractArgs, InvokeHostFunctionOp, Limits, Memo,
+    MuxedAccount, Operation, OperationBody, PaymentOp, Preconditions, ReadXdr, ScAddress, ScSymbol,
+    ScVal, SequenceNumber, SorobanAuthorizationEntry, SorobanTransactionData, TimeBounds,
+    TimePoint, Transaction, TransactionEnvelope, TransactionExt, TransactionResult,
+    TransactionResultResult, TransactionV1Envelope, Uint256, VecM,
 };
 
 const PASSPHRASE: &str = "Test SDF Network ; localnet tests";
 
 fn new_chain(retention: u32) -> Chain {
-    Chain::genesis(&ChainConfig { passphrase: PASSPHRASE.into(), retention_ledgers: retention }, 1_700_000_000)
+    Chain::genesis(
+        &ChainConfig {
+            passphrase: PASSPHRASE.into(),
+            retention_ledgers: retention,
+        },
+        1_700_000_000,
+    )
 }
 
 fn ctx(chain: Chain) -> Ctx {
-    Ctx { chain: Arc::new(RwLock::new(chain)), friendbot_url: "http://127.0.0.1:0/friendbot".into() }
+    Ctx {
+        chain: Arc::new(RwLock::new(chain)),
+        friendbot_url: "http://127.0.0.1:0/friendbot".into(),
+    }
 }
 
 fn key(seed: u8) -> SigningKey {
@@ -35,13 +44,20 @@ fn key(seed: u8) -> SigningKey {
 
 /// Funds `k` through friendbot and closes a ledger.
 fn fund(chain: &mut Chain, k: &SigningKey) {
-    chain.queue_friendbot(account_id_of(&k.verifying_key()), 1_700_000_000).expect("queued");
+    chain
+        .queue_friendbot(account_id_of(&k.verifying_key()), 1_700_000_000)
+        .expect("queued");
     chain.close_ledger(1_700_000_001);
     assert!(chain.account(&account_id_of(&k.verifying_key())).is_some());
 }
 
 fn next_seq(chain: &Chain, k: &SigningKey) -> i64 {
-    chain.account(&account_id_of(&k.verifying_key())).unwrap().seq_num.0 + 1
+    chain
+        .account(&account_id_of(&k.verifying_key()))
+        .unwrap()
+        .seq_num
+        .0
+        + 1
 }
 
 fn tx(source: &SigningKey, seq: i64, fee: u32, body: OperationBody) -> Transaction {
@@ -51,7 +67,12 @@ fn tx(source: &SigningKey, seq: i64, fee: u32, body: OperationBody) -> Transacti
         seq_num: SequenceNumber(seq),
         cond: Preconditions::None,
         memo: Memo::None,
-        operations: vec![Operation { source_account: None, body }].try_into().unwrap(),
+        operations: vec![Operation {
+            source_account: None,
+            body,
+        }]
+        .try_into()
+        .unwrap(),
         ext: TransactionExt::V0,
     }
 }
@@ -59,7 +80,10 @@ fn tx(source: &SigningKey, seq: i64, fee: u32, body: OperationBody) -> Transacti
 fn envelope(t: Transaction, signers: &[&SigningKey], passphrase: &str) -> TransactionEnvelope {
     let hash = t.hash(util::network_id(passphrase)).unwrap();
     let sigs: Vec<_> = signers.iter().map(|k| sign(k, &hash)).collect();
-    TransactionEnvelope::Tx(TransactionV1Envelope { tx: t, signatures: sigs.try_into().unwrap() })
+    TransactionEnvelope::Tx(TransactionV1Envelope {
+        tx: t,
+        signatures: sigs.try_into().unwrap(),
+    })
 }
 
 fn payment(to: &SigningKey, amount: i64) -> OperationBody {
@@ -105,46 +129,113 @@ fn transactions_are_checked_like_core_does() {
     fund(&mut chain, &bob);
     let seq = next_seq(&chain, &alice);
 
-    let wrong_seq = envelope(tx(&alice, seq + 5, 100, payment(&bob, 10)), &[&alice], PASSPHRASE);
-    assert_eq!(error_code(submit(&mut chain, wrong_seq)), TransactionResultResult::TxBadSeq);
+    let wrong_seq = envelope(
+        tx(&alice, seq + 5, 100, payment(&bob, 10)),
+        &[&alice],
+        PASSPHRASE,
+    );
+    assert_eq!(
+        error_code(submit(&mut chain, wrong_seq)),
+        TransactionResultResult::TxBadSeq
+    );
 
     let wrong_key = envelope(tx(&alice, seq, 100, payment(&bob, 10)), &[&bob], PASSPHRASE);
-    assert_eq!(error_code(submit(&mut chain, wrong_key)), TransactionResultResult::TxBadAuth);
+    assert_eq!(
+        error_code(submit(&mut chain, wrong_key)),
+        TransactionResultResult::TxBadAuth
+    );
 
-    let other_network = envelope(tx(&alice, seq, 100, payment(&bob, 10)), &[&alice], "Public Global Stellar Network ; September 2015");
-    assert_eq!(error_code(submit(&mut chain, other_network)), TransactionResultResult::TxBadAuth);
+    let other_network = envelope(
+        tx(&alice, seq, 100, payment(&bob, 10)),
+        &[&alice],
+        "Public Global Stellar Network ; September 2015",
+    );
+    assert_eq!(
+        error_code(submit(&mut chain, other_network)),
+        TransactionResultResult::TxBadAuth
+    );
 
-    let extra = envelope(tx(&alice, seq, 100, payment(&bob, 10)), &[&alice, &bob], PASSPHRASE);
-    assert_eq!(error_code(submit(&mut chain, extra)), TransactionResultResult::TxBadAuthExtra);
+    let extra = envelope(
+        tx(&alice, seq, 100, payment(&bob, 10)),
+        &[&alice, &bob],
+        PASSPHRASE,
+    );
+    assert_eq!(
+        error_code(submit(&mut chain, extra)),
+        TransactionResultResult::TxBadAuthExtra
+    );
 
-    let cheap = envelope(tx(&alice, seq, 99, payment(&bob, 10)), &[&alice], PASSPHRASE);
-    assert_eq!(error_code(submit(&mut chain, cheap)), TransactionResultResult::TxInsufficientFee);
+    let cheap = envelope(
+        tx(&alice, seq, 99, payment(&bob, 10)),
+        &[&alice],
+        PASSPHRASE,
+    );
+    assert_eq!(
+        error_code(submit(&mut chain, cheap)),
+        TransactionResultResult::TxInsufficientFee
+    );
 
     let mut late = tx(&alice, seq, 100, payment(&bob, 10));
-    late.cond = Preconditions::Time(TimeBounds { min_time: TimePoint(0), max_time: TimePoint(1_600_000_000) });
-    assert_eq!(error_code(submit(&mut chain, envelope(late, &[&alice], PASSPHRASE))), TransactionResultResult::TxTooLate);
+    late.cond = Preconditions::Time(TimeBounds {
+        min_time: TimePoint(0),
+        max_time: TimePoint(1_600_000_000),
+    });
+    assert_eq!(
+        error_code(submit(&mut chain, envelope(late, &[&alice], PASSPHRASE))),
+        TransactionResultResult::TxTooLate
+    );
 
     let mut early = tx(&alice, seq, 100, payment(&bob, 10));
-    early.cond = Preconditions::Time(TimeBounds { min_time: TimePoint(1_900_000_000), max_time: TimePoint(0) });
-    assert_eq!(error_code(submit(&mut chain, envelope(early, &[&alice], PASSPHRASE))), TransactionResultResult::TxTooEarly);
+    early.cond = Preconditions::Time(TimeBounds {
+        min_time: TimePoint(1_900_000_000),
+        max_time: TimePoint(0),
+    });
+    assert_eq!(
+        error_code(submit(&mut chain, envelope(early, &[&alice], PASSPHRASE))),
+        TransactionResultResult::TxTooEarly
+    );
 
     let stranger = key(9);
-    let no_account = envelope(tx(&stranger, 1, 100, payment(&bob, 10)), &[&stranger], PASSPHRASE);
-    assert_eq!(error_code(submit(&mut chain, no_account)), TransactionResultResult::TxNoAccount);
+    let no_account = envelope(
+        tx(&stranger, 1, 100, payment(&bob, 10)),
+        &[&stranger],
+        PASSPHRASE,
+    );
+    assert_eq!(
+        error_code(submit(&mut chain, no_account)),
+        TransactionResultResult::TxNoAccount
+    );
 
     // A good one is queued, a resend is a duplicate, and the next sequence number may follow.
-    let good = envelope(tx(&alice, seq, 100, payment(&bob, 10)), &[&alice], PASSPHRASE);
+    let good = envelope(
+        tx(&alice, seq, 100, payment(&bob, 10)),
+        &[&alice],
+        PASSPHRASE,
+    );
     assert_eq!(submit(&mut chain, good.clone()), Submit::Pending);
     assert_eq!(submit(&mut chain, good.clone()), Submit::Duplicate);
-    let follow = envelope(tx(&alice, seq + 1, 100, payment(&bob, 10)), &[&alice], PASSPHRASE);
+    let follow = envelope(
+        tx(&alice, seq + 1, 100, payment(&bob, 10)),
+        &[&alice],
+        PASSPHRASE,
+    );
     assert_eq!(submit(&mut chain, follow), Submit::Pending);
-    let before = chain.account(&account_id_of(&bob.verifying_key())).unwrap().balance;
+    let before = chain
+        .account(&account_id_of(&bob.verifying_key()))
+        .unwrap()
+        .balance;
     chain.close_ledger(1_700_000_010);
-    let after = chain.account(&account_id_of(&bob.verifying_key())).unwrap().balance;
+    let after = chain
+        .account(&account_id_of(&bob.verifying_key()))
+        .unwrap()
+        .balance;
     assert_eq!(after - before, 20);
     assert_eq!(next_seq(&chain, &alice), seq + 2);
     // Replaying an applied transaction is a bad sequence, as in core.
-    assert_eq!(error_code(submit(&mut chain, good)), TransactionResultResult::TxBadSeq);
+    assert_eq!(
+        error_code(submit(&mut chain, good)),
+        TransactionResultResult::TxBadSeq
+    );
 }
 
 fn rpc(ctx: &Ctx, method: &str, params: Value) -> Result<Value, (i64, String)> {
@@ -154,30 +245,64 @@ fn rpc(ctx: &Ctx, method: &str, params: Value) -> Result<Value, (i64, String)> {
 /// simulate → assemble (sorobanData, fee, auth) → sign → send → close, as the JS SDK does.
 fn invoke(ctx: &Ctx, k: &SigningKey, f: HostFunction) -> Value {
     let seq = next_seq(&ctx.chain.read().unwrap(), k);
-    let op = OperationBody::InvokeHostFunction(InvokeHostFunctionOp { host_function: f.clone(), auth: VecM::default() });
+    let op = OperationBody::InvokeHostFunction(InvokeHostFunctionOp {
+        host_function: f.clone(),
+        auth: VecM::default(),
+    });
     let draft = envelope(tx(k, seq, 100, op), &[], PASSPHRASE);
-    let sim = rpc(ctx, "simulateTransaction", json!({ "transaction": b64(&xdr_bytes(&draft)) })).unwrap();
+    let sim = rpc(
+        ctx,
+        "simulateTransaction",
+        json!({ "transaction": b64(&xdr_bytes(&draft)) }),
+    )
+    .unwrap();
     assert!(sim.get("error").is_none(), "simulation failed: {sim}");
-    let data = SorobanTransactionData::from_xdr(unb64(sim["transactionData"].as_str().unwrap()).unwrap(), Limits::none()).unwrap();
+    let data = SorobanTransactionData::from_xdr(
+        unb64(sim["transactionData"].as_str().unwrap()).unwrap(),
+        Limits::none(),
+    )
+    .unwrap();
     let auth: Vec<SorobanAuthorizationEntry> = sim["results"][0]["auth"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| SorobanAuthorizationEntry::from_xdr(unb64(a.as_str().unwrap()).unwrap(), Limits::none()).unwrap())
+        .map(|a| {
+            SorobanAuthorizationEntry::from_xdr(unb64(a.as_str().unwrap()).unwrap(), Limits::none())
+                .unwrap()
+        })
         .collect();
-    let mut t = tx(k, seq, 100 + data.resource_fee as u32, OperationBody::InvokeHostFunction(InvokeHostFunctionOp { host_function: f, auth: auth.try_into().unwrap() }));
+    let mut t = tx(
+        k,
+        seq,
+        100 + data.resource_fee as u32,
+        OperationBody::InvokeHostFunction(InvokeHostFunctionOp {
+            host_function: f,
+            auth: auth.try_into().unwrap(),
+        }),
+    );
     t.ext = TransactionExt::V1(data);
     let env = envelope(t, &[k], PASSPHRASE);
-    let sent = rpc(ctx, "sendTransaction", json!({ "transaction": b64(&xdr_bytes(&env)) })).unwrap();
+    let sent = rpc(
+        ctx,
+        "sendTransaction",
+        json!({ "transaction": b64(&xdr_bytes(&env)) }),
+    )
+    .unwrap();
     assert_eq!(sent["status"], "PENDING", "{sent}");
     ctx.chain.write().unwrap().close_ledger(1_700_000_100);
     rpc(ctx, "getTransaction", json!({ "hash": sent["hash"] })).unwrap()
 }
 
 fn return_value(got: &Value) -> ScVal {
-    let meta = soroban_env_host::xdr::TransactionMeta::from_xdr(unb64(got["resultMetaXdr"].as_str().unwrap()).unwrap(), Limits::none()).unwrap();
+    let meta = soroban_env_host::xdr::TransactionMeta::from_xdr(
+        unb64(got["resultMetaXdr"].as_str().unwrap()).unwrap(),
+        Limits::none(),
+    )
+    .unwrap();
     match meta {
-        soroban_env_host::xdr::TransactionMeta::V4(m) => m.soroban_meta.unwrap().return_value.unwrap(),
+        soroban_env_host::xdr::TransactionMeta::V4(m) => {
+            m.soroban_meta.unwrap().return_value.unwrap()
+        }
         _ => panic!("meta v4 expected"),
     }
 }
@@ -190,9 +315,15 @@ fn uploads_creates_and_invokes_a_contract_in_the_real_host() {
     let ctx = ctx(chain);
 
     let wasm = include_bytes!("fixtures/add.wasm").to_vec();
-    let up = invoke(&ctx, &k, HostFunction::UploadContractWasm(wasm.try_into().unwrap()));
+    let up = invoke(
+        &ctx,
+        &k,
+        HostFunction::UploadContractWasm(wasm.try_into().unwrap()),
+    );
     assert_eq!(up["status"], "SUCCESS", "{up}");
-    let ScVal::Bytes(hash) = return_value(&up) else { panic!("upload returns the hash") };
+    let ScVal::Bytes(hash) = return_value(&up) else {
+        panic!("upload returns the hash")
+    };
     let wasm_hash = Hash(hash.as_slice().try_into().unwrap());
 
     let created = invoke(
@@ -208,7 +339,9 @@ fn uploads_creates_and_invokes_a_contract_in_the_real_host() {
         }),
     );
     assert_eq!(created["status"], "SUCCESS", "{created}");
-    let ScVal::Address(contract) = return_value(&created) else { panic!("create returns the address") };
+    let ScVal::Address(contract) = return_value(&created) else {
+        panic!("create returns the address")
+    };
 
     let call = HostFunction::InvokeContract(InvokeContractArgs {
         contract_address: contract.clone(),
@@ -224,26 +357,69 @@ fn uploads_creates_and_invokes_a_contract_in_the_real_host() {
     let bad = HostFunction::InvokeContract(InvokeContractArgs {
         contract_address: contract,
         function_name: ScSymbol("add".try_into().unwrap()),
-        args: vec![ScVal::Symbol(ScSymbol("x".try_into().unwrap()))].try_into().unwrap(),
+        args: vec![ScVal::Symbol(ScSymbol("x".try_into().unwrap()))]
+            .try_into()
+            .unwrap(),
     });
-    let draft = envelope(tx(&k, seq, 100, OperationBody::InvokeHostFunction(InvokeHostFunctionOp { host_function: bad, auth: VecM::default() })), &[], PASSPHRASE);
-    let sim = rpc(&ctx, "simulateTransaction", json!({ "transaction": b64(&xdr_bytes(&draft)) })).unwrap();
-    assert!(sim["error"].as_str().is_some_and(|e| !e.is_empty()), "{sim}");
+    let draft = envelope(
+        tx(
+            &k,
+            seq,
+            100,
+            OperationBody::InvokeHostFunction(InvokeHostFunctionOp {
+                host_function: bad,
+                auth: VecM::default(),
+            }),
+        ),
+        &[],
+        PASSPHRASE,
+    );
+    let sim = rpc(
+        &ctx,
+        "simulateTransaction",
+        json!({ "transaction": b64(&xdr_bytes(&draft)) }),
+    )
+    .unwrap();
+    assert!(
+        sim["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{sim}"
+    );
     assert!(sim.get("transactionData").is_none());
 }
 
-fn synthetic_event(chain: &mut Chain, ledger: u32, tx: u32, index: u32, contract: [u8; 32], topic: &str) -> EventRecord {
+fn synthetic_event(
+    chain: &mut Chain,
+    ledger: u32,
+    tx: u32,
+    index: u32,
+    contract: [u8; 32],
+    topic: &str,
+) -> EventRecord {
     let ev = ContractEvent {
         ext: ExtensionPoint::V0,
         contract_id: Some(soroban_env_host::xdr::ContractId(Hash(contract))),
         type_: ContractEventType::Contract,
         body: ContractEventBody::V0(ContractEventV0 {
-            topics: vec![ScVal::Symbol(ScSymbol(topic.try_into().unwrap())), ScVal::U32(index)].try_into().unwrap(),
+            topics: vec![
+                ScVal::Symbol(ScSymbol(topic.try_into().unwrap())),
+                ScVal::U32(index),
+            ]
+            .try_into()
+            .unwrap(),
             data: ScVal::U32(ledger),
         }),
     };
     let contract = chain.intern_contract(Some(contract));
-    EventRecord { ledger, tx, op: 0, index, successful: true, contract, system: false, body: xdr_bytes(&ev).into_boxed_slice() }
+    EventRecord {
+        ledger,
+        tx,
+        op: 0,
+        index,
+        successful: true,
+        contract,
+        system: false,
+        body: xdr_bytes(&ev).into_boxed_slice(),
+    }
 }
 
 /// A chain with `ledgers` closed ledgers and, in each of ledgers 2..=ledgers, `per` events.
@@ -253,7 +429,14 @@ fn chain_with_events(ledgers: u32, per: u32, retention: u32) -> Ctx {
         chain.close_ledger(1_700_000_000 + l as u64);
         for i in 0..per {
             let contract = if i % 2 == 0 { [1; 32] } else { [2; 32] };
-            let e = synthetic_event(&mut chain, l, 1, i, contract, if i % 3 == 0 { "fizz" } else { "buzz" });
+            let e = synthetic_event(
+                &mut chain,
+                l,
+                1,
+                i,
+                contract,
+                if i % 3 == 0 { "fizz" } else { "buzz" },
+            );
             chain.events.push_back(e);
         }
     }
@@ -264,7 +447,12 @@ fn chain_with_events(ledgers: u32, per: u32, retention: u32) -> Ctx {
 fn get_events_pages_through_every_event_once_in_order() {
     let ctx = chain_with_events(20, 5, 1000);
     let mut seen = Vec::new();
-    let mut page = rpc(&ctx, "getEvents", json!({ "startLedger": 1, "pagination": { "limit": 7 } })).unwrap();
+    let mut page = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 1, "pagination": { "limit": 7 } }),
+    )
+    .unwrap();
     loop {
         let events = page["events"].as_array().unwrap().clone();
         for e in &events {
@@ -280,7 +468,12 @@ fn get_events_pages_through_every_event_once_in_order() {
             break;
         }
         assert_eq!(&cursor, seen.last().unwrap());
-        page = rpc(&ctx, "getEvents", json!({ "pagination": { "cursor": cursor, "limit": 7 } })).unwrap();
+        page = rpc(
+            &ctx,
+            "getEvents",
+            json!({ "pagination": { "cursor": cursor, "limit": 7 } }),
+        )
+        .unwrap();
     }
     assert_eq!(seen.len(), 19 * 5);
     let mut sorted = seen.clone();
@@ -294,21 +487,63 @@ fn get_events_pages_through_every_event_once_in_order() {
 fn get_events_filters_by_contract_type_and_topic() {
     let ctx = chain_with_events(5, 6, 1000);
     let c1 = util::contract_strkey(&[1; 32]);
-    let fizz = b64(&xdr_bytes(&ScVal::Symbol(ScSymbol("fizz".try_into().unwrap()))));
-    let by_contract = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "contractIds": [c1] }] })).unwrap();
+    let fizz = b64(&xdr_bytes(&ScVal::Symbol(ScSymbol(
+        "fizz".try_into().unwrap(),
+    ))));
+    let by_contract = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "filters": [{ "contractIds": [c1] }] }),
+    )
+    .unwrap();
     assert_eq!(by_contract["events"].as_array().unwrap().len(), 4 * 3);
-    let by_topic = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "type": "contract", "topics": [[fizz, "*"]] }] })).unwrap();
+    let by_topic = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "filters": [{ "type": "contract", "topics": [[fizz, "*"]] }] }),
+    )
+    .unwrap();
     assert_eq!(by_topic["events"].as_array().unwrap().len(), 4 * 2);
     assert_eq!(by_topic["events"][0]["topic"][0], fizz.as_str());
-    assert_eq!(by_topic["events"][0]["topic"][1], b64(&xdr_bytes(&ScVal::U32(0))));
-    assert_eq!(by_topic["events"][0]["value"], b64(&xdr_bytes(&ScVal::U32(2))));
-    let rest = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "topics": [[fizz.clone(), "**"]] }] })).unwrap();
+    assert_eq!(
+        by_topic["events"][0]["topic"][1],
+        b64(&xdr_bytes(&ScVal::U32(0)))
+    );
+    assert_eq!(
+        by_topic["events"][0]["value"],
+        b64(&xdr_bytes(&ScVal::U32(2)))
+    );
+    let rest = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "filters": [{ "topics": [[fizz.clone(), "**"]] }] }),
+    )
+    .unwrap();
     assert_eq!(rest["events"].as_array().unwrap().len(), 4 * 2);
-    let too_short = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "topics": [[fizz]] }] })).unwrap();
-    assert_eq!(too_short["events"].as_array().unwrap().len(), 0, "exact length unless ** ends the filter");
-    let system = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "filters": [{ "type": "system" }] })).unwrap();
+    let too_short = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "filters": [{ "topics": [[fizz]] }] }),
+    )
+    .unwrap();
+    assert_eq!(
+        too_short["events"].as_array().unwrap().len(),
+        0,
+        "exact length unless ** ends the filter"
+    );
+    let system = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "filters": [{ "type": "system" }] }),
+    )
+    .unwrap();
     assert_eq!(system["events"].as_array().unwrap().len(), 0);
-    let end = rpc(&ctx, "getEvents", json!({ "startLedger": 2, "endLedger": 3 })).unwrap();
+    let end = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "startLedger": 2, "endLedger": 3 }),
+    )
+    .unwrap();
     assert_eq!(end["events"].as_array().unwrap().len(), 6);
     assert_eq!(end["cursor"], util::Cursor::max_for_ledger(2).to_id());
 }
@@ -318,16 +553,45 @@ fn get_events_rejects_bad_requests_with_rpc_codes() {
     let ctx = chain_with_events(3, 1, 1000);
     let cases = [
         (json!({}), -32602, "startLedger must be positive"),
-        (json!({ "startLedger": 1, "pagination": { "limit": 10001 } }), -32602, "limit must not exceed 10000"),
-        (json!({ "startLedger": 1, "pagination": { "cursor": "0000000008589934592-0000000000" } }), -32602, "ledger ranges and cursor cannot both be set"),
-        (json!({ "startLedger": 1, "filters": [{}, {}, {}, {}, {}, {}] }), -32602, "maximum 5 filters per request"),
-        (json!({ "startLedger": 1, "filters": [{ "type": "diagnostic" }] }), -32602, "filter 1 invalid"),
-        (json!({ "startLedger": 1, "filters": [{ "contractIds": ["GBAD"] }] }), -32602, "contract ID 1 invalid"),
-        (json!({ "startLedger": 1, "filters": [{ "topics": [["**", "*"]] }] }), -32602, "'**' is only allowed as the last segment"),
-        (json!({ "startLedger": 99 }), -32600, "startLedger must be within the ledger range: 1 - 3"),
+        (
+            json!({ "startLedger": 1, "pagination": { "limit": 10001 } }),
+            -32602,
+            "limit must not exceed 10000",
+        ),
+        (
+            json!({ "startLedger": 1, "pagination": { "cursor": "0000000008589934592-0000000000" } }),
+            -32602,
+            "ledger ranges and cursor cannot both be set",
+        ),
+        (
+            json!({ "startLedger": 1, "filters": [{}, {}, {}, {}, {}, {}] }),
+            -32602,
+            "maximum 5 filters per request",
+        ),
+        (
+            json!({ "startLedger": 1, "filters": [{ "type": "diagnostic" }] }),
+            -32602,
+            "filter 1 invalid",
+        ),
+        (
+            json!({ "startLedger": 1, "filters": [{ "contractIds": ["GBAD"] }] }),
+            -32602,
+            "contract ID 1 invalid",
+        ),
+        (
+            json!({ "startLedger": 1, "filters": [{ "topics": [["**", "*"]] }] }),
+            -32602,
+            "'**' is only allowed as the last segment",
+        ),
+        (
+            json!({ "startLedger": 99 }),
+            -32600,
+            "startLedger must be within the ledger range: 1 - 3",
+        ),
     ];
     for (params, code, needle) in cases {
-        let (got_code, message) = rpc(&ctx, "getEvents", params.clone()).expect_err(&params.to_string());
+        let (got_code, message) =
+            rpc(&ctx, "getEvents", params.clone()).expect_err(&params.to_string());
         assert_eq!(got_code, code, "{params}: {message}");
         assert!(message.contains(needle), "{params}: {message}");
     }
@@ -344,8 +608,16 @@ fn one_get_events_call_scans_at_most_10000_ledgers() {
     let ctx = ctx(chain);
     let first = rpc(&ctx, "getEvents", json!({ "startLedger": 1 })).unwrap();
     assert_eq!(first["events"].as_array().unwrap().len(), 0);
-    assert_eq!(first["cursor"], util::Cursor::max_for_ledger(10_000).to_id());
-    let next = rpc(&ctx, "getEvents", json!({ "pagination": { "cursor": first["cursor"] } })).unwrap();
+    assert_eq!(
+        first["cursor"],
+        util::Cursor::max_for_ledger(10_000).to_id()
+    );
+    let next = rpc(
+        &ctx,
+        "getEvents",
+        json!({ "pagination": { "cursor": first["cursor"] } }),
+    )
+    .unwrap();
     assert_eq!(next["events"].as_array().unwrap().len(), 1);
     assert_eq!(next["events"][0]["id"], util::event_id(10_400, 1, 0, 0));
 }
@@ -369,29 +641,81 @@ fn retention_drops_old_ledgers_and_out_of_range_requests_fail() {
     assert_eq!(gone["status"], "NOT_FOUND");
     assert_eq!(gone["oldestLedger"], 6);
     let (code, msg) = rpc(&ctx, "getEvents", json!({ "startLedger": 2 })).unwrap_err();
-    assert_eq!((code, msg.as_str()), (-32600, "startLedger must be within the ledger range: 6 - 10"));
+    assert_eq!(
+        (code, msg.as_str()),
+        (
+            -32600,
+            "startLedger must be within the ledger range: 6 - 10"
+        )
+    );
     let (code, msg) = rpc(&ctx, "getTransactions", json!({ "startLedger": 2 })).unwrap_err();
     assert_eq!(code, -32600);
     assert_eq!(msg, "start ledger must be between the oldest ledger: 6 and the latest ledger: 10 for this rpc instance");
     let (code, _) = rpc(&ctx, "getLedgers", json!({ "startLedger": 11 })).unwrap_err();
     assert_eq!(code, -32600);
-    let ledgers = rpc(&ctx, "getLedgers", json!({ "startLedger": 6, "pagination": { "limit": 2 } })).unwrap();
+    let ledgers = rpc(
+        &ctx,
+        "getLedgers",
+        json!({ "startLedger": 6, "pagination": { "limit": 2 } }),
+    )
+    .unwrap();
     assert_eq!(ledgers["ledgers"].as_array().unwrap().len(), 2);
     assert_eq!(ledgers["cursor"], "7");
-    let more = rpc(&ctx, "getLedgers", json!({ "pagination": { "cursor": "7", "limit": 10 } })).unwrap();
+    let more = rpc(
+        &ctx,
+        "getLedgers",
+        json!({ "pagination": { "cursor": "7", "limit": 10 } }),
+    )
+    .unwrap();
     assert_eq!(more["ledgers"][0]["sequence"], 8);
 }
 
 #[test]
 fn malformed_input_gets_rpc_errors_not_panics() {
     let ctx = chain_with_events(2, 0, 10);
-    assert_eq!(rpc(&ctx, "sendTransaction", json!({ "transaction": "not base64!" })).unwrap_err().0, -32602);
-    assert_eq!(rpc(&ctx, "sendTransaction", json!({ "transaction": "AAAAAgAAAA==" })).unwrap_err().0, -32602);
-    assert_eq!(rpc(&ctx, "getTransaction", json!({ "hash": "zz" })).unwrap_err().0, -32602);
-    assert_eq!(rpc(&ctx, "getLedgerEntries", json!({ "keys": ["AAAA"] })).unwrap_err().0, -32602);
-    assert_eq!(rpc(&ctx, "noSuchMethod", Value::Null).unwrap_err().0, -32601);
+    assert_eq!(
+        rpc(
+            &ctx,
+            "sendTransaction",
+            json!({ "transaction": "not base64!" })
+        )
+        .unwrap_err()
+        .0,
+        -32602
+    );
+    assert_eq!(
+        rpc(
+            &ctx,
+            "sendTransaction",
+            json!({ "transaction": "AAAAAgAAAA==" })
+        )
+        .unwrap_err()
+        .0,
+        -32602
+    );
+    assert_eq!(
+        rpc(&ctx, "getTransaction", json!({ "hash": "zz" }))
+            .unwrap_err()
+            .0,
+        -32602
+    );
+    assert_eq!(
+        rpc(&ctx, "getLedgerEntries", json!({ "keys": ["AAAA"] }))
+            .unwrap_err()
+            .0,
+        -32602
+    );
+    assert_eq!(
+        rpc(&ctx, "noSuchMethod", Value::Null).unwrap_err().0,
+        -32601
+    );
     assert_eq!(rpc(&ctx, "getEvents", json!([1, 2])).unwrap_err().0, -32602);
-    let sim = rpc(&ctx, "simulateTransaction", json!({ "transaction": "AAAA" })).unwrap();
+    let sim = rpc(
+        &ctx,
+        "simulateTransaction",
+        json!({ "transaction": "AAAA" }),
+    )
+    .unwrap();
     assert_eq!(sim["error"], "Could not unmarshal transaction");
 }
 
@@ -404,12 +728,109 @@ fn state_file_round_trips() {
     chain.events.push_back(e);
     let path = std::env::temp_dir().join(format!("localnet-test-{}.bin", std::process::id()));
     localnet::persist::save(&chain, &path).unwrap();
-    let loaded = localnet::persist::load(&path, &ChainConfig { passphrase: PASSPHRASE.into(), retention_ledgers: 100 }).unwrap();
+    let loaded = localnet::persist::load(
+        &path,
+        &ChainConfig {
+            passphrase: PASSPHRASE.into(),
+            retention_ledgers: 100,
+        },
+    )
+    .unwrap();
     std::fs::remove_file(&path).ok();
     assert_eq!(loaded.latest().hash, chain.latest().hash);
     assert_eq!(loaded.entries.len(), chain.entries.len());
     assert_eq!(loaded.events.len(), 1);
     assert!(loaded.tx(&chain.txs.back().unwrap().hash).is_some());
-    assert_eq!(loaded.account(&account_id_of(&k.verifying_key())), chain.account(&account_id_of(&k.verifying_key())));
-    assert!(localnet::persist::load(&std::env::temp_dir().join("missing-localnet"), &ChainConfig { passphrase: "x".into(), retention_ledgers: 1 }).is_err());
+    assert_eq!(
+        loaded.account(&account_id_of(&k.verifying_key())),
+        chain.account(&account_id_of(&k.verifying_key()))
+    );
+    assert!(localnet::persist::load(
+        &std::env::temp_dir().join("missing-localnet"),
+        &ChainConfig {
+            passphrase: "x".into(),
+            retention_ledgers: 1
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn fee_bumps_are_charged_to_the_fee_source() {
+    use soroban_env_host::xdr::{
+        FeeBumpTransaction, FeeBumpTransactionEnvelope, FeeBumpTransactionExt,
+        FeeBumpTransactionInnerTx,
+    };
+    let mut chain = new_chain(100);
+    let (alice, bob, carol) = (key(6), key(7), key(8));
+    for k in [&alice, &bob, &carol] {
+        fund(&mut chain, k);
+    }
+    let balance = |c: &Chain, k: &SigningKey| {
+        c.account(&account_id_of(&k.verifying_key()))
+            .unwrap()
+            .balance
+    };
+    let inner = envelope(
+        tx(&alice, next_seq(&chain, &alice), 100, payment(&bob, 1_000)),
+        &[&alice],
+        PASSPHRASE,
+    );
+    let TransactionEnvelope::Tx(inner) = inner else {
+        unreachable!()
+    };
+    let bump = FeeBumpTransaction {
+        fee_source: MuxedAccount::Ed25519(Uint256(carol.verifying_key().to_bytes())),
+        fee: 400,
+        inner_tx: FeeBumpTransactionInnerTx::Tx(inner),
+        ext: FeeBumpTransactionExt::V0,
+    };
+    let outer_hash = bump.hash(util::network_id(PASSPHRASE)).unwrap();
+    let env = TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+        tx: bump.clone(),
+        signatures: vec![sign(&carol, &outer_hash)].try_into().unwrap(),
+    });
+    let (alice0, carol0) = (balance(&chain, &alice), balance(&chain, &carol));
+    assert_eq!(submit(&mut chain, env), Submit::Pending);
+    chain.close_ledger(1_700_000_050);
+    let rec = chain
+        .tx(&outer_hash)
+        .expect("recorded under the outer hash");
+    assert!(rec.success && rec.fee_bump);
+    let result = TransactionResult::from_xdr(&rec.result[..], Limits::none()).unwrap();
+    assert!(matches!(
+        result.result,
+        TransactionResultResult::TxFeeBumpInnerSuccess(_)
+    ));
+    assert_eq!(
+        balance(&chain, &alice),
+        alice0 - 1_000,
+        "the inner source pays no fee"
+    );
+    assert_eq!(
+        balance(&chain, &carol),
+        carol0 - 200,
+        "inclusion fee for the op and the bump"
+    );
+
+    // Without the fee source's signature the bump is refused.
+    let inner = envelope(
+        tx(&alice, next_seq(&chain, &alice), 100, payment(&bob, 1)),
+        &[&alice],
+        PASSPHRASE,
+    );
+    let TransactionEnvelope::Tx(inner) = inner else {
+        unreachable!()
+    };
+    let unsigned = TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+        tx: FeeBumpTransaction {
+            inner_tx: FeeBumpTransactionInnerTx::Tx(inner),
+            ..bump
+        },
+        signatures: VecM::default(),
+    });
+    assert_eq!(
+        error_code(submit(&mut chain, unsigned)),
+        TransactionResultResult::TxBadAuth
+    );
 }
