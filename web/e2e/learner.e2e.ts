@@ -21,7 +21,8 @@ beforeAll(async () => {
 
 // When a step fails, show what the servers said around it.
 afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail') console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
+  if (ctx.task.result?.state === 'fail')
+    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
 });
 
 afterAll(async () => {
@@ -37,7 +38,12 @@ describe('learner to verifier', () => {
     await page.goto('/');
     expect(await page.getByRole('heading', { name: 'Learning you can prove.' }).isVisible()).toBe(true);
     await shot(page, 'home');
-    await page.goto('/signup');
+    // Invited by the demo learner: their referral code rides along on the sign-up link.
+    const referrer = await stack.db.query<{ referral_code: string }>(
+      "SELECT referral_code FROM users WHERE email = 'learner@starling.local'",
+    );
+    await page.goto(`/signup?ref=${referrer.rows[0]!.referral_code}`);
+    expect(await page.getByLabel('Referral code').inputValue()).toBe(referrer.rows[0]!.referral_code);
     await page.getByLabel('Your name').fill('Grace Learner');
     await page.getByLabel('Email').fill('not-an-email');
     await page.getByLabel('Password').fill('short');
@@ -124,6 +130,27 @@ describe('learner to verifier', () => {
     expect(await page.getByTestId('my-course').first().textContent()).toContain('100%');
     await shot(page, 'dashboard');
     expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('the referrer sees the 50 BST reward in their wallet', async () => {
+    const { page } = await newPage(browser, stack.webUrl);
+    await signIn(page, 'learner@starling.local');
+    await page.goto('/wallet');
+    if (stack.rpcUrl) {
+      // mint_reward is submitted by the indexer and the balance comes from the indexed transfer event.
+      await expect
+        .poll(
+          async () => {
+            await page.reload();
+            return page.getByTestId('balance').textContent();
+          },
+          { timeout: 90_000, interval: 1500 },
+        )
+        .toMatch(/^50\b/);
+    } else {
+      expect(await page.getByText('+50 BST').first().isVisible()).toBe(true);
+    }
+    await shot(page, 'wallet-rewards');
   });
 
   it('reviews the course and asks a question in its forum', async () => {

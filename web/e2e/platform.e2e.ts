@@ -20,7 +20,8 @@ beforeAll(async () => {
 
 // When a step fails, show what the servers said around it.
 afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail') console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
+  if (ctx.task.result?.state === 'fail')
+    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
 });
 
 afterAll(async () => {
@@ -157,6 +158,28 @@ describe('live notifications', () => {
     await shot(page, 'notifications');
     await page.getByRole('button', { name: 'Mark all as read' }).click();
     await expect.poll(() => page.getByTestId('unread-total').textContent()).toBe('0 unread');
+  });
+});
+
+describe('forms before the script loads', () => {
+  it('keeps what someone typed before hydration and signs them in', async () => {
+    const { context, page } = await newPage(browser, stack.webUrl);
+    // A slow connection: the page is interactive (server-rendered) long before its JavaScript runs.
+    await context.route('**/_app/immutable/**', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto('/signin', { waitUntil: 'commit' });
+    await page.getByLabel('Email').fill('learner@starling.local');
+    await page.getByLabel('Password').fill('starling-demo-2026');
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(500);
+    expect(await page.getByLabel('Email').inputValue()).toBe('learner@starling.local');
+    expect(await page.getByLabel('Password').inputValue()).toBe('starling-demo-2026');
+    await Promise.all([
+      page.waitForURL(/\/dashboard/),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+    ]);
   });
 });
 
