@@ -661,6 +661,20 @@ fn invoke(
         debug_log(&format!("events {events_size} > {events_limit}"));
         return Err(InvokeHostFunctionResult::ResourceLimitExceeded);
     }
+    // Core's check: what the transaction wrote must fit the write bytes it declared.
+    let written: usize = out
+        .ledger_changes
+        .iter()
+        .filter(|c| !c.read_only)
+        .filter_map(|c| c.encoded_new_value.as_ref().map(Vec::len))
+        .sum();
+    if written > d.resources.write_bytes as usize {
+        debug_log(&format!(
+            "wrote {written} bytes > declared {}",
+            d.resources.write_bytes
+        ));
+        return Err(InvokeHostFunctionResult::ResourceLimitExceeded);
+    }
     let rent = compute_rent_fee(
         &extract_rent_changes(&out.ledger_changes),
         &net.rent_fee_configuration,

@@ -688,8 +688,19 @@ impl Chain {
             {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
+            // The per-transaction limits of the network settings, as core checks them on entry.
             let fp = &d.resources.footprint;
-            if fp.read_only.len() + fp.read_write.len() > 100 {
+            let cost = network_config::ledger_cost();
+            let footprint_limit =
+                network_config::ledger_cost_ext().tx_max_footprint_entries as usize;
+            let reads = fp.read_only.len() + fp.read_write.len();
+            let tx_size = xdr_bytes(tx.as_ref()).len() + 72 * v.signatures.len();
+            if reads > footprint_limit
+                || fp.read_write.len() > cost.tx_max_write_ledger_entries as usize
+                || d.resources.disk_read_bytes > cost.tx_max_disk_read_bytes
+                || d.resources.write_bytes > cost.tx_max_write_bytes
+                || tx_size > network_config::bandwidth().tx_max_size_bytes as usize
+            {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
             let (non_refundable, _) = crate::apply::declared_fees(self, tx, d, 0);
