@@ -5,12 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../ops/test/db.ts';
-import { startLocalnet, localnetBinary } from '../../ops/localnet/localnet.ts';
+import { startLocalnet } from '../../ops/localnet/localnet.ts';
 import { startRpcProxy, type RpcProxy } from './test/rpc-proxy.ts';
 import {
   addCertificateIntent,
   addProgressIntent,
   addRewardIntent,
+  chainBinary,
   createCourse,
   createLearner,
   indexerEnv,
@@ -112,7 +113,7 @@ describe('retention gap', () => {
 describe('network reset', () => {
   it('a chain whose ledgers went backwards behind the same URL stops ingest with network_reset', async () => {
     const env = indexerEnv(chain, database.url, { STELLAR_RPC_URL: proxy.url });
-    const fresh = await startLocalnet(localnetBinary(), { ledgerIntervalMs: 100 });
+    const fresh = await startLocalnet(chainBinary(), { ledgerIntervalMs: 100 });
     try {
       proxy.upstream = fresh.url;
       const p = spawnIndexer(env);
@@ -123,5 +124,5 @@ describe('network reset', () => {
       proxy.upstream = chain.localnet.url;
       await fresh.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -24,9 +24,14 @@ export interface Chain {
 
 let cachedBin: string | null = null;
 
-export async function startChain(opts: LocalnetOptions = {}): Promise<Chain> {
+/** The localnet binary, built (or found) once per test file. */
+export function chainBinary(): string {
   cachedBin ??= localnetBinary();
-  const localnet = await startLocalnet(cachedBin, { ledgerIntervalMs: 250, ...opts });
+  return cachedBin;
+}
+
+export async function startChain(opts: LocalnetOptions = {}): Promise<Chain> {
+  const localnet = await startLocalnet(chainBinary(), { ledgerIntervalMs: 250, ...opts });
   const manifestPath = join(mkdtempSync(join(tmpdir(), 'starling-deploy-')), 'local.json');
   const manifest = await deploy({ rpcUrl: localnet.url, network: 'local', wasmDir: join(repoRoot, 'contracts/build'), out: manifestPath, fund: true, log: () => undefined });
   return { localnet, manifest, manifestPath, stop: () => localnet.stop() };
