@@ -359,6 +359,29 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
     }
 }
 
+/// Browsers may call the chain directly (wallets, the site in development), as they can call
+/// public Stellar RPC endpoints: any origin is allowed.
+async fn allow_any_origin(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    res
+}
+
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
+}
+
 /// Starts everything and serves until SIGINT/SIGTERM; prints the ready line once listening.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut opened = open_chain(&opts)?;
@@ -397,10 +420,14 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         max_request_bytes: opts.max_request_bytes,
     });
     let router = Router::new()
-        .route("/", post(rpc_handler))
-        .route("/rpc", post(rpc_handler))
-        .route("/soroban/rpc", post(rpc_handler))
-        .route("/friendbot", get(friendbot).post(friendbot))
+        .route("/", post(rpc_handler).options(preflight))
+        .route("/rpc", post(rpc_handler).options(preflight))
+        .route("/soroban/rpc", post(rpc_handler).options(preflight))
+        .route(
+            "/friendbot",
+            get(friendbot).post(friendbot).options(preflight),
+        )
+        .layer(axum::middleware::map_response(allow_any_origin))
         .with_state(app);
     println!("localnet listening on {base}");
     use std::io::Write as _;
