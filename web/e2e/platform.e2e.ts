@@ -273,9 +273,15 @@ describe('instructors and operators', () => {
       "INSERT INTO intents (kind, idempotency_key, args, status, attempts, last_error) VALUES ('mint_reward', 'referral:e2e-' || gen_random_uuid(), '{\"to\":\"GA\",\"amount\":\"500000000\"}', 'failed', 3, 'txBadSeq: sequence number too low') RETURNING id",
     );
     await signIn(page, 'operator@starling.local');
+    // A few samples of the indexer's status, so the lag chart has a line to draw.
+    for (let i = 0; i < 6; i++) {
+      expect((await page.request.get('/ops/status.json')).ok()).toBe(true);
+      await page.waitForTimeout(700);
+    }
     await page.goto('/ops');
     const row = page.getByTestId('failed-intent').filter({ hasText: `#${failed.rows[0]!.id}` });
     expect(await row.textContent()).toContain('txBadSeq');
+    expect(await page.locator('svg.chart polyline').count()).toBe(1);
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
     await expect
