@@ -9,6 +9,7 @@ const JS_TARGET_BYTES = 60 * 1024;
 const r = await runWebBench(Number(process.argv[2] ?? 15));
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`/verify/[id], ${r.runs} cold loads in Chromium (headless, localhost)`);
+console.log(`  in-browser check: ${r.verdict}`);
 console.log(`  LCP median ${r.lcpMedianMs} ms, p90 ${r.lcpP90Ms} ms (target < ${LCP_TARGET_MS} ms)`);
 console.log(
   `  JS ${r.scripts.length} files: ${kb(r.jsRawBytes)} raw, ${kb(r.jsGzipBytes)} gzip -9 (target < ${kb(JS_TARGET_BYTES)})`,
