@@ -282,6 +282,7 @@ describe('instructors and operators', () => {
     const row = page.getByTestId('failed-intent').filter({ hasText: `#${failed.rows[0]!.id}` });
     expect(await row.textContent()).toContain('txBadSeq');
     expect(await page.locator('svg.chart polyline').count()).toBe(1);
+    expect(await page.getByTestId('rpc-health').textContent()).toBe(stack.rpcUrl ? 'healthy' : 'not configured');
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
     await expect
