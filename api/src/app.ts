@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { closeContext, createContext, type AppContext } from './context.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
+import securityHeaders from './plugins/security-headers.ts';
 import { registerProblemHandlers } from './plugins/problem.ts';
 import authPlugin from './plugins/auth.ts';
 import idempotencyPlugin from './plugins/idempotency.ts';
@@ -72,10 +72,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   });
   if (!opts.context) app.addHook('onClose', async () => closeContext(ctx));
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      // The API serves JSON; only /docs renders HTML (Swagger UI needs its inline styles).
-      directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+  await app.register(securityHeaders, {
+    helmet: {
+      contentSecurityPolicy: {
+        // The API serves JSON; only /docs renders HTML (Swagger UI needs its inline styles).
+        directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+      },
     },
   });
   await app.register(cors, {
