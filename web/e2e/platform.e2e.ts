@@ -281,7 +281,8 @@ describe('instructors and operators', () => {
     await page.goto('/ops');
     const row = page.getByTestId('failed-intent').filter({ hasText: `#${failed.rows[0]!.id}` });
     expect(await row.textContent()).toContain('txBadSeq');
-    expect(await page.locator('svg.chart polyline').count()).toBe(1);
+    // Without the chain no indexer reports, so there is no lag to draw.
+    expect(await page.locator('svg.chart polyline').count()).toBe(stack.rpcUrl ? 1 : 0);
     expect(await page.getByTestId('rpc-health').textContent()).toBe(stack.rpcUrl ? 'healthy' : 'not configured');
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
