@@ -22,7 +22,12 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      source: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: false,
   });
   if (!command || command === 'help' || command === '--help') {
@@ -43,14 +48,22 @@ async function main(argv: string[]): Promise<number> {
       } catch (e) {
         await daemon.stop();
         console.error(`indexer stopped: ${errorMessage(e)}`);
-        return e instanceof IndexerError && e.code === 'retention_gap' ? 3 : e instanceof IndexerError && e.code === 'network_reset' ? 4 : 1;
+        return e instanceof IndexerError && e.code === 'retention_gap'
+          ? 3
+          : e instanceof IndexerError && e.code === 'network_reset'
+            ? 4
+            : 1;
       }
     }
     case 'backfill': {
       if (!values.from) throw new Error('backfill needs --from <ledger>');
       const ctx = createContext(config);
       try {
-        const r = await runBackfill(ctx, { from: Number(values.from), ...(values.to ? { to: Number(values.to) } : {}), progress: process.stderr });
+        const r = await runBackfill(ctx, {
+          from: Number(values.from),
+          ...(values.to ? { to: Number(values.to) } : {}),
+          progress: process.stderr,
+        });
         console.log(JSON.stringify(r));
         return 0;
       } finally {

@@ -12,7 +12,10 @@ import { ConfigError } from './errors.ts';
 const ContractId = Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' });
 
 export const ConfigSchema = Type.Object({
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   DATABASE_URL: Type.String({ minLength: 1 }),
   STELLAR_RPC_URL: Type.String({ minLength: 1 }),
   /** The manifest name (local, testnet, mainnet). */
@@ -82,16 +85,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known));
   if (!Value.Check(ConfigSchema, value)) {
-    const problems = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.instancePath.slice(1) || e.keyword}: ${e.message}`);
+    const problems = [...Value.Errors(ConfigSchema, value)].map(
+      (e) => `${e.instancePath.slice(1) || e.keyword}: ${e.message}`,
+    );
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const raw = value as RawConfig;
-  const manifestPath = raw.DEPLOYMENT_MANIFEST || join(repoRoot, 'contracts', 'deployments', `${raw.STELLAR_NETWORK}.json`);
+  const manifestPath =
+    raw.DEPLOYMENT_MANIFEST || join(repoRoot, 'contracts', 'deployments', `${raw.STELLAR_NETWORK}.json`);
   let manifest: Manifest = {};
   if (existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  else if (raw.DEPLOYMENT_MANIFEST) throw new ConfigError(`DEPLOYMENT_MANIFEST ${manifestPath} does not exist`);
+  else if (raw.DEPLOYMENT_MANIFEST)
+    throw new ConfigError(`DEPLOYMENT_MANIFEST ${manifestPath} does not exist`);
 
-  const pick = (kind: ContractKind, explicit: string): string => explicit || manifest.contracts?.[kind]?.contractId || '';
+  const pick = (kind: ContractKind, explicit: string): string =>
+    explicit || manifest.contracts?.[kind]?.contractId || '';
   const contracts = Object.freeze({
     analytics: pick('analytics', raw.ANALYTICS_CONTRACT_ID),
     token: pick('token', raw.TOKEN_CONTRACT_ID),
@@ -99,16 +107,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     governance: pick('governance', raw.GOVERNANCE_CONTRACT_ID),
   });
   for (const [k, id] of Object.entries(contracts)) {
-    if (id && !StrKey.isValidContract(id)) throw new ConfigError(`${k} contract id ${id} is not a C… address`);
+    if (id && !StrKey.isValidContract(id))
+      throw new ConfigError(`${k} contract id ${id} is not a C… address`);
   }
   if (!Object.values(contracts).some(Boolean)) {
     throw new ConfigError(`no contract ids: set *_CONTRACT_ID or deploy to write ${manifestPath}`);
   }
   const secret = raw.PLATFORM_SECRET || manifest.platform?.secret || '';
   const platform = secret ? Keypair.fromSecret(secret) : null;
-  const channelSecrets = raw.CHANNEL_SECRETS.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of channelSecrets) if (!StrKey.isValidEd25519SecretSeed(s)) throw new ConfigError('CHANNEL_SECRETS must be S… secrets, comma-separated');
-  const channels = channelSecrets.length > 0 ? channelSecrets.map((s) => Keypair.fromSecret(s)) : platform ? [platform] : [];
+  const channelSecrets = raw.CHANNEL_SECRETS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of channelSecrets)
+    if (!StrKey.isValidEd25519SecretSeed(s))
+      throw new ConfigError('CHANNEL_SECRETS must be S… secrets, comma-separated');
+  const channels =
+    channelSecrets.length > 0 ? channelSecrets.map((s) => Keypair.fromSecret(s)) : platform ? [platform] : [];
   return Object.freeze({
     ...raw,
     STELLAR_NETWORK_PASSPHRASE: raw.STELLAR_NETWORK_PASSPHRASE || manifest.networkPassphrase || '',

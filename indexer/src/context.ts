@@ -17,8 +17,12 @@ export interface Context {
   rpc: RpcClient;
 }
 
-export function createContext(config: Readonly<Config>, opts: { log?: Logger; searchPath?: string; poolSize?: number } = {}): Context {
-  const log = opts.log ?? pino({ level: config.LOG_LEVEL, base: { service: 'indexer', instance: config.instanceId } });
+export function createContext(
+  config: Readonly<Config>,
+  opts: { log?: Logger; searchPath?: string; poolSize?: number } = {},
+): Context {
+  const log =
+    opts.log ?? pino({ level: config.LOG_LEVEL, base: { service: 'indexer', instance: config.instanceId } });
   const pool = createPool(config.DATABASE_URL, opts.poolSize ?? 6);
   if (opts.searchPath) {
     const sp = opts.searchPath;

@@ -68,15 +68,30 @@ export class LostLeadershipError extends IndexerError {
   }
 }
 
-const TRANSIENT_PG = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '40001', '40P01', '53300']);
+const TRANSIENT_PG = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '40001',
+  '40P01',
+  '53300',
+]);
 
 /** Retryable: our transient errors, Postgres connection/serialisation failures, socket errors. */
 export function isRetryable(e: unknown): boolean {
   if (e instanceof IndexerError) return e.retryable;
   const err = e as { code?: string; message?: string } | null;
   if (err?.code && TRANSIENT_PG.has(err.code)) return true;
-  if (err?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(err.code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err?.message ?? '');
+  if (err?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(err.code))
+    return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    err?.message ?? '',
+  );
 }
 
 export function errorMessage(e: unknown): string {

@@ -64,7 +64,9 @@ async function seed(db: Kysely<Database>, n: number) {
 /** Exactly one on-chain effect per intent, judged from the ingested events (verified below). */
 async function expectOneEffectEach(db: Kysely<Database>, referrers: string[]) {
   const mints = await sql<{ to: string; n: string }>`
-    SELECT value->>'to' AS to, count(*)::text AS n FROM chain_events WHERE name = 'mint' AND value->>'to' = ANY(${referrers}) GROUP BY 1`.execute(db);
+    SELECT value->>'to' AS to, count(*)::text AS n FROM chain_events WHERE name = 'mint' AND value->>'to' = ANY(${referrers}) GROUP BY 1`.execute(
+    db,
+  );
   expect(mints.rows.length).toBe(referrers.length);
   for (const m of mints.rows) expect(m.n).toBe('1');
   const intents = await db.selectFrom('intents').select(['kind', 'tx_hash', 'status']).execute();
@@ -87,12 +89,19 @@ describe('kill -9', () => {
     await withDatabase(async (db, url) => {
       const { total, referrers } = await seed(db, 6);
       const env = indexerEnv(chain, url, { INDEXER_PAGE_LIMIT: '3' });
-      const crashy = { ...env, INDEXER_CRASH_AT: 'after_claim=0.05,after_store=0.25,after_send=0.25,after_success=0.2,ingest_commit=0.08' };
+      const crashy = {
+        ...env,
+        INDEXER_CRASH_AT:
+          'after_claim=0.05,after_store=0.25,after_send=0.25,after_success=0.2,ingest_commit=0.08',
+      };
       let kills = 0;
       let selfKills = 0;
       for (let round = 0; round < 30; round++) {
         const p = spawnIndexer(crashy);
-        const outcome = await Promise.race([p.exited.then(() => 'died' as const), new Promise<'alive'>((r) => setTimeout(() => r('alive'), 300 + Math.random() * 1500))]);
+        const outcome = await Promise.race([
+          p.exited.then(() => 'died' as const),
+          new Promise<'alive'>((r) => setTimeout(() => r('alive'), 300 + Math.random() * 1500)),
+        ]);
         if (outcome === 'died') selfKills++;
         else kills++;
         await p.kill9();
@@ -101,8 +110,18 @@ describe('kill -9', () => {
       expect(kills + selfKills).toBeGreaterThanOrEqual(10);
       const final = spawnIndexer(env);
       try {
-        await waitFor('every intent confirmed', async () => (await intentStatuses(db)).confirmed === total, 90_000);
-        await waitFor('ingest at the head', async () => (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following', 30_000);
+        await waitFor(
+          'every intent confirmed',
+          async () => (await intentStatuses(db)).confirmed === total,
+          90_000,
+        );
+        await waitFor(
+          'ingest at the head',
+          async () =>
+            (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status ===
+            'following',
+          30_000,
+        );
       } finally {
         await final.stop();
       }
@@ -124,27 +143,51 @@ describe('RPC faults', () => {
   it('errors, timeouts, 429, malformed and slow responses, resets, lost responses: backs off, never skips, recovers', async () => {
     await withDatabase(async (db, url) => {
       const { total, referrers } = await seed(db, 3);
-      const env = { ...indexerEnv(chain, url, { INDEXER_RPC_TIMEOUT_MS: '1000', INDEXER_PAGE_LIMIT: '4' }), STELLAR_RPC_URL: proxy.url };
-      proxy.setFaults(0.2, ['http500', 'http429', 'malformed', 'hang', 'slow', 'reset', 'lost_response', 'truncated']);
+      const env = {
+        ...indexerEnv(chain, url, { INDEXER_RPC_TIMEOUT_MS: '1000', INDEXER_PAGE_LIMIT: '4' }),
+        STELLAR_RPC_URL: proxy.url,
+      };
+      proxy.setFaults(0.2, [
+        'http500',
+        'http429',
+        'malformed',
+        'hang',
+        'slow',
+        'reset',
+        'lost_response',
+        'truncated',
+      ]);
       const p = spawnIndexer(env);
       let sawRpcError = false;
       try {
         await waitFor(
           'every intent confirmed through a faulty RPC',
           async () => {
-            const s = await db.selectFrom('indexer_state').select(['status', 'rpc_errors']).executeTakeFirst();
+            const s = await db
+              .selectFrom('indexer_state')
+              .select(['status', 'rpc_errors'])
+              .executeTakeFirst();
             if (s?.status === 'rpc_error' || Number(s?.rpc_errors ?? 0) > 0) sawRpcError = true;
             return (await intentStatuses(db)).confirmed === total;
           },
           150_000,
           50,
         ).catch(async (e: unknown) => {
-          const rows = await db.selectFrom('intents').select(['id', 'kind', 'status', 'attempts', 'last_error', 'tx_hash', 'next_attempt_at']).execute();
+          const rows = await db
+            .selectFrom('intents')
+            .select(['id', 'kind', 'status', 'attempts', 'last_error', 'tx_hash', 'next_attempt_at'])
+            .execute();
           console.error(JSON.stringify(rows, null, 1), p.output().slice(-4000));
           throw e;
         });
         proxy.setFaults(0, []);
-        await waitFor('following', async () => (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following', 30_000);
+        await waitFor(
+          'following',
+          async () =>
+            (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status ===
+            'following',
+          30_000,
+        );
         const port = Number(/"port":(\d+)/.exec(p.output())?.[1] ?? 0);
         if (port) {
           const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -167,14 +210,25 @@ describe('two daemons', () => {
     await withDatabase(async (db, url) => {
       const env = indexerEnv(chain, url);
       const a = spawnIndexer({ ...env, INDEXER_ID: 'daemon-a', LOG_LEVEL: 'info' });
-      await waitFor('a leads', async () => (await db.selectFrom('indexer_state').select('leader').executeTakeFirst())?.leader === 'daemon-a', 20_000);
+      await waitFor(
+        'a leads',
+        async () =>
+          (await db.selectFrom('indexer_state').select('leader').executeTakeFirst())?.leader === 'daemon-a',
+        20_000,
+      );
       const b = spawnIndexer({ ...env, INDEXER_ID: 'daemon-b', LOG_LEVEL: 'info' });
       const c = spawnIndexer({ ...env, INDEXER_ID: 'daemon-c', LOG_LEVEL: 'info' });
       const procs: IndexerProcess[] = [a, b, c];
       try {
         const { total: first } = await seed(db, 2);
-        await waitFor('first batch confirmed', async () => (await intentStatuses(db)).confirmed === first, 60_000);
-        expect((await db.selectFrom('indexer_state').select('leader').executeTakeFirstOrThrow()).leader).toBe('daemon-a');
+        await waitFor(
+          'first batch confirmed',
+          async () => (await intentStatuses(db)).confirmed === first,
+          60_000,
+        );
+        expect((await db.selectFrom('indexer_state').select('leader').executeTakeFirstOrThrow()).leader).toBe(
+          'daemon-a',
+        );
         expect(b.output()).toContain('standby');
 
         await a.kill9();
@@ -187,18 +241,36 @@ describe('two daemons', () => {
           20_000,
         );
         const { total: second } = await seed(db, 2);
-        await waitFor('second batch confirmed', async () => (await intentStatuses(db)).confirmed === first + second, 60_000);
+        await waitFor(
+          'second batch confirmed',
+          async () => (await intentStatuses(db)).confirmed === first + second,
+          60_000,
+        );
 
         // Cut the new leader's lock connection: it must stop writing, and the last one takes over.
         await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'starling-indexer-lock' AND datname = current_database()
-                   AND pid = (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1)`.execute(db);
+                   AND pid = (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1)`.execute(
+          db,
+        );
         const lost = next === 'daemon-b' ? b : c;
         const survivor = next === 'daemon-b' ? c : b;
-        expect(await Promise.race([lost.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).not.toBe('still running');
+        expect(
+          await Promise.race([lost.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]),
+        ).not.toBe('still running');
         expect(lost.output()).toMatch(/lost the indexer lock/);
-        await waitFor('the last standby leads', async () => (await db.selectFrom('indexer_state').select('leader').executeTakeFirst())?.leader === (survivor === b ? 'daemon-b' : 'daemon-c'), 20_000);
+        await waitFor(
+          'the last standby leads',
+          async () =>
+            (await db.selectFrom('indexer_state').select('leader').executeTakeFirst())?.leader ===
+            (survivor === b ? 'daemon-b' : 'daemon-c'),
+          20_000,
+        );
         const { total: third } = await seed(db, 1);
-        await waitFor('third batch confirmed', async () => (await intentStatuses(db)).confirmed === first + second + third, 60_000);
+        await waitFor(
+          'third batch confirmed',
+          async () => (await intentStatuses(db)).confirmed === first + second + third,
+          60_000,
+        );
       } finally {
         for (const p of procs) await p.stop();
       }
@@ -229,9 +301,15 @@ describe('Postgres connections dropped', () => {
         for (let i = 0; i < 8; i++) {
           await new Promise((r) => setTimeout(r, 400 + Math.random() * 600));
           await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                     AND application_name ${i % 3 === 0 ? sql`= 'starling-indexer-lock'` : sql`<> 'starling-indexer-lock'`}`.execute(db);
+                     AND application_name ${i % 3 === 0 ? sql`= 'starling-indexer-lock'` : sql`<> 'starling-indexer-lock'`}`.execute(
+            db,
+          );
         }
-        await waitFor('every intent confirmed', async () => (await intentStatuses(db)).confirmed === total, 90_000);
+        await waitFor(
+          'every intent confirmed',
+          async () => (await intentStatuses(db)).confirmed === total,
+          90_000,
+        );
       } finally {
         supervising = false;
         await supervisor;

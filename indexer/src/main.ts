@@ -38,7 +38,10 @@ export async function startDaemon(config: Readonly<Config>, opts: { ctx?: Contex
     pollMs: config.INDEXER_LOCK_POLL_MS,
     onLost: (why) => ctx.log.error({ why }, 'lost the indexer lock: stopping all writes'),
   });
-  const http = config.INDEXER_HTTP_PORT >= 0 ? await startHttp(ctx, { role: () => role }, config.INDEXER_HTTP_HOST, config.INDEXER_HTTP_PORT) : null;
+  const http =
+    config.INDEXER_HTTP_PORT >= 0
+      ? await startHttp(ctx, { role: () => role }, config.INDEXER_HTTP_HOST, config.INDEXER_HTTP_PORT)
+      : null;
   if (http) ctx.log.info({ port: http.port }, 'indexer http listening');
 
   const fenced = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
@@ -67,7 +70,8 @@ export async function startDaemon(config: Readonly<Config>, opts: { ctx?: Contex
     const refresh = () =>
       void (async () => {
         const counts = await countIntentsByStatus(ctx.db);
-        for (const s of ['pending', 'submitting', 'submitted', 'confirmed', 'failed', 'superseded']) ctx.metrics.intentsByStatus.set({ status: s }, counts[s] ?? 0);
+        for (const s of ['pending', 'submitting', 'submitted', 'confirmed', 'failed', 'superseded'])
+          ctx.metrics.intentsByStatus.set({ status: s }, counts[s] ?? 0);
         if (config.INDEXER_INGEST) await fenced((tx) => confirmSatisfiedIntents(tx));
       })().catch(() => undefined);
     refresh();
@@ -87,7 +91,8 @@ export async function startDaemon(config: Readonly<Config>, opts: { ctx?: Contex
         }),
       );
     }
-    if (config.INDEXER_SUBMIT) loops.push(createSubmitter(ctx, { signal: loopCtl.signal, fenced, hook }).run());
+    if (config.INDEXER_SUBMIT)
+      loops.push(createSubmitter(ctx, { signal: loopCtl.signal, fenced, hook }).run());
     let failure: unknown = null;
     await Promise.all(
       loops.map((l) =>
@@ -101,7 +106,10 @@ export async function startDaemon(config: Readonly<Config>, opts: { ctx?: Contex
     ctx.metrics.leader.set(0);
     role = 'stopped';
     if (leadership.lost.aborted && !stopCtl.signal.aborted) failure ??= new LostLeadershipError();
-    if (!leadership.lost.aborted) await writeStatus(ctx.db, failure ? {} : { status: 'stopped', caught_up: false }).catch(() => undefined);
+    if (!leadership.lost.aborted)
+      await writeStatus(ctx.db, failure ? {} : { status: 'stopped', caught_up: false }).catch(
+        () => undefined,
+      );
     await leadership.release();
     if (failure) {
       ctx.log.error({ err: errorMessage(failure) }, 'indexer stopped');

@@ -13,7 +13,9 @@ describe('ops/monitoring', () => {
     const files = ['ops/monitoring/indexer-alerts.yml', 'ops/monitoring/grafana-indexer.json'];
     for (const f of files) {
       const text = readFileSync(join(repoRoot, f), 'utf8');
-      const names = new Set([...text.matchAll(/starling_indexer_[a-z_]+/g)].map((x) => x[0].replace(/_(bucket|sum|count)$/, '')));
+      const names = new Set(
+        [...text.matchAll(/starling_indexer_[a-z_]+/g)].map((x) => x[0].replace(/_(bucket|sum|count)$/, '')),
+      );
       expect(names.size).toBeGreaterThan(5);
       for (const n of names) expect(exported, `${f}: ${n}`).toContain(n);
     }

@@ -31,7 +31,10 @@ let db: Kysely<Database>;
 let proxy: RpcProxy;
 
 beforeAll(async () => {
-  [chain, database] = await Promise.all([startChain({ ledgerIntervalMs: 200, retentionLedgers: RETENTION }), createTestDatabase()]);
+  [chain, database] = await Promise.all([
+    startChain({ ledgerIntervalMs: 200, retentionLedgers: RETENTION }),
+    createTestDatabase(),
+  ]);
   db = createDb(createPool(database.url, 4));
   proxy = await startRpcProxy(chain.localnet.url);
 }, 120_000);
@@ -44,12 +47,22 @@ afterAll(async () => {
 });
 
 const latestLedger = async (url: string) =>
-  ((await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}' })).json()) as { result: { sequence: number } }).result
-    .sequence;
+  (
+    (await (
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}',
+      })
+    ).json()) as { result: { sequence: number } }
+  ).result.sequence;
 
 describe('retention gap', () => {
   it('stops with retention_gap and an unchanged cursor; rebuild restores state from ledger entries; run resumes', async () => {
-    const env = indexerEnv(chain, database.url, { STELLAR_RPC_URL: proxy.url, INDEXER_START_LEDGER: String(await latestLedger(chain.localnet.url)) });
+    const env = indexerEnv(chain, database.url, {
+      STELLAR_RPC_URL: proxy.url,
+      INDEXER_START_LEDGER: String(await latestLedger(chain.localnet.url)),
+    });
     const instructor = await createLearner(db);
     const course = await createCourse(db, instructor.userId);
     const early = await createLearner(db);
@@ -69,7 +82,11 @@ describe('retention gap', () => {
     await submitOnly.stop();
     const before = await db.selectFrom('indexer_state').selectAll().executeTakeFirstOrThrow();
     const target = (await latestLedger(chain.localnet.url)) + RETENTION + 5;
-    await waitFor('the events age out of retention', async () => (await latestLedger(chain.localnet.url)) > target, 30_000);
+    await waitFor(
+      'the events age out of retention',
+      async () => (await latestLedger(chain.localnet.url)) > target,
+      30_000,
+    );
 
     const gap = spawnIndexer(env);
     expect(await gap.exited).toBe(3);
@@ -85,25 +102,59 @@ describe('retention gap', () => {
 
     const rebuilt = await runCli(env, ['rebuild']);
     expect(rebuilt.code).toBe(0);
-    const progress = await db.selectFrom('onchain_progress').select(['student_address', 'percent']).orderBy('student_address').execute();
+    const progress = await db
+      .selectFrom('onchain_progress')
+      .select(['student_address', 'percent'])
+      .orderBy('student_address')
+      .execute();
     expect(progress).toEqual(
       expect.arrayContaining([
         { student_address: early.address, percent: 100 },
         { student_address: late.address, percent: 100 },
       ]),
     );
-    expect((await db.selectFrom('bst_balances').selectAll().where('address', '=', referrer.address).executeTakeFirstOrThrow()).balance).toBe('500000000');
-    expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe('500000000');
-    const c = await db.selectFrom('certificates').selectAll().where('id', '=', cert.certificateId).executeTakeFirstOrThrow();
+    expect(
+      (
+        await db
+          .selectFrom('bst_balances')
+          .selectAll()
+          .where('address', '=', referrer.address)
+          .executeTakeFirstOrThrow()
+      ).balance,
+    ).toBe('500000000');
+    expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe(
+      '500000000',
+    );
+    const c = await db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('id', '=', cert.certificateId)
+      .executeTakeFirstOrThrow();
     expect(c.status).toBe('confirmed');
     expect(c.chain_certificate_id).toBeTruthy();
 
     const resumed = spawnIndexer(env);
     try {
-      await waitFor('following again', async () => (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following', 30_000);
+      await waitFor(
+        'following again',
+        async () =>
+          (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following',
+        30_000,
+      );
       const more = await createLearner(db);
       await addProgressIntent(db, more, course, 40);
-      await waitFor('a new intent confirmed after the rebuild', async () => (await db.selectFrom('onchain_progress').select('percent').where('student_address', '=', more.address).executeTakeFirst())?.percent === 40, 30_000);
+      await waitFor(
+        'a new intent confirmed after the rebuild',
+        async () =>
+          (
+            await db
+              .selectFrom('onchain_progress')
+              .select('percent')
+              .where('student_address', '=', more.address)
+              .executeTakeFirst()
+          )?.percent === 40,
+        30_000,
+      );
     } finally {
       await resumed.stop();
     }
@@ -119,7 +170,9 @@ describe('network reset', () => {
       const p = spawnIndexer(env);
       expect(await p.exited).toBe(4);
       expect(p.output()).toMatch(/network was reset/);
-      expect((await db.selectFrom('indexer_state').select('status').executeTakeFirstOrThrow()).status).toBe('network_reset');
+      expect((await db.selectFrom('indexer_state').select('status').executeTakeFirstOrThrow()).status).toBe(
+        'network_reset',
+      );
     } finally {
       proxy.upstream = chain.localnet.url;
       await fresh.stop();

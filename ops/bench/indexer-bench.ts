@@ -53,10 +53,17 @@ async function newDatabase(pgService: RunningService, name: string): Promise<str
   return url;
 }
 
-function runChild(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+function runChild(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     // A heap cap makes V8 collect instead of growing (the daemon's unit files set the same).
-    const c = spawn(process.execPath, [`--max-old-space-size=${flag('heap', '96')}`, '--max-semi-space-size=4', CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(
+      process.execPath,
+      [`--max-old-space-size=${flag('heap', '96')}`, '--max-semi-space-size=4', CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -76,22 +83,40 @@ const pct = (xs: number[], p: number) => {
 async function benchBackfill(pgService: RunningService): Promise<Record<string, unknown>> {
   const bin = localnetBinary();
   const t0 = performance.now();
-  const net: Localnet = await startLocalnet(bin, { ledgerIntervalMs: 1000, retentionLedgers: 10_000_000, seedEvents: EVENTS });
+  const net: Localnet = await startLocalnet(bin, {
+    ledgerIntervalMs: 1000,
+    retentionLedgers: 10_000_000,
+    seedEvents: EVENTS,
+  });
   const seedSeconds = (performance.now() - t0) / 1000;
   try {
     const url = await newDatabase(pgService, 'bench_backfill');
     const token = StrKey.encodeContract(Buffer.alloc(32, 0xbe));
-    const env = { DATABASE_URL: url, STELLAR_RPC_URL: net.url, TOKEN_CONTRACT_ID: token, INDEXER_PAGE_LIMIT: flag('page', '2000'), INDEXER_HTTP_PORT: '-1', LOG_LEVEL: 'warn', DEPLOYMENT_MANIFEST: '' };
+    const env = {
+      DATABASE_URL: url,
+      STELLAR_RPC_URL: net.url,
+      TOKEN_CONTRACT_ID: token,
+      INDEXER_PAGE_LIMIT: flag('page', '2000'),
+      INDEXER_HTTP_PORT: '-1',
+      LOG_LEVEL: 'warn',
+      DEPLOYMENT_MANIFEST: '',
+    };
     const r = await runChild(['backfill', '--from', '1'], env);
     if (r.code !== 0) throw new Error(`backfill failed: ${r.err.slice(-2000)}`);
-    const result = JSON.parse(r.out.trim().split('\n').pop()!) as { events: number; seconds: number; eventsPerSecond: number; peakRssMb: number };
+    const result = JSON.parse(r.out.trim().split('\n').pop()!) as {
+      events: number;
+      seconds: number;
+      eventsPerSecond: number;
+      peakRssMb: number;
+    };
 
     // The same rows, raw: server-side COPY out, then COPY into an empty copy of chain_events.
     const client = new pg.Client({ connectionString: url });
     client.on('error', () => undefined);
     await client.connect();
     await client.query('CREATE TABLE chain_events_copy (LIKE chain_events INCLUDING ALL)');
-    const dataDir = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+    const dataDir = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!
+      .data_directory;
     const file = join(dataDir, 'bench_events.copy');
     await client.query(`COPY chain_events TO '${file}'`);
     const c0 = performance.now();
@@ -122,13 +147,19 @@ async function benchLive(pgService: RunningService): Promise<Record<string, unkn
   const chain = await startChain({ ledgerIntervalMs: 1000 });
   const url = await newDatabase(pgService, 'bench_live');
   const db: Kysely<Database> = createDb(createPool(url, 4));
-  const daemon = spawnIndexer(indexerEnv(chain, url, { INDEXER_POLL_MS: '20', INDEXER_SUBMIT_POLL_MS: '50' }));
+  const daemon = spawnIndexer(
+    indexerEnv(chain, url, { INDEXER_POLL_MS: '20', INDEXER_SUBMIT_POLL_MS: '50' }),
+  );
   const seen = new Map<number, number>();
   let polling = true;
   const poller = (async () => {
     while (polling) {
       try {
-        const r = await fetch(chain.localnet.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}' });
+        const r = await fetch(chain.localnet.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}',
+        });
         const seq = ((await r.json()) as { result: { sequence: number } }).result.sequence;
         if (!seen.has(seq)) seen.set(seq, performance.now());
       } catch {
@@ -142,10 +173,19 @@ async function benchLive(pgService: RunningService): Promise<Record<string, unkn
   const watcher = (async () => {
     let last = 0;
     while (watching) {
-      const r = await db.selectFrom('chain_events').select((eb) => eb.fn.max('ledger').as('m')).executeTakeFirst();
+      const r = await db
+        .selectFrom('chain_events')
+        .select((eb) => eb.fn.max('ledger').as('m'))
+        .executeTakeFirst();
       const m = Number(r?.m ?? 0);
       if (m > last) {
-        const ledgers = await db.selectFrom('chain_events').select('ledger').distinct().where('ledger', '>', last).where('ledger', '<=', m).execute();
+        const ledgers = await db
+          .selectFrom('chain_events')
+          .select('ledger')
+          .distinct()
+          .where('ledger', '>', last)
+          .where('ledger', '<=', m)
+          .execute();
         for (const l of ledgers) if (!committed.has(l.ledger)) committed.set(l.ledger, performance.now());
         last = m;
       }
@@ -155,7 +195,12 @@ async function benchLive(pgService: RunningService): Promise<Record<string, unkn
   try {
     const instructor = await createLearner(db);
     const course = await createCourse(db, instructor.userId);
-    await waitFor('daemon following', async () => (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following', 60_000);
+    await waitFor(
+      'daemon following',
+      async () =>
+        (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following',
+      60_000,
+    );
     const completions: { start: number; intent: string }[] = [];
     const latest = async () => Math.max(...seen.keys());
     for (let i = 0; i < 30; i++) {
@@ -167,11 +212,32 @@ async function benchLive(pgService: RunningService): Promise<Record<string, unkn
     }
     await waitFor(
       'certificates confirmed',
-      async () => (await db.selectFrom('intents').select('status').where('id', 'in', completions.map((c) => c.intent)).execute()).every((r) => r.status === 'confirmed'),
+      async () =>
+        (
+          await db
+            .selectFrom('intents')
+            .select('status')
+            .where(
+              'id',
+              'in',
+              completions.map((c) => c.intent),
+            )
+            .execute()
+        ).every((r) => r.status === 'confirmed'),
       120_000,
     );
-    const rows = await db.selectFrom('intents').select(['id', 'confirmed_ledger']).where('id', 'in', completions.map((c) => c.intent)).execute();
-    const inLedgers = rows.map((r) => r.confirmed_ledger! - completions.find((c) => c.intent === r.id)!.start);
+    const rows = await db
+      .selectFrom('intents')
+      .select(['id', 'confirmed_ledger'])
+      .where(
+        'id',
+        'in',
+        completions.map((c) => c.intent),
+      )
+      .execute();
+    const inLedgers = rows.map(
+      (r) => r.confirmed_ledger! - completions.find((c) => c.intent === r.id)!.start,
+    );
     const latencies: number[] = [];
     for (const [ledger, at] of committed) {
       const closed = seen.get(ledger);
@@ -180,8 +246,17 @@ async function benchLive(pgService: RunningService): Promise<Record<string, unkn
     return {
       ledgerIntervalMs: 1000,
       ledgersMeasured: latencies.length,
-      closeToCommittedMs: { p50: Math.round(pct(latencies, 50)), p99: Math.round(pct(latencies, 99)), max: Math.round(Math.max(...latencies)) },
-      completionToCertificateConfirmedLedgers: { n: inLedgers.length, p50: pct(inLedgers, 50), p90: pct(inLedgers, 90), max: Math.max(...inLedgers) },
+      closeToCommittedMs: {
+        p50: Math.round(pct(latencies, 50)),
+        p99: Math.round(pct(latencies, 99)),
+        max: Math.round(Math.max(...latencies)),
+      },
+      completionToCertificateConfirmedLedgers: {
+        n: inLedgers.length,
+        p50: pct(inLedgers, 50),
+        p90: pct(inLedgers, 90),
+        max: Math.max(...inLedgers),
+      },
     };
   } finally {
     polling = false;
@@ -207,17 +282,46 @@ async function benchSubmit(pgService: RunningService): Promise<Record<string, un
       const n = channels * 12;
       for (let i = 0; i < n; i++) await addProgressIntent(db, await createLearner(db), course, 10);
       const ledgerOf = async () =>
-        ((await (await fetch(chain.localnet.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}' })).json()) as { result: { sequence: number } })
-          .result.sequence;
-      const daemon = spawnIndexer(indexerEnv(chain, url, { CHANNEL_SECRETS: keys.map((k) => k.secret()).join(','), INDEXER_POLL_MS: '50', INDEXER_SUBMIT_POLL_MS: '50' }));
+        (
+          (await (
+            await fetch(chain.localnet.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{"jsonrpc":"2.0","id":1,"method":"getLatestLedger"}',
+            })
+          ).json()) as { result: { sequence: number } }
+        ).result.sequence;
+      const daemon = spawnIndexer(
+        indexerEnv(chain, url, {
+          CHANNEL_SECRETS: keys.map((k) => k.secret()).join(','),
+          INDEXER_POLL_MS: '50',
+          INDEXER_SUBMIT_POLL_MS: '50',
+        }),
+      );
       const l0 = await ledgerOf();
       const t0 = performance.now();
-      await waitFor('all confirmed', async () => (await db.selectFrom('intents').select('status').where('status', '=', 'confirmed').execute()).length === n, 300_000, 50);
+      await waitFor(
+        'all confirmed',
+        async () =>
+          (await db.selectFrom('intents').select('status').where('status', '=', 'confirmed').execute())
+            .length === n,
+        300_000,
+        50,
+      );
       const l1 = await ledgerOf();
       const seconds = (performance.now() - t0) / 1000;
       const landed = await db.selectFrom('intents').select('confirmed_ledger').execute();
-      const span = Math.max(...landed.map((r) => r.confirmed_ledger!)) - Math.min(...landed.map((r) => r.confirmed_ledger!)) + 1;
-      out[`channels_${channels}`] = { intents: n, seconds: +seconds.toFixed(1), ledgers: l1 - l0, confirmedPerLedger: +(n / (l1 - l0)).toFixed(2), ledgersSpannedByInclusion: span };
+      const span =
+        Math.max(...landed.map((r) => r.confirmed_ledger!)) -
+        Math.min(...landed.map((r) => r.confirmed_ledger!)) +
+        1;
+      out[`channels_${channels}`] = {
+        intents: n,
+        seconds: +seconds.toFixed(1),
+        ledgers: l1 - l0,
+        confirmedPerLedger: +(n / (l1 - l0)).toFixed(2),
+        ledgersSpannedByInclusion: span,
+      };
       await daemon.stop();
       await db.destroy();
     }
@@ -230,7 +334,10 @@ async function benchSubmit(pgService: RunningService): Promise<Record<string, un
 const dir = mkdtempSync(join(tmpdir(), 'starling-indexer-bench-'));
 chmodSync(dir, 0o755);
 const pgService = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
-const results: Record<string, unknown> = { date: new Date().toISOString(), cores: (await import('node:os')).cpus().length };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  cores: (await import('node:os')).cpus().length,
+};
 try {
   if (PHASES.has('backfill')) results.backfill = await benchBackfill(pgService);
   if (PHASES.has('live')) results.live = await benchLive(pgService);

@@ -18,9 +18,14 @@ export interface LocalChain {
 }
 
 function buildOrNull(root: string, script: string, log: (l: string) => void): string | null {
-  const r = spawnSync('bash', [join(root, 'ops/scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('bash', [join(root, 'ops/scripts', script)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.status !== 0) {
-    log(`chain                  not started: ops/scripts/${script} failed (${(r.stderr || '').trim().split('\n').pop() ?? ''})`);
+    log(
+      `chain                  not started: ops/scripts/${script} failed (${(r.stderr || '').trim().split('\n').pop() ?? ''})`,
+    );
     return null;
   }
   return r.stdout.trim().split('\n').pop() ?? '';
@@ -43,7 +48,11 @@ async function contractsLive(url: string, m: Manifest): Promise<boolean> {
   return (body.result?.entries?.length ?? 0) > 0;
 }
 
-export async function startLocalChain(root: string, stateDir: string, log: (l: string) => void): Promise<LocalChain | null> {
+export async function startLocalChain(
+  root: string,
+  stateDir: string,
+  log: (l: string) => void,
+): Promise<LocalChain | null> {
   try {
     return await startOrThrow(root, stateDir, log);
   } catch (e) {
@@ -52,8 +61,15 @@ export async function startLocalChain(root: string, stateDir: string, log: (l: s
   }
 }
 
-async function startOrThrow(root: string, stateDir: string, log: (l: string) => void): Promise<LocalChain | null> {
-  const bin = process.env.LOCALNET_BIN && existsSync(process.env.LOCALNET_BIN) ? process.env.LOCALNET_BIN : buildOrNull(root, 'build-localnet.sh', log);
+async function startOrThrow(
+  root: string,
+  stateDir: string,
+  log: (l: string) => void,
+): Promise<LocalChain | null> {
+  const bin =
+    process.env.LOCALNET_BIN && existsSync(process.env.LOCALNET_BIN)
+      ? process.env.LOCALNET_BIN
+      : buildOrNull(root, 'build-localnet.sh', log);
   if (!bin) return null;
   const wasmDir = join(root, 'contracts/build');
   const names = ['analytics', 'token', 'certificate', 'governance'];
@@ -73,7 +89,14 @@ async function startOrThrow(root: string, stateDir: string, log: (l: string) => 
   }
   if (!manifest) {
     log('deploying contracts to the local chain…');
-    manifest = await deploy({ rpcUrl: localnet.url, network: 'local', wasmDir, out: manifestPath, fund: true, log: () => undefined });
+    manifest = await deploy({
+      rpcUrl: localnet.url,
+      network: 'local',
+      wasmDir,
+      out: manifestPath,
+      fund: true,
+      log: () => undefined,
+    });
   }
   return {
     localnet,

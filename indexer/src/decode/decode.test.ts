@@ -22,7 +22,8 @@ function kindOf(file: string, v: Vector): ContractKind {
   const prefix = file.split('_')[0]!;
   if (prefix in EVENT_TABLES) return prefix as ContractKind;
   // roles.json: access-control events shared by analytics, token and certificate.
-  for (const k of ['analytics', 'token', 'certificate', 'governance'] as const) if (v.decoded.event in EVENT_TABLES[k]) return k;
+  for (const k of ['analytics', 'token', 'certificate', 'governance'] as const)
+    if (v.decoded.event in EVENT_TABLES[k]) return k;
   throw new Error(`no decoder for ${file}`);
 }
 
@@ -50,19 +51,56 @@ describe('decoder strictness', () => {
   const sym = (s: string) => xdr.ScVal.scvSymbol(s).toXDR('base64');
   const addr = 'GABQGAYDAMBQGAYDAMBQGAYDAMBQGAYDAMBQGAYDAMBQGAYDAMBQHGPC';
   it('rejects a known event whose layout changed', () => {
-    const topics = [sym('certificate_issued'), nativeToScVal(1, { type: 'u32' }).toXDR('base64'), nativeToScVal(addr, { type: 'address' }).toXDR('base64')];
-    const value = nativeToScVal({ course_id: Buffer.alloc(16), issuer: addr, metadata_hash: Buffer.alloc(32) }, { type: { course_id: ['symbol', 'bytes'], issuer: ['symbol', 'address'], metadata_hash: ['symbol', 'bytes'] } }).toXDR('base64');
+    const topics = [
+      sym('certificate_issued'),
+      nativeToScVal(1, { type: 'u32' }).toXDR('base64'),
+      nativeToScVal(addr, { type: 'address' }).toXDR('base64'),
+    ];
+    const value = nativeToScVal(
+      { course_id: Buffer.alloc(16), issuer: addr, metadata_hash: Buffer.alloc(32) },
+      {
+        type: {
+          course_id: ['symbol', 'bytes'],
+          issuer: ['symbol', 'address'],
+          metadata_hash: ['symbol', 'bytes'],
+        },
+      },
+    ).toXDR('base64');
     expect(() => decodeEvent('certificate', topics, value)).toThrow(DecodeError);
   });
   it('keeps unknown events raw', () => {
-    const d = decodeEvent('analytics', [sym('something_new')], nativeToScVal(7, { type: 'u32' }).toXDR('base64'));
-    expect(d).toMatchObject({ name: 'something_new', known: false, raw: { topics: ['something_new'], value: 7 } });
+    const d = decodeEvent(
+      'analytics',
+      [sym('something_new')],
+      nativeToScVal(7, { type: 'u32' }).toXDR('base64'),
+    );
+    expect(d).toMatchObject({
+      name: 'something_new',
+      known: false,
+      raw: { topics: ['something_new'], value: 7 },
+    });
   });
   it('decodes SEP-41 transfers, plain and muxed', () => {
     const other = 'GACAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAJJHP';
-    const topics = [sym('transfer'), nativeToScVal(addr, { type: 'address' }).toXDR('base64'), nativeToScVal(other, { type: 'address' }).toXDR('base64')];
-    expect(decodeEvent('token', topics, nativeToScVal(5n, { type: 'i128' }).toXDR('base64')).fields).toEqual({ from: addr, to: other, amount: '5' });
-    const muxed = nativeToScVal({ amount: 5n, to_muxed_id: 9n }, { type: { amount: ['symbol', 'i128'], to_muxed_id: ['symbol', 'u64'] } }).toXDR('base64');
-    expect(decodeEvent('token', topics, muxed).fields).toEqual({ from: addr, to: other, amount: '5', to_muxed_id: '9' });
+    const topics = [
+      sym('transfer'),
+      nativeToScVal(addr, { type: 'address' }).toXDR('base64'),
+      nativeToScVal(other, { type: 'address' }).toXDR('base64'),
+    ];
+    expect(decodeEvent('token', topics, nativeToScVal(5n, { type: 'i128' }).toXDR('base64')).fields).toEqual({
+      from: addr,
+      to: other,
+      amount: '5',
+    });
+    const muxed = nativeToScVal(
+      { amount: 5n, to_muxed_id: 9n },
+      { type: { amount: ['symbol', 'i128'], to_muxed_id: ['symbol', 'u64'] } },
+    ).toXDR('base64');
+    expect(decodeEvent('token', topics, muxed).fields).toEqual({
+      from: addr,
+      to: other,
+      amount: '5',
+      to_muxed_id: '9',
+    });
   });
 });

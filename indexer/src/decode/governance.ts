@@ -2,7 +2,10 @@ import type { EventSpec } from './spec.ts';
 
 export const GOVERNANCE_EVENTS: Record<string, EventSpec> = {
   proposal_created: {
-    topics: [{ name: 'id', type: 'u64' }, { name: 'proposer', type: 'address' }],
+    topics: [
+      { name: 'id', type: 'u64' },
+      { name: 'proposer', type: 'address' },
+    ],
     data: {
       map: [
         { name: 'title', type: 'string' },
@@ -12,9 +15,26 @@ export const GOVERNANCE_EVENTS: Record<string, EventSpec> = {
       ],
     },
   },
-  vote_cast: { topics: [{ name: 'id', type: 'u64' }, { name: 'voter', type: 'address' }], data: { map: [{ name: 'support', type: 'bool' }, { name: 'weight', type: 'i128' }] } },
+  vote_cast: {
+    topics: [
+      { name: 'id', type: 'u64' },
+      { name: 'voter', type: 'address' },
+    ],
+    data: {
+      map: [
+        { name: 'support', type: 'bool' },
+        { name: 'weight', type: 'i128' },
+      ],
+    },
+  },
   proposal_executed: {
     topics: [{ name: 'id', type: 'u64' }],
-    data: { map: [{ name: 'votes_for', type: 'i128' }, { name: 'votes_against', type: 'i128' }, { name: 'total_supply', type: 'i128' }] },
+    data: {
+      map: [
+        { name: 'votes_for', type: 'i128' },
+        { name: 'votes_against', type: 'i128' },
+        { name: 'total_supply', type: 'i128' },
+      ],
+    },
   },
 };

@@ -28,14 +28,23 @@ export interface DecodedEvent {
   raw?: { topics: unknown[]; value: unknown };
 }
 
-function applySpec(name: string, spec: EventSpec, topics: xdr.ScVal[], value: xdr.ScVal): Record<string, Decoded> {
+function applySpec(
+  name: string,
+  spec: EventSpec,
+  topics: xdr.ScVal[],
+  value: xdr.ScVal,
+): Record<string, Decoded> {
   if (topics.length !== spec.topics.length + 1) {
     throw new DecodeError(`${name}: expected ${spec.topics.length + 1} topics, got ${topics.length}`);
   }
   const out: Record<string, Decoded> = {};
   spec.topics.forEach((f, i) => (out[f.name] = decodeTyped(topics[i + 1]!, f.type, `${name}.${f.name}`)));
   if ('single' in spec.data) {
-    out[spec.data.single.name] = decodeTyped(value, spec.data.single.type, `${name}.${spec.data.single.name}`);
+    out[spec.data.single.name] = decodeTyped(
+      value,
+      spec.data.single.type,
+      `${name}.${spec.data.single.name}`,
+    );
     return out;
   }
   const list = mapEntries(value);
@@ -55,19 +64,35 @@ function applySpec(name: string, spec: EventSpec, topics: xdr.ScVal[], value: xd
     out[f.name] = decodeTyped(v, f.type, `${name}.${f.name}`);
     entries.delete(f.name);
   }
-  if (entries.size > 0) throw new DecodeError(`${name}: unexpected data fields ${[...entries.keys()].join(', ')}`);
+  if (entries.size > 0)
+    throw new DecodeError(`${name}: unexpected data fields ${[...entries.keys()].join(', ')}`);
   return out;
 }
 
-export function decodeEvent(kind: ContractKind, topicsXdr: readonly string[], valueXdr: string): DecodedEvent {
+export function decodeEvent(
+  kind: ContractKind,
+  topicsXdr: readonly string[],
+  valueXdr: string,
+): DecodedEvent {
   const topics = topicsXdr.map((t) => parseScVal(t));
   const value = parseScVal(valueXdr);
   const name = topics[0] ? symbolOf(topics[0]) : null;
   if (name === null) {
-    return { name: '', fields: {}, known: false, raw: { topics: topics.map(scValToJson), value: scValToJson(value) } };
+    return {
+      name: '',
+      fields: {},
+      known: false,
+      raw: { topics: topics.map(scValToJson), value: scValToJson(value) },
+    };
   }
   const spec = EVENT_TABLES[kind][name];
-  if (!spec) return { name, fields: {}, known: false, raw: { topics: topics.map(scValToJson), value: scValToJson(value) } };
+  if (!spec)
+    return {
+      name,
+      fields: {},
+      known: false,
+      raw: { topics: topics.map(scValToJson), value: scValToJson(value) },
+    };
   if (kind === 'token' && name === 'transfer' && value.type === 'scvMap') {
     return { name, fields: applySpec(name, TRANSFER_MUXED, topics, value), known: true };
   }

@@ -4,7 +4,19 @@
 import { scValToNative, xdr } from '@stellar/stellar-sdk';
 import { DecodeError } from '../errors.ts';
 
-export type ScType = 'address' | 'u32' | 'i32' | 'u64' | 'i64' | 'i128' | 'u128' | 'bool' | 'symbol' | 'string' | `bytes${number}` | 'bytes';
+export type ScType =
+  | 'address'
+  | 'u32'
+  | 'i32'
+  | 'u64'
+  | 'i64'
+  | 'i128'
+  | 'u128'
+  | 'bool'
+  | 'symbol'
+  | 'string'
+  | `bytes${number}`
+  | 'bytes';
 
 export type Decoded = string | number | boolean;
 
@@ -52,7 +64,8 @@ export function decodeTyped(v: xdr.ScVal, type: ScType, field: string): Decoded 
     default: {
       const bytes = Buffer.from(native as Uint8Array);
       const n = type === 'bytes' ? null : Number(type.slice(5));
-      if (n !== null && bytes.length !== n) throw new DecodeError(`${field}: expected ${n} bytes, got ${bytes.length}`);
+      if (n !== null && bytes.length !== n)
+        throw new DecodeError(`${field}: expected ${n} bytes, got ${bytes.length}`);
       return bytes.toString('hex');
     }
   }
@@ -81,6 +94,7 @@ function toJson(n: unknown): unknown {
   if (typeof n === 'bigint') return n.toString();
   if (n instanceof Uint8Array) return Buffer.from(n).toString('hex');
   if (Array.isArray(n)) return n.map(toJson);
-  if (n && typeof n === 'object') return Object.fromEntries(Object.entries(n).map(([k, x]) => [k, toJson(x)]));
+  if (n && typeof n === 'object')
+    return Object.fromEntries(Object.entries(n).map(([k, x]) => [k, toJson(x)]));
   return n ?? null;
 }

@@ -30,7 +30,12 @@ export async function buildStatus(ctx: Context, source: StatusSource): Promise<R
   };
 }
 
-export async function startHttp(ctx: Context, source: StatusSource, host: string, port: number): Promise<HttpServer> {
+export async function startHttp(
+  ctx: Context,
+  source: StatusSource,
+  host: string,
+  port: number,
+): Promise<HttpServer> {
   const server: Server = createServer((req, res) => {
     const send = (code: number, body: unknown, type = 'application/json') => {
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
@@ -40,15 +45,21 @@ export async function startHttp(ctx: Context, source: StatusSource, host: string
     void (async () => {
       try {
         if (url === '/healthz') return send(200, { status: 'ok', role: source.role() });
-        if (url === '/metrics') return send(200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
+        if (url === '/metrics')
+          return send(200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
         if (url === '/status') return send(200, await buildStatus(ctx, source));
         if (url === '/readyz') {
           const problems: string[] = [];
-          await sql`SELECT 1`.execute(ctx.db).catch((e: unknown) => problems.push(`database: ${errorMessage(e)}`));
+          await sql`SELECT 1`
+            .execute(ctx.db)
+            .catch((e: unknown) => problems.push(`database: ${errorMessage(e)}`));
           await ctx.rpc.getLatestLedger().catch((e: unknown) => problems.push(`rpc: ${errorMessage(e)}`));
           if (source.role() !== 'leader') problems.push(`role: ${source.role()}`);
           const state = await readState(ctx.db).catch(() => undefined);
-          if (!state?.caught_up) problems.push(`ingest: ${state?.status ?? 'unknown'}${state?.lag_ledgers != null ? ` (${state.lag_ledgers} ledgers behind)` : ''}`);
+          if (!state?.caught_up)
+            problems.push(
+              `ingest: ${state?.status ?? 'unknown'}${state?.lag_ledgers != null ? ` (${state.lag_ledgers} ledgers behind)` : ''}`,
+            );
           return send(problems.length ? 503 : 200, { ready: problems.length === 0, problems });
         }
         send(404, { error: 'not found' });

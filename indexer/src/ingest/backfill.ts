@@ -33,8 +33,15 @@ function bar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${(f * 100).toFixed(1).padStart(5)}%`;
 }
 
-export async function runBackfill(ctx: Context, opts: { from: number; to?: number; progress?: Writable }): Promise<BackfillResult> {
-  const leadership = createLeadership({ url: ctx.config.DATABASE_URL, key: ctx.config.INDEXER_LOCK_KEY, pollMs: ctx.config.INDEXER_LOCK_POLL_MS });
+export async function runBackfill(
+  ctx: Context,
+  opts: { from: number; to?: number; progress?: Writable },
+): Promise<BackfillResult> {
+  const leadership = createLeadership({
+    url: ctx.config.DATABASE_URL,
+    key: ctx.config.INDEXER_LOCK_KEY,
+    pollMs: ctx.config.INDEXER_LOCK_POLL_MS,
+  });
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 10_000);
   try {
@@ -48,13 +55,24 @@ export async function runBackfill(ctx: Context, opts: { from: number; to?: numbe
     const health = await ctx.rpc.getHealth();
     const to = opts.to ?? health.latestLedger;
     const net = await ctx.rpc.getNetwork();
-    await ensureState(ctx.db, { network: ctx.config.STELLAR_NETWORK, passphrase: net.passphrase, startLedger: opts.from });
+    await ensureState(ctx.db, {
+      network: ctx.config.STELLAR_NETWORK,
+      passphrase: net.passphrase,
+      startLedger: opts.from,
+    });
     const state = (await readState(ctx.db))!;
     if (state.last_ledger !== null && opts.from > state.last_ledger + 1) {
-      throw new IndexerError('gap', `--from ${opts.from} would skip ledgers ${state.last_ledger + 1}…${opts.from - 1}`, false);
+      throw new IndexerError(
+        'gap',
+        `--from ${opts.from} would skip ledgers ${state.last_ledger + 1}…${opts.from - 1}`,
+        false,
+      );
     }
     // Re-ingesting already-seen ledgers is safe: events are keyed by id and only new ones project.
-    await ctx.db.updateTable('indexer_state').set({ cursor: null, last_ledger: opts.from - 1, start_ledger: opts.from }).execute();
+    await ctx.db
+      .updateTable('indexer_state')
+      .set({ cursor: null, last_ledger: opts.from - 1, start_ledger: opts.from })
+      .execute();
     await checkNetwork(ctx);
     const started = performance.now();
     let lastPrint = 0;
@@ -69,13 +87,23 @@ export async function runBackfill(ctx: Context, opts: { from: number; to?: numbe
         if (opts.progress && (now - lastPrint > 200 || p.lastLedger >= to)) {
           lastPrint = now;
           const rate = events / ((now - started) / 1000);
-          opts.progress.write(`\r${bar(p.lastLedger - opts.from + 1, to - opts.from + 1)} ledger ${p.lastLedger}/${to}  ${events} events  ${rate.toFixed(0)}/s   `);
+          opts.progress.write(
+            `\r${bar(p.lastLedger - opts.from + 1, to - opts.from + 1)} ledger ${p.lastLedger}/${to}  ${events} events  ${rate.toFixed(0)}/s   `,
+          );
         }
       },
     });
     opts.progress?.write('\n');
     const seconds = (performance.now() - started) / 1000;
-    return { from: opts.from, to, events: stats.events, inserted: stats.inserted, seconds, eventsPerSecond: stats.events / seconds, peakRssMb: peakRssMb() };
+    return {
+      from: opts.from,
+      to,
+      events: stats.events,
+      inserted: stats.inserted,
+      seconds,
+      eventsPerSecond: stats.events / seconds,
+      peakRssMb: peakRssMb(),
+    };
   } finally {
     await leadership.release();
   }

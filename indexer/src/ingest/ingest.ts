@@ -20,10 +20,24 @@ import {
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
 import { projectPage, type ChainEvent } from '../project/project.ts';
 import { cursorLedger, parseLedgerRangeError, type GetEventsResult } from '../rpc/rpc.client.ts';
-import { advanceCursor, ensureState, readState, writeStatus, type StateRow } from '../store/state.repository.ts';
+import {
+  advanceCursor,
+  ensureState,
+  readState,
+  writeStatus,
+  type StateRow,
+} from '../store/state.repository.ts';
 
 export type SyncStep =
-  | { kind: 'events'; events: ChainEvent[]; cursor: string; lastLedger: number; lastLedgerClosedAt: string | null; page: GetEventsResult; full: boolean }
+  | {
+      kind: 'events';
+      events: ChainEvent[];
+      cursor: string;
+      lastLedger: number;
+      lastLedgerClosedAt: string | null;
+      page: GetEventsResult;
+      full: boolean;
+    }
   | { kind: 'caught_up'; latestLedger: number; oldestLedger: number | null }
   | { kind: 'retention_gap'; cursorLedger: number; oldestLedger: number };
 
@@ -57,7 +71,11 @@ export function startLedgerOf(ctx: Context, state: StateRow | undefined, oldest:
 }
 
 /** One getEvents call from the stored position, classified. */
-export async function syncStep(ctx: Context, state: StateRow, kinds: Map<string, ContractKind>): Promise<SyncStep> {
+export async function syncStep(
+  ctx: Context,
+  state: StateRow,
+  kinds: Map<string, ContractKind>,
+): Promise<SyncStep> {
   const limit = ctx.config.INDEXER_PAGE_LIMIT;
   const lastDone = state.last_ledger ?? (state.start_ledger ?? 1) - 1;
   let page: GetEventsResult;
@@ -74,10 +92,16 @@ export async function syncStep(ctx: Context, state: StateRow, kinds: Map<string,
       return { kind: 'retention_gap', cursorLedger: lastDone + 1, oldestLedger: range.oldest };
     }
     // The next ledger is not closed yet (our position is at the head): wait for it.
-    return { kind: 'caught_up', latestLedger: Number.isFinite(range.latest) ? range.latest : lastDone, oldestLedger: range.oldest };
+    return {
+      kind: 'caught_up',
+      latestLedger: Number.isFinite(range.latest) ? range.latest : lastDone,
+      oldestLedger: range.oldest,
+    };
   }
   if (page.latestLedger < lastDone) {
-    throw new NetworkResetError(`the RPC's latest ledger ${page.latestLedger} is below our last ingested ledger ${lastDone}: the network was reset`);
+    throw new NetworkResetError(
+      `the RPC's latest ledger ${page.latestLedger} is below our last ingested ledger ${lastDone}: the network was reset`,
+    );
   }
   if (lastDone + 1 < page.oldestLedger && !state.cursor) {
     return { kind: 'retention_gap', cursorLedger: lastDone + 1, oldestLedger: page.oldestLedger };
@@ -113,7 +137,10 @@ export async function syncStep(ctx: Context, state: StateRow, kinds: Map<string,
     events,
     cursor: page.cursor,
     lastLedger,
-    lastLedgerClosedAt: lastLedger >= page.latestLedger && page.latestLedgerCloseTime ? closeTimeIso(page.latestLedgerCloseTime) : (lastEvent?.ledgerClosedAt ?? null),
+    lastLedgerClosedAt:
+      lastLedger >= page.latestLedger && page.latestLedgerCloseTime
+        ? closeTimeIso(page.latestLedgerCloseTime)
+        : (lastEvent?.ledgerClosedAt ?? null),
     page,
     full,
   };
@@ -124,16 +151,26 @@ function closeTimeIso(t: string): string {
 }
 
 /** Writes one page: everything or nothing, fenced by the leader check and the old cursor. */
-export async function commitPage(ctx: Context, state: StateRow, step: Extract<SyncStep, { kind: 'events' }>, opts: IngestOptions): Promise<{ inserted: number; state: StateRow }> {
+export async function commitPage(
+  ctx: Context,
+  state: StateRow,
+  step: Extract<SyncStep, { kind: 'events' }>,
+  opts: IngestOptions,
+): Promise<{ inserted: number; state: StateRow }> {
   const started = performance.now();
   const latest = step.page.latestLedger;
   const lag = Math.max(0, latest - step.lastLedger);
-  const lagSeconds = step.lastLedgerClosedAt ? Math.max(0, (Date.now() - Date.parse(step.lastLedgerClosedAt)) / 1000) : null;
+  const lagSeconds = step.lastLedgerClosedAt
+    ? Math.max(0, (Date.now() - Date.parse(step.lastLedgerClosedAt)) / 1000)
+    : null;
   const headroom = step.lastLedger - step.page.oldestLedger;
   const following = !step.full && step.lastLedger >= latest;
   const result = await ctx.db.transaction().execute(async (tx) => {
     await opts.assertLeader(tx);
-    const r = await projectPage(tx, step.events, { network: ctx.config.STELLAR_NETWORK, sideEffects: opts.sideEffects ?? true });
+    const r = await projectPage(tx, step.events, {
+      network: ctx.config.STELLAR_NETWORK,
+      sideEffects: opts.sideEffects ?? true,
+    });
     const moved = await advanceCursor(tx, {
       from: state.cursor,
       to: step.cursor,
@@ -175,7 +212,13 @@ export async function commitPage(ctx: Context, state: StateRow, step: Extract<Sy
   }
   return {
     inserted: result.inserted,
-    state: { ...state, cursor: step.cursor, last_ledger: step.lastLedger, latest_rpc_ledger: latest, oldest_rpc_ledger: step.page.oldestLedger },
+    state: {
+      ...state,
+      cursor: step.cursor,
+      last_ledger: step.lastLedger,
+      latest_rpc_ledger: latest,
+      oldest_rpc_ledger: step.page.oldestLedger,
+    },
   };
 }
 
@@ -195,22 +238,36 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export async function checkNetwork(ctx: Context): Promise<StateRow> {
   const net = await ctx.rpc.getNetwork();
   if (ctx.config.STELLAR_NETWORK_PASSPHRASE && ctx.config.STELLAR_NETWORK_PASSPHRASE !== net.passphrase) {
-    throw new NetworkResetError(`the RPC serves "${net.passphrase}", configured "${ctx.config.STELLAR_NETWORK_PASSPHRASE}"`);
+    throw new NetworkResetError(
+      `the RPC serves "${net.passphrase}", configured "${ctx.config.STELLAR_NETWORK_PASSPHRASE}"`,
+    );
   }
   const health = await ctx.rpc.getHealth();
   const existing = await readState(ctx.db);
   const state =
-    existing ?? (await ensureState(ctx.db, { network: ctx.config.STELLAR_NETWORK, passphrase: net.passphrase, startLedger: startLedgerOf(ctx, undefined, health.oldestLedger) }));
+    existing ??
+    (await ensureState(ctx.db, {
+      network: ctx.config.STELLAR_NETWORK,
+      passphrase: net.passphrase,
+      startLedger: startLedgerOf(ctx, undefined, health.oldestLedger),
+    }));
   if (state.network_passphrase && state.network_passphrase !== net.passphrase) {
-    throw new NetworkResetError(`indexed "${state.network_passphrase}" but the RPC now serves "${net.passphrase}"`);
+    throw new NetworkResetError(
+      `indexed "${state.network_passphrase}" but the RPC now serves "${net.passphrase}"`,
+    );
   }
   if (state.last_ledger !== null && health.latestLedger < state.last_ledger) {
-    throw new NetworkResetError(`the RPC's latest ledger ${health.latestLedger} is below our last ingested ledger ${state.last_ledger}: the network was reset`);
+    throw new NetworkResetError(
+      `the RPC's latest ledger ${health.latestLedger} is below our last ingested ledger ${state.last_ledger}: the network was reset`,
+    );
   }
   if (!state.network_passphrase || state.start_ledger === null) {
     await writeStatus(ctx.db, { network_passphrase: net.passphrase, network: ctx.config.STELLAR_NETWORK });
     if (state.start_ledger === null) {
-      await ctx.db.updateTable('indexer_state').set({ start_ledger: startLedgerOf(ctx, state, health.oldestLedger) }).execute();
+      await ctx.db
+        .updateTable('indexer_state')
+        .set({ start_ledger: startLedgerOf(ctx, state, health.oldestLedger) })
+        .execute();
     }
   }
   return (await readState(ctx.db))!;
@@ -223,7 +280,11 @@ export async function checkNetwork(ctx: Context): Promise<StateRow> {
 export async function runIngest(ctx: Context, opts: IngestOptions): Promise<IngestStats> {
   const stats: IngestStats = { pages: 0, events: 0, inserted: 0, lastLedger: 0 };
   const kinds = contractKinds(ctx);
-  const setStatus = async (status: IndexerStatus, detail: string | null, extra: Parameters<typeof writeStatus>[1] = {}) => {
+  const setStatus = async (
+    status: IndexerStatus,
+    detail: string | null,
+    extra: Parameters<typeof writeStatus>[1] = {},
+  ) => {
     setStatusGauge(ctx.metrics, status);
     opts.onStatus?.(status, detail);
     await writeStatus(ctx.db, { status, status_detail: detail, ...extra }).catch(() => undefined);
@@ -266,7 +327,11 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       }
       if (step.kind === 'caught_up') {
         if (state.status !== 'following') {
-          await setStatus('following', null, { caught_up: true, latest_rpc_ledger: step.latestLedger, lag_ledgers: Math.max(0, step.latestLedger - (state.last_ledger ?? 0)) });
+          await setStatus('following', null, {
+            caught_up: true,
+            latest_rpc_ledger: step.latestLedger,
+            lag_ledgers: Math.max(0, step.latestLedger - (state.last_ledger ?? 0)),
+          });
           state = { ...state, status: 'following' };
         }
         await sleep(ctx.config.INDEXER_POLL_MS, opts.signal);
@@ -279,12 +344,20 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
         prefetched.step.catch(() => undefined);
       }
       const r = await commitPage(ctx, state, step, opts);
-      state = { ...r.state, status: !step.full && step.lastLedger >= step.page.latestLedger ? 'following' : 'catching_up' };
+      state = {
+        ...r.state,
+        status: !step.full && step.lastLedger >= step.page.latestLedger ? 'following' : 'catching_up',
+      };
       stats.pages++;
       stats.events += step.events.length;
       stats.inserted += r.inserted;
       stats.lastLedger = step.lastLedger;
-      opts.onPage?.({ lastLedger: step.lastLedger, latestLedger: step.page.latestLedger, events: step.events.length, inserted: r.inserted });
+      opts.onPage?.({
+        lastLedger: step.lastLedger,
+        latestLedger: step.page.latestLedger,
+        events: step.events.length,
+        inserted: r.inserted,
+      });
       if (opts.untilLedger !== undefined && step.lastLedger >= opts.untilLedger) break;
       // An empty or short page is not the end: only a page that reached the head is.
       if (state.status === 'following') await sleep(ctx.config.INDEXER_POLL_MS, opts.signal);
@@ -295,24 +368,43 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       if (e instanceof LostLeadershipError) throw e;
       if (e instanceof NetworkResetError) {
         ctx.log.fatal({ err: e.message }, 'network reset detected; ingest stopped');
-        await setStatus('network_reset', e.message, { caught_up: false, last_error: e.message, lastErrorNow: true });
+        await setStatus('network_reset', e.message, {
+          caught_up: false,
+          last_error: e.message,
+          lastErrorNow: true,
+        });
         throw e;
       }
       if (e instanceof DecodeError) {
         ctx.log.fatal({ err: e.message }, 'undecodable event; ingest stopped');
-        await setStatus('decode_error', e.message, { caught_up: false, last_error: e.message, lastErrorNow: true });
+        await setStatus('decode_error', e.message, {
+          caught_up: false,
+          last_error: e.message,
+          lastErrorNow: true,
+        });
         throw e;
       }
       if (!isRetryable(e)) {
-        ctx.log.error({ err: errorMessage(e), code: e instanceof IndexerError ? e.code : undefined }, 'ingest error');
-        await setStatus('error', errorMessage(e), { last_error: errorMessage(e), lastErrorNow: true, caught_up: false });
+        ctx.log.error(
+          { err: errorMessage(e), code: e instanceof IndexerError ? e.code : undefined },
+          'ingest error',
+        );
+        await setStatus('error', errorMessage(e), {
+          last_error: errorMessage(e),
+          lastErrorNow: true,
+          caught_up: false,
+        });
         throw e;
       }
       failures++;
       const wait = backoffMs(failures, 200, 10_000);
       ctx.log.warn({ err: errorMessage(e), attempt: failures, waitMs: wait }, 'ingest retry');
       const rpc = e instanceof RpcTransientError;
-      await setStatus(rpc ? 'rpc_error' : 'db_error', errorMessage(e), { last_error: errorMessage(e), lastErrorNow: true, ...(rpc ? { rpcErrorsInc: 1 } : {}) });
+      await setStatus(rpc ? 'rpc_error' : 'db_error', errorMessage(e), {
+        last_error: errorMessage(e),
+        lastErrorNow: true,
+        ...(rpc ? { rpcErrorsInc: 1 } : {}),
+      });
       state = null; // re-read the cursor from Postgres: it is the only truth
       await sleep(wait, opts.signal);
     }

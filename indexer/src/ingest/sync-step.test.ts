@@ -12,16 +12,30 @@ import { syncStep } from './ingest.ts';
 
 const CONTRACT = 'CDA4DQOBYHA4DQOBYHA4DQOBYHA4DQOBYHA4DQOBYHA4DQOBYHA4CFV6';
 const kinds = new Map([[CONTRACT, 'analytics' as const]]);
-const toid = (ledger: number, tx = 0) => ((BigInt(ledger) << 32n) | (BigInt(tx) << 12n)).toString().padStart(19, '0');
-const maxFor = (ledger: number) => `${((BigInt(ledger) << 32n) | 0xffffffffn).toString().padStart(19, '0')}-4294967295`;
+const toid = (ledger: number, tx = 0) =>
+  ((BigInt(ledger) << 32n) | (BigInt(tx) << 12n)).toString().padStart(19, '0');
+const maxFor = (ledger: number) =>
+  `${((BigInt(ledger) << 32n) | 0xffffffffn).toString().padStart(19, '0')}-4294967295`;
 
 function ctxWith(getEvents: (p: unknown) => Promise<GetEventsResult>, limit = 3): Context {
   const rpc = { getEvents } as unknown as RpcClient;
-  return { config: { INDEXER_PAGE_LIMIT: limit }, rpc, log: pino({ level: 'silent' }), metrics: createMetrics() } as unknown as Context;
+  return {
+    config: { INDEXER_PAGE_LIMIT: limit },
+    rpc,
+    log: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+  } as unknown as Context;
 }
 
-const state = (p: Partial<StateRow>): StateRow => ({ cursor: null, last_ledger: 99, start_ledger: 50, ...p }) as StateRow;
-const page = (p: Partial<GetEventsResult>): GetEventsResult => ({ events: [], cursor: maxFor(100), latestLedger: 20_000, oldestLedger: 10, ...p });
+const state = (p: Partial<StateRow>): StateRow =>
+  ({ cursor: null, last_ledger: 99, start_ledger: 50, ...p }) as StateRow;
+const page = (p: Partial<GetEventsResult>): GetEventsResult => ({
+  events: [],
+  cursor: maxFor(100),
+  latestLedger: 20_000,
+  oldestLedger: 10,
+  ...p,
+});
 
 const progressEvent = (ledger: number, i: number) => ({
   type: 'contract',
@@ -52,7 +66,12 @@ describe('syncStep', () => {
     const ctx = ctxWith(async () => page({ events, cursor: events[2]!.id }));
     const step = await syncStep(ctx, state({}), kinds);
     expect(step).toMatchObject({ kind: 'events', lastLedger: 120, full: true });
-    if (step.kind === 'events') expect(step.events.map((e) => e.decoded.name)).toEqual(['progress_recorded', 'progress_recorded', 'progress_recorded']);
+    if (step.kind === 'events')
+      expect(step.events.map((e) => e.decoded.name)).toEqual([
+        'progress_recorded',
+        'progress_recorded',
+        'progress_recorded',
+      ]);
   });
 
   it('resumes from the stored cursor, never from a ledger', async () => {
@@ -64,15 +83,25 @@ describe('syncStep', () => {
   });
 
   it('a range error past the head means wait; behind the oldest ledger it is a retention gap', async () => {
-    const err = (o: number, l: number) => new RpcRequestError(-32600, `getEvents: startLedger must be within the ledger range: ${o} - ${l}`);
+    const err = (o: number, l: number) =>
+      new RpcRequestError(-32600, `getEvents: startLedger must be within the ledger range: ${o} - ${l}`);
     const atHead = ctxWith(async () => Promise.reject(err(10, 99)));
-    expect(await syncStep(atHead, state({ cursor: maxFor(99) }), kinds)).toMatchObject({ kind: 'caught_up', latestLedger: 99 });
+    expect(await syncStep(atHead, state({ cursor: maxFor(99) }), kinds)).toMatchObject({
+      kind: 'caught_up',
+      latestLedger: 99,
+    });
     const behind = ctxWith(async () => Promise.reject(err(500, 20_000)));
-    expect(await syncStep(behind, state({ cursor: maxFor(99) }), kinds)).toEqual({ kind: 'retention_gap', cursorLedger: 100, oldestLedger: 500 });
+    expect(await syncStep(behind, state({ cursor: maxFor(99) }), kinds)).toEqual({
+      kind: 'retention_gap',
+      cursorLedger: 100,
+      oldestLedger: 500,
+    });
   });
 
   it('ledgers going backwards are a reset network', async () => {
     const ctx = ctxWith(async () => page({ latestLedger: 12, cursor: maxFor(12) }));
-    await expect(syncStep(ctx, state({ cursor: maxFor(99) }), kinds)).rejects.toBeInstanceOf(NetworkResetError);
+    await expect(syncStep(ctx, state({ cursor: maxFor(99) }), kinds)).rejects.toBeInstanceOf(
+      NetworkResetError,
+    );
   });
 });

@@ -29,13 +29,16 @@ function vectorEvents(prefixes: string[]): ChainEvent[] {
   const dir = join(repoRoot, 'contracts/vectors');
   const out: ChainEvent[] = [];
   // Chain order where scenarios build on each other: a proposal is created, voted, executed.
-  const rank = (f: string) => ['governance_propose', 'governance_vote', 'governance_execute'].findIndex((p) => f.startsWith(p));
+  const rank = (f: string) =>
+    ['governance_propose', 'governance_vote', 'governance_execute'].findIndex((p) => f.startsWith(p));
   const files = readdirSync(dir)
     .filter((f) => prefixes.some((p) => f.startsWith(p)))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   files.forEach((file, fi) => {
     const kind = file.split('_')[0] as ContractKind;
-    const scenario = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: { contract: string; topics: string[]; value: string; call: string }[] };
+    const scenario = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      events: { contract: string; topics: string[]; value: string; call: string }[];
+    };
     scenario.events.forEach((v, i) => {
       const ledger = 100 + fi;
       const toid = ((BigInt(ledger) << 32n) | (1n << 12n)).toString().padStart(19, '0');
@@ -81,33 +84,64 @@ describe('projectPage on the contract vectors', () => {
         supply -= amt;
       }
     }
-    await db.insertInto('bst_balances').values([...expected.keys()].map((a) => ({ address: a, balance: SEED.toString(), ledger: 1 }))).execute();
-    await db.insertInto('bst_supply').values({ singleton: true, total: (SEED * BigInt(expected.size)).toString(), ledger: 1 }).execute();
+    await db
+      .insertInto('bst_balances')
+      .values([...expected.keys()].map((a) => ({ address: a, balance: SEED.toString(), ledger: 1 })))
+      .execute();
+    await db
+      .insertInto('bst_supply')
+      .values({ singleton: true, total: (SEED * BigInt(expected.size)).toString(), ledger: 1 })
+      .execute();
 
-    const r = await db.transaction().execute((tx) => projectPage(tx, events, { network: 'local', sideEffects: true }));
+    const r = await db
+      .transaction()
+      .execute((tx) => projectPage(tx, events, { network: 'local', sideEffects: true }));
     expect(r.inserted).toBe(events.length);
     for (const [address, balance] of expected) {
-      const row = await db.selectFrom('bst_balances').select('balance').where('address', '=', address).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('bst_balances')
+        .select('balance')
+        .where('address', '=', address)
+        .executeTakeFirstOrThrow();
       expect(row.balance, address).toBe(balance.toString());
     }
-    expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe(supply.toString());
-    const mint = await db.selectFrom('bst_transfers').selectAll().where('kind', '=', 'mint').executeTakeFirstOrThrow();
+    expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe(
+      supply.toString(),
+    );
+    const mint = await db
+      .selectFrom('bst_transfers')
+      .selectAll()
+      .where('kind', '=', 'mint')
+      .executeTakeFirstOrThrow();
     expect(mint.reason).toBe('referral');
-    expect(await db.selectFrom('bst_transfers').select('kind').where('kind', '=', 'burn').execute()).toHaveLength(2);
+    expect(
+      await db.selectFrom('bst_transfers').select('kind').where('kind', '=', 'burn').execute(),
+    ).toHaveLength(2);
 
     const proposals = await db.selectFrom('governance_proposals').selectAll().execute();
     const votes = await db.selectFrom('governance_votes').selectAll().execute();
     expect(proposals.length).toBeGreaterThanOrEqual(1);
     expect(votes.length).toBe(2);
     const executed = events.find((e) => e.decoded.name === 'proposal_executed')!;
-    const p = proposals.find((x) => x.proposal_id === String(executed.decoded.fields.id) && x.contract_id === executed.contractId)!;
+    const p = proposals.find(
+      (x) => x.proposal_id === String(executed.decoded.fields.id) && x.contract_id === executed.contractId,
+    )!;
     expect(p).toMatchObject({ executed: true, executed_ledger: executed.ledger });
     // The votes ingest summed equal the tally the contract reported at execution.
-    const sum = (support: boolean) => votes.filter((v) => v.support === support).reduce((a, v) => a + BigInt(v.weight), 0n).toString();
-    expect([sum(true), sum(false)]).toEqual([String(executed.decoded.fields.votes_for), String(executed.decoded.fields.votes_against)]);
+    const sum = (support: boolean) =>
+      votes
+        .filter((v) => v.support === support)
+        .reduce((a, v) => a + BigInt(v.weight), 0n)
+        .toString();
+    expect([sum(true), sum(false)]).toEqual([
+      String(executed.decoded.fields.votes_for),
+      String(executed.decoded.fields.votes_against),
+    ]);
 
     const before = await tableHashes(db);
-    const again = await db.transaction().execute((tx) => projectPage(tx, events, { network: 'local', sideEffects: true }));
+    const again = await db
+      .transaction()
+      .execute((tx) => projectPage(tx, events, { network: 'local', sideEffects: true }));
     expect(again.inserted).toBe(0);
     expect(await tableHashes(db)).toEqual(before);
   });

@@ -6,7 +6,10 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
 import type { DecodedEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
-import { notifyCertificateConfirmed, notifyRewardReceived } from '../../../api/src/notifications/notifications.repository.ts';
+import {
+  notifyCertificateConfirmed,
+  notifyRewardReceived,
+} from '../../../api/src/notifications/notifications.repository.ts';
 
 export interface ChainEvent {
   id: string;
@@ -61,7 +64,11 @@ function topicFields(e: ChainEvent): unknown[] {
   return [e.decoded.name, ...Object.values(e.decoded.fields).slice(0, Math.max(0, e.topicsXdr.length - 1))];
 }
 
-export async function projectPage(tx: Tx, events: readonly ChainEvent[], opts: ProjectOptions): Promise<ProjectResult> {
+export async function projectPage(
+  tx: Tx,
+  events: readonly ChainEvent[],
+  opts: ProjectOptions,
+): Promise<ProjectResult> {
   const fresh = await insertRawEvents(tx, events);
   const todo = events.filter((e) => fresh.has(e.id) && e.decoded.known);
   let confirmedIntents = 0;
@@ -123,7 +130,9 @@ export async function projectPage(tx: Tx, events: readonly ChainEvent[], opts: P
         FROM unnest(${rows.map((e) => String(e.decoded.fields.student))}::text[], ${rows.map((e) => String(e.decoded.fields.course_id))}::text[],
                     ${rows.map((e) => Number(e.decoded.fields.percent))}::int[], ${rows.map((e) => e.ledger)}::int[]) AS t(s, c, p, l)
         WHERE i.kind = 'record_progress' AND i.status IN ('pending', 'submitting', 'submitted', 'failed')
-          AND i.args->>'student' = t.s AND lower(i.args->>'course_id') = t.c AND (i.args->>'percent')::int <= t.p`.execute(tx);
+          AND i.args->>'student' = t.s AND lower(i.args->>'course_id') = t.c AND (i.args->>'percent')::int <= t.p`.execute(
+        tx,
+      );
       confirmedIntents += Number(r.numAffectedRows ?? 0n);
     }
   }
@@ -148,7 +157,9 @@ export async function projectPage(tx: Tx, events: readonly ChainEvent[], opts: P
     if (supplyDelta !== 0n) {
       await sql`
         INSERT INTO bst_supply (singleton, total, ledger, updated_at) VALUES (true, ${supplyDelta.toString()}::numeric, ${lastLedger}, now())
-        ON CONFLICT (singleton) DO UPDATE SET total = bst_supply.total + excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(tx);
+        ON CONFLICT (singleton) DO UPDATE SET total = bst_supply.total + excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(
+        tx,
+      );
     }
   }
 
@@ -157,12 +168,16 @@ export async function projectPage(tx: Tx, events: readonly ChainEvent[], opts: P
       UPDATE bst_transfers b SET reason = t.reason
       FROM unnest(${rewards.map((e) => e.txHash)}::text[], ${rewards.map((e) => String(e.decoded.fields.to))}::text[],
                   ${rewards.map((e) => String(e.decoded.fields.reason))}::text[], ${rewards.map((e) => String(e.decoded.fields.amount))}::numeric[]) AS t(tx, addr, reason, amount)
-      WHERE b.tx_hash = t.tx AND b.kind = 'mint' AND b.to_address = t.addr AND b.amount = t.amount AND b.reason IS NULL`.execute(tx);
+      WHERE b.tx_hash = t.tx AND b.kind = 'mint' AND b.to_address = t.addr AND b.amount = t.amount AND b.reason IS NULL`.execute(
+      tx,
+    );
     if (opts.sideEffects) {
       const r = await sql`
         UPDATE intents i SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = t.l, updated_at = now(), last_error = NULL
         FROM unnest(${rewards.map((e) => e.txHash)}::text[], ${rewards.map((e) => e.ledger)}::int[]) AS t(tx, l)
-        WHERE i.kind = 'mint_reward' AND i.tx_hash = t.tx AND i.status IN ('pending', 'submitting', 'submitted', 'failed')`.execute(tx);
+        WHERE i.kind = 'mint_reward' AND i.tx_hash = t.tx AND i.status IN ('pending', 'submitting', 'submitted', 'failed')`.execute(
+        tx,
+      );
       confirmedIntents += Number(r.numAffectedRows ?? 0n);
       for (const e of rewards) {
         await notifyRewardReceived(tx, {
@@ -217,20 +232,29 @@ async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptio
       .where('student_address', '=', String(f.student))
       .where('course_id', '=', courseId)
       .where('document_hash', '=', String(f.metadata_hash))
-      .where((eb) => eb.or([eb('chain_certificate_id', 'is', null), eb('chain_certificate_id', '=', String(f.id))]))
+      .where((eb) =>
+        eb.or([eb('chain_certificate_id', 'is', null), eb('chain_certificate_id', '=', String(f.id))]),
+      )
       .returning(['id', 'status'])
       .executeTakeFirst();
     const r = await sql`
       UPDATE intents SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = ${e.ledger}, updated_at = now(), last_error = NULL
       WHERE kind = 'issue_certificate' AND status IN ('pending', 'submitting', 'submitted', 'failed')
-        AND args->>'student' = ${String(f.student)} AND lower(args->>'course_id') = ${String(f.course_id)}`.execute(tx);
+        AND args->>'student' = ${String(f.student)} AND lower(args->>'course_id') = ${String(f.course_id)}`.execute(
+      tx,
+    );
     if (cert && cert.status === 'confirmed') await notifyCertificateConfirmed(tx, cert.id);
     return Number(r.numAffectedRows ?? 0n);
   }
   if (e.decoded.name === 'certificate_revoked') {
     await tx
       .updateTable('chain_certificates')
-      .set({ revoked: true, revoked_ledger: e.ledger, revoke_reason: String(f.reason), revoked_by: String(f.issuer) })
+      .set({
+        revoked: true,
+        revoked_ledger: e.ledger,
+        revoke_reason: String(f.reason),
+        revoked_by: String(f.issuer),
+      })
       .where('contract_id', '=', e.contractId)
       .where('certificate_id', '=', String(f.id))
       .execute();
@@ -253,7 +277,9 @@ async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptio
     const r = await sql`
       UPDATE intents SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = ${e.ledger}, updated_at = now(), last_error = NULL
       WHERE kind = 'revoke_certificate' AND status IN ('pending', 'submitting', 'submitted', 'failed')
-        AND (args->>'chain_certificate_id' = ${String(f.id)} OR certificate_id = ${cert?.id ?? null}::uuid)`.execute(tx);
+        AND (args->>'chain_certificate_id' = ${String(f.id)} OR certificate_id = ${cert?.id ?? null}::uuid)`.execute(
+      tx,
+    );
     return Number(r.numAffectedRows ?? 0n);
   }
   return 0;
@@ -304,7 +330,12 @@ async function projectGovernanceEvent(tx: Tx, e: ChainEvent): Promise<void> {
     case 'proposal_executed':
       await tx
         .updateTable('governance_proposals')
-        .set({ executed: true, executed_ledger: e.ledger, votes_for: String(f.votes_for), votes_against: String(f.votes_against) })
+        .set({
+          executed: true,
+          executed_ledger: e.ledger,
+          votes_for: String(f.votes_for),
+          votes_against: String(f.votes_against),
+        })
         .where('contract_id', '=', e.contractId)
         .where('proposal_id', '=', String(f.id))
         .execute();

@@ -22,22 +22,38 @@ function contractDataKey(contractId: string, key: xdr.ScVal, durability: 'persis
   const k =
     durability === 'instance'
       ? xdr.LedgerKey.contractData(
-          new xdr.LedgerKeyContractData({ contract: Address.fromString(contractId).toScAddress(), key: xdr.ScVal.scvLedgerKeyContractInstance(), durability: xdr.ContractDataDurability.persistent }),
+          new xdr.LedgerKeyContractData({
+            contract: Address.fromString(contractId).toScAddress(),
+            key: xdr.ScVal.scvLedgerKeyContractInstance(),
+            durability: xdr.ContractDataDurability.persistent,
+          }),
         )
-      : xdr.LedgerKey.contractData(new xdr.LedgerKeyContractData({ contract: Address.fromString(contractId).toScAddress(), key, durability: xdr.ContractDataDurability.persistent }));
+      : xdr.LedgerKey.contractData(
+          new xdr.LedgerKeyContractData({
+            contract: Address.fromString(contractId).toScAddress(),
+            key,
+            durability: xdr.ContractDataDurability.persistent,
+          }),
+        );
   return k.toXDR('base64');
 }
 
 const vecKey = (name: string, ...rest: xdr.ScVal[]) => xdr.ScVal.scvVec([xdr.ScVal.scvSymbol(name), ...rest]);
 
-async function readEntries(ctx: Context, keys: string[]): Promise<{ byKey: Map<string, xdr.ScVal>; latest: number }> {
+async function readEntries(
+  ctx: Context,
+  keys: string[],
+): Promise<{ byKey: Map<string, xdr.ScVal>; latest: number }> {
   const byKey = new Map<string, xdr.ScVal>();
   let latest = 0;
   for (let i = 0; i < keys.length; i += 200) {
     const r = await ctx.rpc.getLedgerEntries(keys.slice(i, i + 200));
     latest = Math.max(latest, r.latestLedger);
     for (const e of r.entries ?? []) {
-      const data = xdr.LedgerEntryData.fromXDR(e.xdr, 'base64') as unknown as { type: string; value: { val: xdr.ScVal } };
+      const data = xdr.LedgerEntryData.fromXDR(e.xdr, 'base64') as unknown as {
+        type: string;
+        value: { val: xdr.ScVal };
+      };
       byKey.set(e.key, data.value.val);
     }
   }
@@ -45,7 +61,11 @@ async function readEntries(ctx: Context, keys: string[]): Promise<{ byKey: Map<s
 }
 
 export async function runRebuild(ctx: Context): Promise<RebuildResult> {
-  const leadership = createLeadership({ url: ctx.config.DATABASE_URL, key: ctx.config.INDEXER_LOCK_KEY, pollMs: ctx.config.INDEXER_LOCK_POLL_MS });
+  const leadership = createLeadership({
+    url: ctx.config.DATABASE_URL,
+    key: ctx.config.INDEXER_LOCK_KEY,
+    pollMs: ctx.config.INDEXER_LOCK_POLL_MS,
+  });
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 10_000);
   try {
@@ -63,14 +83,22 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
     const certs: { id: string; rec: Record<string, unknown> }[] = [];
     if (certificate) {
       const instKey = contractDataKey(certificate, xdr.ScVal.scvVoid(), 'instance');
-      const inst = (await readEntries(ctx, [instKey])).byKey.get(instKey) as unknown as { value: { storage: { key: xdr.ScVal; val: xdr.ScVal }[] | null } } | undefined;
+      const inst = (await readEntries(ctx, [instKey])).byKey.get(instKey) as unknown as
+        { value: { storage: { key: xdr.ScVal; val: xdr.ScVal }[] | null } } | undefined;
       let lastId = 0n;
       for (const e of inst?.value.storage ?? []) {
         const k = scValToNative(e.key) as unknown;
         if (Array.isArray(k) && k[0] === 'LastId') lastId = BigInt(scValToNative(e.val) as bigint);
       }
       const keys = [];
-      for (let id = 1n; id <= lastId; id++) keys.push(contractDataKey(certificate, vecKey('Certificate', nativeToScVal(id, { type: 'u64' })), 'persistent'));
+      for (let id = 1n; id <= lastId; id++)
+        keys.push(
+          contractDataKey(
+            certificate,
+            vecKey('Certificate', nativeToScVal(id, { type: 'u64' })),
+            'persistent',
+          ),
+        );
       const got = await readEntries(ctx, keys);
       for (const [, v] of got.byKey) {
         const rec = scValToNative(v) as Record<string, unknown>;
@@ -82,11 +110,21 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
     const pairs = await sql<{ s: string; c: string }>`
       SELECT DISTINCT student_address AS s, replace(course_id::text, '-', '') AS c FROM onchain_progress
       UNION SELECT DISTINCT args->>'student', lower(args->>'course_id') FROM intents WHERE kind = 'record_progress'
-      UNION SELECT DISTINCT student_address, replace(course_id::text, '-', '') FROM chain_certificates`.execute(ctx.db);
+      UNION SELECT DISTINCT student_address, replace(course_id::text, '-', '') FROM chain_certificates`.execute(
+      ctx.db,
+    );
     const progress: { s: string; c: string; percent: number }[] = [];
     if (analytics && pairs.rows.length) {
       const keyOf = (p: { s: string; c: string }) =>
-        contractDataKey(analytics, vecKey('Progress', nativeToScVal(Address.fromString(p.s), { type: 'address' }), nativeToScVal(Buffer.from(p.c, 'hex'), { type: 'bytes' })), 'persistent');
+        contractDataKey(
+          analytics,
+          vecKey(
+            'Progress',
+            nativeToScVal(Address.fromString(p.s), { type: 'address' }),
+            nativeToScVal(Buffer.from(p.c, 'hex'), { type: 'bytes' }),
+          ),
+          'persistent',
+        );
       const got = await readEntries(ctx, pairs.rows.map(keyOf));
       for (const p of pairs.rows) {
         const v = got.byKey.get(keyOf(p));
@@ -98,8 +136,16 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
       UNION SELECT args->>'to' FROM intents WHERE kind = 'mint_reward'`.execute(ctx.db);
     const balances: { a: string; balance: bigint }[] = [];
     if (token && addrs.rows.length) {
-      const keyOf = (a: string) => contractDataKey(token, vecKey('Balance', nativeToScVal(Address.fromString(a), { type: 'address' })), 'persistent');
-      const got = await readEntries(ctx, addrs.rows.map((r) => keyOf(r.a)));
+      const keyOf = (a: string) =>
+        contractDataKey(
+          token,
+          vecKey('Balance', nativeToScVal(Address.fromString(a), { type: 'address' })),
+          'persistent',
+        );
+      const got = await readEntries(
+        ctx,
+        addrs.rows.map((r) => keyOf(r.a)),
+      );
       for (const r of addrs.rows) {
         const v = got.byKey.get(keyOf(r.a));
         if (v) balances.push({ a: r.a, balance: BigInt(scValToNative(v) as bigint) });
@@ -132,15 +178,22 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
         await sql`
           INSERT INTO onchain_progress (student_address, course_id, percent, ledger, event_id)
           VALUES (${p.s}, ${uuidOfHex(p.c)}::uuid, ${p.percent}, ${latest}, ${`rebuild-${latest}`})
-          ON CONFLICT (student_address, course_id) DO UPDATE SET percent = excluded.percent, ledger = excluded.ledger, event_id = excluded.event_id, updated_at = now()`.execute(tx);
+          ON CONFLICT (student_address, course_id) DO UPDATE SET percent = excluded.percent, ledger = excluded.ledger, event_id = excluded.event_id, updated_at = now()`.execute(
+          tx,
+        );
       }
       await sql`DELETE FROM bst_balances`.execute(tx);
       for (const b of balances) {
-        await tx.insertInto('bst_balances').values({ address: b.a, balance: b.balance.toString(), ledger: latest }).execute();
+        await tx
+          .insertInto('bst_balances')
+          .values({ address: b.a, balance: b.balance.toString(), ledger: latest })
+          .execute();
       }
       await sql`
         INSERT INTO bst_supply (singleton, total, ledger) VALUES (true, ${supply.toString()}::numeric, ${latest})
-        ON CONFLICT (singleton) DO UPDATE SET total = excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(tx);
+        ON CONFLICT (singleton) DO UPDATE SET total = excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(
+        tx,
+      );
       // Intents whose events fell into the gap: confirmed from the restored state. (A reward
       // mint leaves no state to match, so it stays submitted for an operator to check.)
       await sql`
@@ -156,16 +209,34 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
                network = ${ctx.config.STELLAR_NETWORK}, tx_hash = i.tx_hash, ledger = c.issued_ledger, confirmed_at = now(), updated_at = now()
         FROM chain_certificates c, intents i
         WHERE ce.status = 'pending' AND c.student_address = ce.student_address AND c.course_id = ce.course_id
-          AND c.metadata_hash = ce.document_hash AND i.certificate_id = ce.id AND i.kind = 'issue_certificate' AND i.tx_hash IS NOT NULL`.execute(tx);
+          AND c.metadata_hash = ce.document_hash AND i.certificate_id = ce.id AND i.kind = 'issue_certificate' AND i.tx_hash IS NOT NULL`.execute(
+        tx,
+      );
       await tx
         .updateTable('indexer_state')
-        .set({ cursor: null, last_ledger: latest, rebuilt_at: sql<Date>`now()`, rebuilt_ledger: latest, caught_up: false })
+        .set({
+          cursor: null,
+          last_ledger: latest,
+          rebuilt_at: sql<Date>`now()`,
+          rebuilt_ledger: latest,
+          caught_up: false,
+        })
         .execute();
-      await writeStatus(tx, { status: 'starting', status_detail: `rebuilt from ledger entries at ledger ${latest}`, last_error: null });
+      await writeStatus(tx, {
+        status: 'starting',
+        status_detail: `rebuilt from ledger entries at ledger ${latest}`,
+        last_error: null,
+      });
     });
     const state = await readState(ctx.db);
     ctx.log.info({ ledger: latest, state: state?.status }, 'rebuild done');
-    return { ledger: latest, certificates: certs.length, progress: progress.length, balances: balances.length, supply: supply.toString() };
+    return {
+      ledger: latest,
+      certificates: certs.length,
+      progress: progress.length,
+      balances: balances.length,
+      supply: supply.toString(),
+    };
   } finally {
     await leadership.release();
   }

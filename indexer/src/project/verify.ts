@@ -13,11 +13,20 @@ import { projectPage, type ChainEvent } from './project.ts';
 
 /** Compared columns: everything but bookkeeping timestamps. */
 export const PROJECTION_TABLES: Record<string, { cols: string; key: string }> = {
-  chain_events: { cols: 'id, ledger, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr', key: 'id' },
-  onchain_progress: { cols: 'student_address, course_id, percent, ledger, event_id', key: 'student_address, course_id' },
+  chain_events: {
+    cols: 'id, ledger, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr',
+    key: 'id',
+  },
+  onchain_progress: {
+    cols: 'student_address, course_id, percent, ledger, event_id',
+    key: 'student_address, course_id',
+  },
   bst_balances: { cols: 'address, balance', key: 'address' },
   bst_supply: { cols: 'total', key: 'total' },
-  bst_transfers: { cols: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash', key: 'event_id' },
+  bst_transfers: {
+    cols: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash',
+    key: 'event_id',
+  },
   chain_certificates: {
     cols: 'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason, revoked_by',
     key: 'contract_id, certificate_id',
@@ -26,7 +35,10 @@ export const PROJECTION_TABLES: Record<string, { cols: string; key: string }> = 
     cols: 'contract_id, proposal_id, proposer, title, description_hash, snapshot_ledger, end_ledger, votes_for, votes_against, executed, executed_ledger, created_ledger, tx_hash',
     key: 'contract_id, proposal_id',
   },
-  governance_votes: { cols: 'contract_id, proposal_id, voter, support, weight, ledger, event_id', key: 'contract_id, proposal_id, voter' },
+  governance_votes: {
+    cols: 'contract_id, proposal_id, voter, support, weight, ledger, event_id',
+    key: 'contract_id, proposal_id, voter',
+  },
 };
 
 export interface TableComparison {
@@ -46,14 +58,23 @@ export interface VerifyResult {
   note?: string;
 }
 
-async function tableHash(db: Kysely<Database>, schema: string, table: string, cols: string): Promise<{ rows: number; hash: string }> {
+async function tableHash(
+  db: Kysely<Database>,
+  schema: string,
+  table: string,
+  cols: string,
+): Promise<{ rows: number; hash: string }> {
   const r = await sql<{ h: string; n: string }>`
     SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::text AS n
     FROM (SELECT ${sql.raw(cols)} FROM ${sql.table(`${schema}.${table}`)}) x`.execute(db);
   return { rows: Number(r.rows[0]!.n), hash: r.rows[0]!.h };
 }
 
-export async function compareSchemas(db: Kysely<Database>, live: string, scratch: string): Promise<TableComparison[]> {
+export async function compareSchemas(
+  db: Kysely<Database>,
+  live: string,
+  scratch: string,
+): Promise<TableComparison[]> {
   const out: TableComparison[] = [];
   for (const [table, { cols }] of Object.entries(PROJECTION_TABLES)) {
     const a = await tableHash(db, live, table, cols);
@@ -62,7 +83,9 @@ export async function compareSchemas(db: Kysely<Database>, live: string, scratch
     if (!c.equal) {
       const diff = async (x: string, y: string) =>
         (
-          await sql`SELECT ${sql.raw(cols)} FROM ${sql.table(`${x}.${table}`)} EXCEPT ALL SELECT ${sql.raw(cols)} FROM ${sql.table(`${y}.${table}`)} LIMIT 10`.execute(db)
+          await sql`SELECT ${sql.raw(cols)} FROM ${sql.table(`${x}.${table}`)} EXCEPT ALL SELECT ${sql.raw(cols)} FROM ${sql.table(`${y}.${table}`)} LIMIT 10`.execute(
+            db,
+          )
         ).rows;
       c.onlyLive = await diff(live, scratch);
       c.onlyRebuilt = await diff(scratch, live);
@@ -76,7 +99,9 @@ export async function createScratchSchema(db: Kysely<Database>): Promise<string>
   const schema = `verify_${randomBytes(4).toString('hex')}`;
   await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
   for (const t of [...Object.keys(PROJECTION_TABLES), 'indexer_state']) {
-    await sql`CREATE TABLE ${sql.table(`${schema}.${t}`)} (LIKE ${sql.table(`public.${t}`)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`.execute(db);
+    await sql`CREATE TABLE ${sql.table(`${schema}.${t}`)} (LIKE ${sql.table(`public.${t}`)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`.execute(
+      db,
+    );
   }
   return schema;
 }
@@ -90,18 +115,36 @@ export async function runVerify(ctx: Context, opts: { source: 'rpc' | 'events' }
   try {
     await scratch.db
       .insertInto('indexer_state')
-      .values({ singleton: true, start_ledger: live.start_ledger, network: live.network, network_passphrase: live.network_passphrase, status: 'verify' })
+      .values({
+        singleton: true,
+        start_ledger: live.start_ledger,
+        network: live.network,
+        network_passphrase: live.network_passphrase,
+        status: 'verify',
+      })
       .execute();
     if (opts.source === 'rpc') {
-      await runIngest(scratch, { signal: new AbortController().signal, assertLeader: async () => undefined, untilLedger: through, sideEffects: false });
+      await runIngest(scratch, {
+        signal: new AbortController().signal,
+        assertLeader: async () => undefined,
+        untilLedger: through,
+        sideEffects: false,
+      });
     } else {
       await replayStoredEvents(ctx, scratch, through);
     }
     const tables = await compareSchemas(ctx.db, 'public', schema);
     const after = await readState(ctx.db);
-    const result: VerifyResult = { source: opts.source, throughLedger: through, equal: tables.every((t) => t.equal), tables };
-    if (after?.last_ledger !== through) result.note = `live ingest moved from ledger ${through} to ${after?.last_ledger} during verify: stop the daemon for an exact comparison`;
-    if (live.rebuilt_ledger !== null && opts.source === 'rpc') result.note = `projections were rebuilt from ledger entries at ledger ${live.rebuilt_ledger}; history before it is not replayable`;
+    const result: VerifyResult = {
+      source: opts.source,
+      throughLedger: through,
+      equal: tables.every((t) => t.equal),
+      tables,
+    };
+    if (after?.last_ledger !== through)
+      result.note = `live ingest moved from ledger ${through} to ${after?.last_ledger} during verify: stop the daemon for an exact comparison`;
+    if (live.rebuilt_ledger !== null && opts.source === 'rpc')
+      result.note = `projections were rebuilt from ledger entries at ledger ${live.rebuilt_ledger}; history before it is not replayable`;
     return result;
   } finally {
     await scratch.db.destroy();
@@ -115,7 +158,15 @@ async function replayStoredEvents(ctx: Context, scratch: Context, through: numbe
   for (const [k, id] of Object.entries(ctx.config.contracts)) if (id) kinds.set(id, k as ContractKind);
   let after = '';
   for (;;) {
-    const rows = await sql<{ id: string; ledger: number; ledger_closed_at: Date; contract_id: string; tx_hash: string; topics_xdr: string[]; value_xdr: string }>`
+    const rows = await sql<{
+      id: string;
+      ledger: number;
+      ledger_closed_at: Date;
+      contract_id: string;
+      tx_hash: string;
+      topics_xdr: string[];
+      value_xdr: string;
+    }>`
       SELECT id, ledger, ledger_closed_at, contract_id, tx_hash, topics_xdr, value_xdr FROM public.chain_events
       WHERE id > ${after} AND ledger <= ${through} ORDER BY id LIMIT 5000`.execute(ctx.db);
     if (rows.rows.length === 0) return;
@@ -133,7 +184,9 @@ async function replayStoredEvents(ctx: Context, scratch: Context, through: numbe
         decoded: decodeEvent(kind, r.topics_xdr, r.value_xdr),
       };
     });
-    await scratch.db.transaction().execute((tx) => projectPage(tx, events, { network: ctx.config.STELLAR_NETWORK, sideEffects: false }));
+    await scratch.db
+      .transaction()
+      .execute((tx) => projectPage(tx, events, { network: ctx.config.STELLAR_NETWORK, sideEffects: false }));
     after = rows.rows.at(-1)!.id;
   }
 }

@@ -70,7 +70,13 @@ export interface RpcClient {
   getHealth(): Promise<HealthResult>;
   getNetwork(): Promise<{ passphrase: string; protocolVersion: number; friendbotUrl?: string }>;
   getLatestLedger(): Promise<LatestLedgerResult>;
-  getEvents(params: { startLedger?: number; cursor?: string; endLedger?: number; contractIds: string[]; limit: number }): Promise<GetEventsResult>;
+  getEvents(params: {
+    startLedger?: number;
+    cursor?: string;
+    endLedger?: number;
+    contractIds: string[];
+    limit: number;
+  }): Promise<GetEventsResult>;
   getLedgerEntries(keys: string[]): Promise<{ entries: LedgerEntryResult[]; latestLedger: number }>;
   simulateTransaction(txXdr: string): Promise<Record<string, unknown>>;
   sendTransaction(txXdr: string): Promise<SendResult>;
@@ -82,14 +88,20 @@ export function createRpcClient(opts: { url: string; timeoutMs: number; observe?
   let nextId = 1;
   async function call<T>(method: string, params?: unknown): Promise<T> {
     const started = performance.now();
-    const done = (outcome: 'ok' | 'transient' | 'request') => opts.observe?.(method, outcome, performance.now() - started);
+    const done = (outcome: 'ok' | 'transient' | 'request') =>
+      opts.observe?.(method, outcome, performance.now() - started);
     let res: Response;
     let text: string;
     try {
       res = await fetch(opts.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, ...(params === undefined ? {} : { params }) }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: nextId++,
+          method,
+          ...(params === undefined ? {} : { params }),
+        }),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
       text = await res.text();
@@ -153,7 +165,8 @@ export function createRpcClient(opts: { url: string; timeoutMs: number; observe?
 /** `startLedger must be within the ledger range: 5 - 90` (or the older wording) → the range. */
 export function parseLedgerRangeError(e: unknown): { oldest: number; latest: number } | null {
   if (!(e instanceof RpcRequestError) || !/startLedger must be/.test(e.message)) return null;
-  const m = /(\d+)\s*-\s*(\d+)/.exec(e.message) ?? /oldest ledger:\s*(\d+).*latest ledger:\s*(\d+)/.exec(e.message);
+  const m =
+    /(\d+)\s*-\s*(\d+)/.exec(e.message) ?? /oldest ledger:\s*(\d+).*latest ledger:\s*(\d+)/.exec(e.message);
   return m ? { oldest: Number(m[1]), latest: Number(m[2]) } : { oldest: NaN, latest: NaN };
 }
 

@@ -15,7 +15,12 @@ export const SATISFIED_MARK = 'already on chain:';
  * a crashed submitter's rows come back when the lease ends (or at once, when a new leader
  * starts). Rows with a stored transaction come first: they are resolved before anything new.
  */
-export async function claimIntents(db: Db, n: number, leaseSeconds: number, exclude: readonly string[]): Promise<IntentRow[]> {
+export async function claimIntents(
+  db: Db,
+  n: number,
+  leaseSeconds: number,
+  exclude: readonly string[],
+): Promise<IntentRow[]> {
   const res = await sql<IntentRow>`
     UPDATE intents SET status = CASE WHEN status = 'pending' THEN 'submitting' ELSE status END,
                        next_attempt_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
@@ -43,10 +48,20 @@ export async function expireLeases(db: Db): Promise<number> {
 }
 
 /** Stores the signed envelope and hash before the first send (the crash-safety invariant). */
-export async function saveEnvelope(db: Db, id: string, p: { hash: string; envelope: string; source: string }): Promise<boolean> {
+export async function saveEnvelope(
+  db: Db,
+  id: string,
+  p: { hash: string; envelope: string; source: string },
+): Promise<boolean> {
   const r = await db
     .updateTable('intents')
-    .set({ tx_hash: p.hash, tx_envelope: p.envelope, source_account: p.source, attempts: sql<number>`attempts + 1`, updated_at: sql<Date>`now()` })
+    .set({
+      tx_hash: p.hash,
+      tx_envelope: p.envelope,
+      source_account: p.source,
+      attempts: sql<number>`attempts + 1`,
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', id)
     .where('status', '=', 'submitting')
     .where('tx_hash', 'is', null)
@@ -71,17 +86,32 @@ export async function markSubmitted(db: Db, id: string, hash: string, recheckSec
 }
 
 /** Try again later (same stored transaction, if any). */
-export async function reschedule(db: Db, id: string, delayMs: number, lastError: string | null): Promise<void> {
+export async function reschedule(
+  db: Db,
+  id: string,
+  delayMs: number,
+  lastError: string | null,
+): Promise<void> {
   await db
     .updateTable('intents')
-    .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`, last_error: lastError, updated_at: sql<Date>`now()` })
+    .set({
+      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+      last_error: lastError,
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', id)
     .where('status', 'in', ACTIVE)
     .execute();
 }
 
 /** The stored transaction can no longer land: forget it so the next attempt builds anew. */
-export async function dropTransaction(db: Db, id: string, hash: string, delayMs: number, lastError: string): Promise<void> {
+export async function dropTransaction(
+  db: Db,
+  id: string,
+  hash: string,
+  delayMs: number,
+  lastError: string,
+): Promise<void> {
   await db
     .updateTable('intents')
     .set({
@@ -126,7 +156,11 @@ export async function markSatisfied(db: Db, id: string, why: string): Promise<vo
 
 /** The on-chain certificate id a revocation needs (null until ingest has seen the issue). */
 export async function findChainCertificateId(db: Db, certificateId: string): Promise<string | null> {
-  const r = await db.selectFrom('certificates').select('chain_certificate_id').where('id', '=', certificateId).executeTakeFirst();
+  const r = await db
+    .selectFrom('certificates')
+    .select('chain_certificate_id')
+    .where('id', '=', certificateId)
+    .executeTakeFirst();
   return r?.chain_certificate_id ?? null;
 }
 

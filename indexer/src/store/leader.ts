@@ -22,7 +22,12 @@ function splitKey(key: number): { classid: number; objid: number } {
   return { classid: Number((big >> 32n) & 0xffffffffn), objid: Number(big & 0xffffffffn) };
 }
 
-export function createLeadership(opts: { url: string; key: number; pollMs: number; onLost?: (why: string) => void }): Leadership {
+export function createLeadership(opts: {
+  url: string;
+  key: number;
+  pollMs: number;
+  onLost?: (why: string) => void;
+}): Leadership {
   const lostCtl = new AbortController();
   let client: pg.Client | null = null;
   let pid: number | null = null;
@@ -52,13 +57,20 @@ export function createLeadership(opts: { url: string; key: number; pollMs: numbe
         signal.throwIfAborted();
         try {
           if (!client) {
-            const c = new pg.Client({ connectionString: opts.url, keepAlive: true, application_name: 'starling-indexer-lock' });
+            const c = new pg.Client({
+              connectionString: opts.url,
+              keepAlive: true,
+              application_name: 'starling-indexer-lock',
+            });
             c.on('error', (e) => lose(`lock connection error: ${e.message}`));
             c.on('end', () => lose('lock connection closed'));
             await c.connect();
             client = c;
           }
-          const r = await client.query<{ ok: boolean; pid: number }>('SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid', [opts.key]);
+          const r = await client.query<{ ok: boolean; pid: number }>(
+            'SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid',
+            [opts.key],
+          );
           if (r.rows[0]?.ok) {
             pid = r.rows[0].pid;
             const c = client;

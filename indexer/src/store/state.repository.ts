@@ -10,10 +10,19 @@ export async function readState(db: Db): Promise<StateRow | undefined> {
   return db.selectFrom('indexer_state').selectAll().where('singleton', '=', true).executeTakeFirst();
 }
 
-export async function ensureState(db: Db, init: { network: string; passphrase: string; startLedger: number }): Promise<StateRow> {
+export async function ensureState(
+  db: Db,
+  init: { network: string; passphrase: string; startLedger: number },
+): Promise<StateRow> {
   await db
     .insertInto('indexer_state')
-    .values({ singleton: true, network: init.network, network_passphrase: init.passphrase, start_ledger: init.startLedger, status: 'starting' })
+    .values({
+      singleton: true,
+      network: init.network,
+      network_passphrase: init.passphrase,
+      start_ledger: init.startLedger,
+      status: 'starting',
+    })
     .onConflict((oc) => oc.column('singleton').doNothing())
     .execute();
   return (await readState(db))!;
@@ -22,14 +31,22 @@ export async function ensureState(db: Db, init: { network: string; passphrase: s
 /** Advances the cursor; called in the page transaction, guarded by the expected old cursor. */
 export async function advanceCursor(
   db: Db,
-  p: { from: string | null; to: string; lastLedger: number; lastLedgerClosedAt: string | null; events: number },
+  p: {
+    from: string | null;
+    to: string;
+    lastLedger: number;
+    lastLedgerClosedAt: string | null;
+    events: number;
+  },
 ): Promise<boolean> {
   const r = await db
     .updateTable('indexer_state')
     .set({
       cursor: p.to,
       last_ledger: p.lastLedger,
-      last_ledger_closed_at: p.lastLedgerClosedAt ? sql<Date>`coalesce(${p.lastLedgerClosedAt}::timestamptz, last_ledger_closed_at)` : sql<Date>`last_ledger_closed_at`,
+      last_ledger_closed_at: p.lastLedgerClosedAt
+        ? sql<Date>`coalesce(${p.lastLedgerClosedAt}::timestamptz, last_ledger_closed_at)`
+        : sql<Date>`last_ledger_closed_at`,
       events_ingested: sql<string>`events_ingested + ${p.events}`,
       updated_at: sql<Date>`now()`,
     })
@@ -54,7 +71,10 @@ export interface StatusPatch {
   network_passphrase?: string;
 }
 
-export async function writeStatus(db: Db, patch: StatusPatch & { lastErrorNow?: boolean; rpcErrorsInc?: number }): Promise<void> {
+export async function writeStatus(
+  db: Db,
+  patch: StatusPatch & { lastErrorNow?: boolean; rpcErrorsInc?: number },
+): Promise<void> {
   const { lastErrorNow, rpcErrorsInc, ...rest } = patch;
   await db
     .updateTable('indexer_state')
@@ -69,7 +89,11 @@ export async function writeStatus(db: Db, patch: StatusPatch & { lastErrorNow?: 
 }
 
 export async function countIntentsByStatus(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('intents').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('intents')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 

@@ -62,7 +62,12 @@ export function buildCall(kind: IntentKind, args: Record<string, unknown>, platf
       return {
         contract: 'analytics',
         method: 'record_progress',
-        args: [addr(platform), addr(args.student), bytes(args.course_id, 16), nativeToScVal(Number(args.percent), { type: 'u32' })],
+        args: [
+          addr(platform),
+          addr(args.student),
+          bytes(args.course_id, 16),
+          nativeToScVal(Number(args.percent), { type: 'u32' }),
+        ],
       };
     case 'issue_certificate':
       return {
@@ -74,14 +79,24 @@ export function buildCall(kind: IntentKind, args: Record<string, unknown>, platf
       return {
         contract: 'token',
         method: 'mint_reward',
-        args: [addr(platform), addr(args.to), nativeToScVal(BigInt(String(args.amount)), { type: 'i128' }), nativeToScVal(String(args.reason), { type: 'symbol' })],
+        args: [
+          addr(platform),
+          addr(args.to),
+          nativeToScVal(BigInt(String(args.amount)), { type: 'i128' }),
+          nativeToScVal(String(args.reason), { type: 'symbol' }),
+        ],
       };
     case 'revoke_certificate':
-      if (args.chain_certificate_id === null || args.chain_certificate_id === undefined) throw new NotReadyError('the certificate is not issued on chain yet');
+      if (args.chain_certificate_id === null || args.chain_certificate_id === undefined)
+        throw new NotReadyError('the certificate is not issued on chain yet');
       return {
         contract: 'certificate',
         method: 'revoke',
-        args: [addr(platform), nativeToScVal(BigInt(String(args.chain_certificate_id)), { type: 'u64' }), nativeToScVal(String(args.reason), { type: 'string' })],
+        args: [
+          addr(platform),
+          nativeToScVal(BigInt(String(args.chain_certificate_id)), { type: 'u64' }),
+          nativeToScVal(String(args.reason), { type: 'string' }),
+        ],
       };
   }
 }

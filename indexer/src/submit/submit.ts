@@ -28,12 +28,21 @@ import {
   saveEnvelope,
   type IntentRow,
 } from '../store/intents.repository.ts';
-import { NotReadyError, SATISFIED_ERRORS, buildCall, contractErrorCode, describeContractError, type IntentKind } from './contract-call.ts';
+import {
+  NotReadyError,
+  SATISFIED_ERRORS,
+  buildCall,
+  contractErrorCode,
+  describeContractError,
+  type IntentKind,
+} from './contract-call.ts';
 
 export interface SubmitOptions {
   signal: AbortSignal;
   /** Fenced write: runs `fn` in a transaction only while this process is the leader. */
-  fenced: <T>(fn: (db: import('kysely').Transaction<import('@starling/migrations').Database>) => Promise<T>) => Promise<T>;
+  fenced: <T>(
+    fn: (db: import('kysely').Transaction<import('@starling/migrations').Database>) => Promise<T>,
+  ) => Promise<T>;
   /** Test hook: called at named points (kill -9 tests crash the process here). */
   hook?: (point: 'after_claim' | 'after_store' | 'after_send' | 'after_success') => void | Promise<void>;
 }
@@ -67,7 +76,9 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
 
   /** The account's current sequence number, through our RPC client (timeouts, classified errors). */
   async function loadSequence(pk: string): Promise<string> {
-    const key = xdr.LedgerKey.account(new xdr.LedgerKeyAccount({ accountId: Keypair.fromPublicKey(pk).xdrAccountId() })).toXDR('base64');
+    const key = xdr.LedgerKey.account(
+      new xdr.LedgerKeyAccount({ accountId: Keypair.fromPublicKey(pk).xdrAccountId() }),
+    ).toXDR('base64');
     const r = await ctx.rpc.getLedgerEntries([key]);
     const entry = r.entries?.[0];
     if (!entry) throw new RpcTransientError(`source account ${pk} not found`);
@@ -84,10 +95,19 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
   async function build(
     intent: IntentRow,
     channel: Keypair,
-  ): Promise<{ kind: 'tx'; tx: Transaction } | { kind: 'satisfied'; why: string } | { kind: 'error'; why: string; retry: boolean } | { kind: 'waiting'; why: string }> {
+  ): Promise<
+    | { kind: 'tx'; tx: Transaction }
+    | { kind: 'satisfied'; why: string }
+    | { kind: 'error'; why: string; retry: boolean }
+    | { kind: 'waiting'; why: string }
+  > {
     if (!platform) return { kind: 'error', why: 'no PLATFORM_SECRET configured', retry: false };
     const args = { ...(intent.args as Record<string, unknown>) };
-    if (intent.kind === 'revoke_certificate' && (args.chain_certificate_id === null || args.chain_certificate_id === undefined) && intent.certificate_id) {
+    if (
+      intent.kind === 'revoke_certificate' &&
+      (args.chain_certificate_id === null || args.chain_certificate_id === undefined) &&
+      intent.certificate_id
+    ) {
       args.chain_certificate_id = await findChainCertificateId(ctx.db, intent.certificate_id);
     }
     let call;
@@ -98,16 +118,23 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
       return { kind: 'error', why: `bad intent args: ${errorMessage(e)}`, retry: false };
     }
     const contractId = config.contracts[call.contract];
-    if (!contractId) return { kind: 'error', why: `no ${call.contract} contract id configured`, retry: false };
+    if (!contractId)
+      return { kind: 'error', why: `no ${call.contract} contract id configured`, retry: false };
     const seq = await loadSequence(channel.publicKey());
-    const draft = new TransactionBuilder(new Account(channel.publicKey(), seq), { fee: '100', networkPassphrase: passphrase })
-      .addOperation(Operation.invokeContractFunction({ contract: contractId, function: call.method, args: call.args }))
+    const draft = new TransactionBuilder(new Account(channel.publicKey(), seq), {
+      fee: '100',
+      networkPassphrase: passphrase,
+    })
+      .addOperation(
+        Operation.invokeContractFunction({ contract: contractId, function: call.method, args: call.args }),
+      )
       .setTimeout(config.INDEXER_TX_TIMEOUT_SECONDS)
       .build();
     let sim = await simulate(draft);
     if (sdkRpc.Api.isSimulationError(sim)) {
       const code = contractErrorCode(sim.error);
-      if (code !== null && SATISFIED_ERRORS[intent.kind as IntentKind].includes(code)) return { kind: 'satisfied', why: describeContractError(code) };
+      if (code !== null && SATISFIED_ERRORS[intent.kind as IntentKind].includes(code))
+        return { kind: 'satisfied', why: describeContractError(code) };
       // A contract error is deterministic: fail now (operators can retry); anything else may pass.
       if (code !== null) return { kind: 'error', why: describeContractError(code), retry: false };
       return { kind: 'error', why: `simulation failed: ${sim.error.slice(0, 300)}`, retry: true };
@@ -115,17 +142,33 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
     if (intent.kind === 'record_progress' && !simulationEmits(sim, 'progress_recorded')) {
       return { kind: 'satisfied', why: 'the same percent is already recorded' };
     }
-    if (channel.publicKey() !== platform.publicKey() && sdkRpc.Api.isSimulationSuccess(sim) && sim.result?.auth.length) {
+    if (
+      channel.publicKey() !== platform.publicKey() &&
+      sdkRpc.Api.isSimulationSuccess(sim) &&
+      sim.result?.auth.length
+    ) {
       // The platform authorises the call; the channel account only pays and sequences.
       const validUntil = sim.latestLedger + Math.ceil(config.INDEXER_TX_TIMEOUT_SECONDS / 5) + 20;
       const signed: xdr.SorobanAuthorizationEntry[] = [];
-      for (const entry of sim.result.auth) signed.push(await authorizeEntry(entry, platform, validUntil, passphrase));
-      const withAuth = new TransactionBuilder(new Account(channel.publicKey(), seq), { fee: '100', networkPassphrase: passphrase })
-        .addOperation(Operation.invokeContractFunction({ contract: contractId, function: call.method, args: call.args, auth: signed }))
+      for (const entry of sim.result.auth)
+        signed.push(await authorizeEntry(entry, platform, validUntil, passphrase));
+      const withAuth = new TransactionBuilder(new Account(channel.publicKey(), seq), {
+        fee: '100',
+        networkPassphrase: passphrase,
+      })
+        .addOperation(
+          Operation.invokeContractFunction({
+            contract: contractId,
+            function: call.method,
+            args: call.args,
+            auth: signed,
+          }),
+        )
         .setTimeout(config.INDEXER_TX_TIMEOUT_SECONDS)
         .build();
       sim = await simulate(withAuth);
-      if (sdkRpc.Api.isSimulationError(sim)) return { kind: 'error', why: `simulation with auth failed: ${sim.error.slice(0, 300)}`, retry: true };
+      if (sdkRpc.Api.isSimulationError(sim))
+        return { kind: 'error', why: `simulation with auth failed: ${sim.error.slice(0, 300)}`, retry: true };
       const tx = sdkRpc.assembleTransaction(withAuth, sim).build();
       tx.sign(channel);
       return { kind: 'tx', tx };
@@ -178,7 +221,9 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
           await opts.fenced((db) => markFailed(db, intent.id, why));
           return 'failed';
         }
-        await opts.fenced((db) => dropTransaction(db, intent.id, hash, backoffMs(intent.attempts, 1000, 60_000), why));
+        await opts.fenced((db) =>
+          dropTransaction(db, intent.id, hash, backoffMs(intent.attempts, 1000, 60_000), why),
+        );
         return 'retry';
       }
       // NOT_FOUND: not yet included, or never will be.
@@ -192,9 +237,14 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
           await opts.fenced((db) => markFailed(db, intent.id, why));
           return 'failed';
         }
-        log.warn({ intent: intent.id, hash }, 'stored transaction expired without landing; building a new one');
+        log.warn(
+          { intent: intent.id, hash },
+          'stored transaction expired without landing; building a new one',
+        );
         metrics.submitted.inc({ outcome: 'expired' });
-        await opts.fenced((db) => dropTransaction(db, intent.id, hash, 0, `transaction ${hash} expired unseen`));
+        await opts.fenced((db) =>
+          dropTransaction(db, intent.id, hash, 0, `transaction ${hash} expired unseen`),
+        );
         return 'retry';
       }
       if (!sent) {
@@ -216,14 +266,23 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
           if (again.status !== 'NOT_FOUND') continue;
           const seqNow = BigInt(await loadSequence(tx.source));
           if (seqNow < BigInt(tx.sequence)) {
-            await opts.fenced((db) => reschedule(db, intent.id, backoffMs(intent.attempts, 1000, 10_000), `${why}; waiting until it expires`));
+            await opts.fenced((db) =>
+              reschedule(
+                db,
+                intent.id,
+                backoffMs(intent.attempts, 1000, 10_000),
+                `${why}; waiting until it expires`,
+              ),
+            );
             return 'retry';
           }
           if (intent.attempts >= config.INDEXER_MAX_ATTEMPTS) {
             await opts.fenced((db) => markFailed(db, intent.id, why));
             return 'failed';
           }
-          await opts.fenced((db) => dropTransaction(db, intent.id, hash, backoffMs(intent.attempts, 500, 30_000), why));
+          await opts.fenced((db) =>
+            dropTransaction(db, intent.id, hash, backoffMs(intent.attempts, 500, 30_000), why),
+          );
           return 'retry';
         }
       }
@@ -241,7 +300,10 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
     }
     const b = await build(intent, channel);
     if (b.kind === 'satisfied') {
-      log.info({ intent: intent.id, kind: intent.kind, why: b.why }, 'intent already satisfied on chain; ingest will confirm it');
+      log.info(
+        { intent: intent.id, kind: intent.kind, why: b.why },
+        'intent already satisfied on chain; ingest will confirm it',
+      );
       metrics.submitted.inc({ outcome: 'already_on_chain' });
       await opts.fenced((db) => markSatisfied(db, intent.id, b.why));
       return 'satisfied';
@@ -268,10 +330,21 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
     }
     const hash = Buffer.from(b.tx.hash()).toString('hex');
     const envelope = b.tx.toXDR();
-    const stored = await opts.fenced((db) => saveEnvelope(db, intent.id, { hash, envelope, source: channel.publicKey() }));
+    const stored = await opts.fenced((db) =>
+      saveEnvelope(db, intent.id, { hash, envelope, source: channel.publicKey() }),
+    );
     if (!stored) return 'retry'; // confirmed or changed meanwhile: nothing was sent
     await opts.hook?.('after_store');
-    return resolve({ ...intent, tx_hash: hash, tx_envelope: envelope, attempts: intent.attempts + 1, status: 'submitting' }, started);
+    return resolve(
+      {
+        ...intent,
+        tx_hash: hash,
+        tx_envelope: envelope,
+        attempts: intent.attempts + 1,
+        status: 'submitting',
+      },
+      started,
+    );
   }
 
   async function worker(channel: Keypair): Promise<void> {
@@ -292,10 +365,17 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
         if (opts.signal.aborted) break;
         const retryable = isRetryable(e);
         log.warn({ err: errorMessage(e), intent: intent?.id, retryable }, 'submit error');
-        if (!retryable && !(e instanceof RpcTransientError) && (e as { code?: string }).code === 'lost_leadership') throw e;
+        if (
+          !retryable &&
+          !(e instanceof RpcTransientError) &&
+          (e as { code?: string }).code === 'lost_leadership'
+        )
+          throw e;
         if (intent) {
           const id = intent.id;
-          await opts.fenced((db) => reschedule(db, id, backoffMs(intent!.attempts + 1, 500, 30_000), errorMessage(e))).catch(() => undefined);
+          await opts
+            .fenced((db) => reschedule(db, id, backoffMs(intent!.attempts + 1, 500, 30_000), errorMessage(e)))
+            .catch(() => undefined);
         }
         await sleep(backoffMs(1, 200, 2000), opts.signal);
       } finally {
@@ -351,7 +431,13 @@ function decodeResultCode(b64: string): string {
     // results<1>: opINNER (0), the operation type, then InvokeHostFunction's result code.
     const opCode = buf.readInt32BE(16);
     const inner = buf.readInt32BE(24);
-    const hostNames: Record<number, string> = { [-1]: 'MALFORMED', [-2]: 'TRAPPED', [-3]: 'RESOURCE_LIMIT_EXCEEDED', [-4]: 'ENTRY_ARCHIVED', [-5]: 'INSUFFICIENT_REFUNDABLE_FEE' };
+    const hostNames: Record<number, string> = {
+      [-1]: 'MALFORMED',
+      [-2]: 'TRAPPED',
+      [-3]: 'RESOURCE_LIMIT_EXCEEDED',
+      [-4]: 'ENTRY_ARCHIVED',
+      [-5]: 'INSUFFICIENT_REFUNDABLE_FEE',
+    };
     if (opCode === 0) s += ` / invokeHostFunction ${hostNames[inner] ?? inner}`;
   }
   return s;

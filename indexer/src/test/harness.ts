@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { Keypair } from '@stellar/stellar-sdk';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@starling/migrations';
-import { localnetBinary, startLocalnet, type Localnet, type LocalnetOptions } from '../../../ops/localnet/localnet.ts';
+import {
+  localnetBinary,
+  startLocalnet,
+  type Localnet,
+  type LocalnetOptions,
+} from '../../../ops/localnet/localnet.ts';
 import { deploy, type Manifest } from '../../../ops/deploy/deploy.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,7 +38,14 @@ export function chainBinary(): string {
 export async function startChain(opts: LocalnetOptions = {}): Promise<Chain> {
   const localnet = await startLocalnet(chainBinary(), { ledgerIntervalMs: 250, ...opts });
   const manifestPath = join(mkdtempSync(join(tmpdir(), 'starling-deploy-')), 'local.json');
-  const manifest = await deploy({ rpcUrl: localnet.url, network: 'local', wasmDir: join(repoRoot, 'contracts/build'), out: manifestPath, fund: true, log: () => undefined });
+  const manifest = await deploy({
+    rpcUrl: localnet.url,
+    network: 'local',
+    wasmDir: join(repoRoot, 'contracts/build'),
+    out: manifestPath,
+    fund: true,
+    log: () => undefined,
+  });
   return { localnet, manifest, manifestPath, stop: () => localnet.stop() };
 }
 
@@ -49,7 +61,11 @@ export async function fundAccounts(rpcUrl: string, n: number): Promise<Keypair[]
   return out;
 }
 
-export function indexerEnv(chain: Chain, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+export function indexerEnv(
+  chain: Chain,
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
     STELLAR_RPC_URL: chain.localnet.url,
@@ -82,7 +98,9 @@ export function spawnIndexer(env: Record<string, string>, args: string[] = ['run
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code, signal) => res(signal ? -1 : code)));
+  const exited = new Promise<number | null>((res) =>
+    child.once('exit', (code, signal) => res(signal ? -1 : code)),
+  );
   return {
     child,
     output: () => out,
@@ -98,13 +116,21 @@ export function spawnIndexer(env: Record<string, string>, args: string[] = ['run
   };
 }
 
-export async function runCli(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string }> {
+export async function runCli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number | null; out: string }> {
   const p = spawnIndexer(env, args);
   const code = await p.exited;
   return { code, out: p.output() };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
@@ -114,7 +140,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -144,7 +171,11 @@ export async function createLearner(db: Kysely<Database>): Promise<Learner> {
 export async function createCourse(db: Kysely<Database>, instructorId: string): Promise<string> {
   const c = await db
     .insertInto('courses')
-    .values({ instructor_id: instructorId, slug: `c-${randomBytes(5).toString('hex')}`, title: 'Soroban basics' })
+    .values({
+      instructor_id: instructorId,
+      slug: `c-${randomBytes(5).toString('hex')}`,
+      title: 'Soroban basics',
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return c.id;
@@ -152,7 +183,12 @@ export async function createCourse(db: Kysely<Database>, instructorId: string): 
 
 export const hexOf = (uuid: string) => uuid.replace(/-/g, '');
 
-export async function addProgressIntent(db: Kysely<Database>, l: Learner, courseId: string, percent: number): Promise<string> {
+export async function addProgressIntent(
+  db: Kysely<Database>,
+  l: Learner,
+  courseId: string,
+  percent: number,
+): Promise<string> {
   const r = await db
     .insertInto('intents')
     .values({
@@ -168,13 +204,29 @@ export async function addProgressIntent(db: Kysely<Database>, l: Learner, course
 }
 
 /** A pending certificate row plus its issue intent, as the API writes them at 100 %. */
-export async function addCertificateIntent(db: Kysely<Database>, l: Learner, courseId: string): Promise<{ intentId: string; certificateId: string }> {
+export async function addCertificateIntent(
+  db: Kysely<Database>,
+  l: Learner,
+  courseId: string,
+): Promise<{ intentId: string; certificateId: string }> {
   const certificateId = randomUUID();
-  const canonical = JSON.stringify({ course: courseId, learner: l.userId, n: randomBytes(4).toString('hex') });
+  const canonical = JSON.stringify({
+    course: courseId,
+    learner: l.userId,
+    n: randomBytes(4).toString('hex'),
+  });
   const hash = createHash('sha256').update(canonical, 'utf8').digest('hex');
   await db
     .insertInto('certificates')
-    .values({ id: certificateId, user_id: l.userId, course_id: courseId, student_address: l.address, document: canonical, document_canonical: canonical, document_hash: hash })
+    .values({
+      id: certificateId,
+      user_id: l.userId,
+      course_id: courseId,
+      student_address: l.address,
+      document: canonical,
+      document_canonical: canonical,
+      document_hash: hash,
+    })
     .execute();
   const r = await db
     .insertInto('intents')
@@ -184,14 +236,24 @@ export async function addCertificateIntent(db: Kysely<Database>, l: Learner, cou
       user_id: l.userId,
       course_id: courseId,
       certificate_id: certificateId,
-      args: JSON.stringify({ student: l.address, course_id: hexOf(courseId), metadata_hash: hash, certificate_id: certificateId }),
+      args: JSON.stringify({
+        student: l.address,
+        course_id: hexOf(courseId),
+        metadata_hash: hash,
+        certificate_id: certificateId,
+      }),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { intentId: r.id, certificateId };
 }
 
-export async function addRewardIntent(db: Kysely<Database>, referrer: Learner, refereeId: string, amount = '500000000'): Promise<string> {
+export async function addRewardIntent(
+  db: Kysely<Database>,
+  referrer: Learner,
+  refereeId: string,
+  amount = '500000000',
+): Promise<string> {
   const r = await db
     .insertInto('intents')
     .values({
@@ -206,7 +268,11 @@ export async function addRewardIntent(db: Kysely<Database>, referrer: Learner, r
 }
 
 export async function intentStatuses(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('intents').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('intents')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -218,12 +284,15 @@ export async function tableHashes(db: Kysely<Database>): Promise<Record<string, 
     bst_balances: 'address, balance',
     bst_supply: 'total',
     bst_transfers: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash',
-    chain_certificates: 'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason',
+    chain_certificates:
+      'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason',
   };
   const out: Record<string, string> = {};
   for (const [t, cols] of Object.entries(tables)) {
     const r = await sql<{ h: string | null; n: string }>`
-      SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::text AS n FROM (SELECT ${sql.raw(cols)} FROM ${sql.table(t)}) x`.execute(db);
+      SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::text AS n FROM (SELECT ${sql.raw(cols)} FROM ${sql.table(t)}) x`.execute(
+      db,
+    );
     out[t] = `${r.rows[0]!.n}:${r.rows[0]!.h}`;
   }
   return out;

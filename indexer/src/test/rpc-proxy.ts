@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'http500' | 'http429' | 'malformed' | 'hang' | 'slow' | 'reset' | 'lost_response' | 'truncated';
+export type Fault =
+  'http500' | 'http429' | 'malformed' | 'hang' | 'slow' | 'reset' | 'lost_response' | 'truncated';
 
 export interface RpcProxy {
   url: string;
@@ -22,13 +23,20 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   const state = { upstream };
   const sockets = new Set<import('node:net').Socket>();
 
-  async function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; body: Buffer; type: string }> {
+  async function forward(
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; body: Buffer; type: string }> {
     const res = await fetch(state.upstream + (req.url ?? '/'), {
       method: req.method,
       headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
       ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
     });
-    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), type: res.headers.get('content-type') ?? 'application/json' };
+    return {
+      status: res.status,
+      body: Buffer.from(await res.arrayBuffer()),
+      type: res.headers.get('content-type') ?? 'application/json',
+    };
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -37,7 +45,8 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks);
-        const fault = Math.random() < rate && faults.length ? faults[Math.floor(Math.random() * faults.length)]! : null;
+        const fault =
+          Math.random() < rate && faults.length ? faults[Math.floor(Math.random() * faults.length)]! : null;
         if (fault) counts[fault] = (counts[fault] ?? 0) + 1;
         try {
           switch (fault) {
@@ -48,7 +57,9 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
               res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' }).end('slow down');
               return;
             case 'malformed':
-              res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","result":{"events":[');
+              res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end('{"jsonrpc":"2.0","result":{"events":[');
               return;
             case 'hang':
               return; // never answers; the client's timeout fires
@@ -64,7 +75,9 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
               return;
             case 'truncated': {
               const r = await forward(req, body);
-              res.writeHead(200, { 'content-type': r.type }).end(r.body.subarray(0, Math.floor(r.body.length / 2)));
+              res
+                .writeHead(200, { 'content-type': r.type })
+                .end(r.body.subarray(0, Math.floor(r.body.length / 2)));
               return;
             }
             default:
