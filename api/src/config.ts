@@ -18,7 +18,11 @@ export const ConfigSchema = Type.Object({
   PUBLIC_WEB_URL: Type.String({ default: 'http://localhost:5173' }),
   /** This API's public base URL, for links in credentials (never taken from the Host header). */
   PUBLIC_API_URL: Type.String({ default: 'http://localhost:3000' }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  /**
+   * Which proxies' X-Forwarded-For to believe: "" (none), "true" (any: only behind a proxy that
+   * overwrites the header), or comma-separated addresses/CIDRs such as "127.0.0.1" for the site's server.
+   */
+  TRUST_PROXY: Type.String({ default: '' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
 
   JWT_SECRET: Type.String({ minLength: 32 }),
@@ -59,8 +63,9 @@ export const ConfigSchema = Type.Object({
 
 export type RawConfig = Static<typeof ConfigSchema>;
 
-export interface Config extends Omit<RawConfig, 'CORS_ORIGINS' | 'WALLET_KEYS'> {
+export interface Config extends Omit<RawConfig, 'CORS_ORIGINS' | 'WALLET_KEYS' | 'TRUST_PROXY'> {
   CORS_ORIGINS: readonly string[];
+  TRUST_PROXY: boolean | string[];
   WALLET_KEYS: ReadonlyMap<number, Buffer>;
 }
 
@@ -97,8 +102,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!walletKeys.has(raw.WALLET_KEY_VERSION)) {
     throw new ConfigError(`WALLET_KEYS has no key for WALLET_KEY_VERSION ${raw.WALLET_KEY_VERSION}`);
   }
+  const trust = raw.TRUST_PROXY.trim();
   return Object.freeze({
     ...raw,
+    TRUST_PROXY: trust === '' || trust === 'false' ? false : trust === 'true' ? true : trust.split(',').map((a) => a.trim()).filter(Boolean),
     CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)),
     WALLET_KEYS: walletKeys,
   });

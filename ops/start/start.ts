@@ -128,6 +128,8 @@ async function main(): Promise<void> {
     PUBLIC_WEB_URL: webOrigin,
     CORS_ORIGINS: process.env.CORS_ORIGINS ?? `${webOrigin},http://127.0.0.1:5173`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The site's server calls the API from loopback and forwards the visitor's address.
+    TRUST_PROXY: process.env.TRUST_PROXY ?? '127.0.0.1,::1',
     ...(chain?.env ?? {}),
   });
   await waitForHttp(`${apiUrl}/healthz`, api, 'api');

@@ -198,3 +198,25 @@ describe('OpenAPI', () => {
     expect(ui.body).toContain('swagger');
   });
 });
+
+describe('proxies', () => {
+  it('believes X-Forwarded-For only from the configured proxy addresses', async () => {
+    const trusted = await buildTestApp({ env: { TRUST_PROXY: '127.0.0.1', RATE_LIMIT_AUTH_MAX: '1' } });
+    try {
+      const payload = { email: 'nobody@example.test', password: 'x' };
+      const viaSite = (ip: string) =>
+        trusted.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': ip } });
+      // Two visitors behind the site are counted apart…
+      expect((await viaSite('203.0.113.7')).statusCode).toBe(401);
+      expect((await viaSite('203.0.113.8')).statusCode).toBe(401);
+      expect((await viaSite('203.0.113.7')).statusCode).toBe(429);
+      // …while a client that is not the proxy cannot pick its own address.
+      const direct = (ip: string) =>
+        trusted.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '198.51.100.1', headers: { 'x-forwarded-for': ip } });
+      expect((await direct('203.0.113.50')).statusCode).toBe(401);
+      expect((await direct('203.0.113.51')).statusCode).toBe(429);
+    } finally {
+      await trusted.close();
+    }
+  });
+});
