@@ -61,7 +61,13 @@ function runChild(
     // A heap cap makes V8 collect instead of growing (the daemon's unit files set the same).
     const c = spawn(
       process.execPath,
-      [`--max-old-space-size=${flag('heap', '96')}`, '--max-semi-space-size=4', CLI, ...args],
+      [
+        `--max-old-space-size=${flag('heap', '96')}`,
+        `--max-semi-space-size=${flag('semi', '16')}`,
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        CLI,
+        ...args,
+      ],
       { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -108,6 +114,7 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       seconds: number;
       eventsPerSecond: number;
       peakRssMb: number;
+      cpuSeconds: number;
     };
 
     // The same rows, raw: server-side COPY out, then COPY into an empty copy of chain_events.
@@ -136,6 +143,7 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       rawCopyRowsPerSecond: Math.round(copyRate),
       ratioToCopy: +(result.eventsPerSecond / copyRate).toFixed(3),
       indexerPeakRssMb: result.peakRssMb,
+      indexerCpuSeconds: result.cpuSeconds,
       rows: counts.rows[0],
     };
   } finally {

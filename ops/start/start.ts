@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   await waitForHttp(`${apiUrl}/healthz`, api, 'api');
   const indexerPort = process.env.INDEXER_HTTP_PORT ?? '9100';
   if (chain) {
-    const indexer = run('indexer', ['indexer/src/cli.ts', 'run'], indexerEnv(chain, databaseUrl, indexerPort));
+    const indexer = run('indexer', ['--max-old-space-size=160', '--max-semi-space-size=16', 'indexer/src/cli.ts', 'run'], indexerEnv(chain, databaseUrl, indexerPort));
     await waitForHttp(`http://127.0.0.1:${indexerPort}/healthz`, indexer, 'indexer');
   }
   const { courseSlug } = await seedDemo(apiUrl, databaseUrl);

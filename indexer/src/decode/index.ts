@@ -8,6 +8,7 @@ import { CERTIFICATE_EVENTS } from './certificate.ts';
 import { GOVERNANCE_EVENTS } from './governance.ts';
 import { decodeTyped, mapEntries, parseScVal, scValToJson, symbolOf, type Decoded } from './scval.ts';
 import type { ContractKind, EventSpec } from './spec.ts';
+import { decodeTypedFast, parseFast, type SV } from './fast-scval.ts';
 import { TOKEN_EVENTS, TRANSFER_MUXED } from './token.ts';
 
 export type { ContractKind } from './spec.ts';
@@ -69,7 +70,59 @@ function applySpec(
   return out;
 }
 
+/** Fast path: the hand-written reader; null when it cannot decode exactly (then the SDK path runs). */
+export function decodeFast(
+  kind: ContractKind,
+  topicsXdr: readonly string[],
+  valueXdr: string,
+): DecodedEvent | null {
+  try {
+    const topics = topicsXdr.map((t) => parseFast(t));
+    const value = parseFast(valueXdr);
+    const head = topics[0];
+    if (!head || head.t !== 'symbol') return null;
+    const name = head.v;
+    let spec = EVENT_TABLES[kind][name];
+    if (!spec) return null;
+    if (kind === 'token' && name === 'transfer' && value.t === 'map') spec = TRANSFER_MUXED;
+    if (topics.length !== spec.topics.length + 1) return null;
+    const out: Record<string, Decoded> = {};
+    spec.topics.forEach((f, i) => (out[f.name] = decodeTypedFast(topics[i + 1]!, f.type)));
+    if ('single' in spec.data) {
+      out[spec.data.single.name] = decodeTypedFast(value, spec.data.single.type);
+      return { name, fields: out, known: true };
+    }
+    if (value.t !== 'map') return null;
+    const entries = new Map<string, SV>();
+    for (const [k, v] of value.v) {
+      if (k.t !== 'symbol') return null;
+      entries.set(k.v, v);
+    }
+    for (const f of spec.data.map) {
+      const v = entries.get(f.name);
+      if (v === undefined) {
+        if (f.optional) continue;
+        return null;
+      }
+      out[f.name] = decodeTypedFast(v, f.type);
+      entries.delete(f.name);
+    }
+    return entries.size === 0 ? { name, fields: out, known: true } : null;
+  } catch {
+    return null;
+  }
+}
+
 export function decodeEvent(
+  kind: ContractKind,
+  topicsXdr: readonly string[],
+  valueXdr: string,
+): DecodedEvent {
+  return decodeFast(kind, topicsXdr, valueXdr) ?? decodeWithSdk(kind, topicsXdr, valueXdr);
+}
+
+/** The SDK path: every ScVal kind, exact DecodeErrors, unknown events kept raw. */
+export function decodeWithSdk(
   kind: ContractKind,
   topicsXdr: readonly string[],
   valueXdr: string,

@@ -16,6 +16,12 @@ export interface BackfillResult {
   eventsPerSecond: number;
   /** This process's peak resident memory (VmHWM), MB. */
   peakRssMb: number;
+  /** CPU seconds this process used (user + system): the rest of the wall time is Postgres and RPC. */
+  cpuSeconds: number;
+}
+
+function cpuOf(u: NodeJS.CpuUsage): number {
+  return Math.round((u.user + u.system) / 1e5) / 10;
 }
 
 function peakRssMb(): number {
@@ -75,6 +81,7 @@ export async function runBackfill(
       .execute();
     await checkNetwork(ctx);
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     let lastPrint = 0;
     let events = 0;
     const stats = await runIngest(ctx, {
@@ -103,6 +110,7 @@ export async function runBackfill(
       seconds,
       eventsPerSecond: stats.events / seconds,
       peakRssMb: peakRssMb(),
+      cpuSeconds: cpuOf(process.cpuUsage(cpu0)),
     };
   } finally {
     await leadership.release();
