@@ -27,6 +27,7 @@ import reviewRoutes from './routes/reviews/index.ts';
 import enrolmentRoutes from './routes/enrolments/index.ts';
 import courseRoutes from './routes/courses/index.ts';
 import chainRoutes from './routes/chain/index.ts';
+import rosterRoutes from './routes/roster/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -123,6 +124,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       await v1.register(enrolmentRoutes);
       await v1.register(courseRoutes);
       await v1.register(chainRoutes);
+      await v1.register(rosterRoutes);
     },
     { prefix: '/v1' },
   );

@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Users } from '@starling/migrations';
 import type { Db } from '../audit/audit.repository.ts';
+import { exactTs, tsValue } from '../catalog/cursor.ts';
 
 export type NewUser = Insertable<Users>;
 
@@ -44,18 +45,21 @@ export async function findCustodialWallet(db: Db, userId: string) {
   return db.selectFrom('custodial_wallets').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
-/** Referees of a user, newest first, after an optional (created_at, id) cursor. */
-export async function listReferrals(db: Db, referrerId: string, limit: number, after?: { createdAt: Date; id: string }) {
+/** Referees of a user, newest first, after an optional (created_at, id) cursor of exact timestamps. */
+export async function listReferrals(db: Db, referrerId: string, limit: number, after?: { at: string; id: string }) {
   let q = db
     .selectFrom('users')
-    .select(['id', 'display_name', 'created_at'])
+    .select(['id', 'display_name', 'created_at', exactTs('created_at').as('cursor_at')])
     .where('referred_by', '=', referrerId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (after) {
     q = q.where((eb) =>
-      eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      eb.or([
+        eb('created_at', '<', tsValue(after.at)),
+        eb.and([eb('created_at', '=', tsValue(after.at)), eb('id', '<', after.id)]),
+      ]),
     );
   }
   return q.execute();

@@ -1,6 +1,7 @@
 import type { UserRole } from '@starling/migrations';
 import type { AppContext } from '../context.ts';
-import { badRequest, forbidden, notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../catalog/cursor.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { isMfaEnabled } from '../mfa/mfa.service.ts';
@@ -18,21 +19,6 @@ export function toPublicUser(u: UserRow) {
     stellar_address: u.stellar_address,
     created_at: u.created_at.toISOString(),
   };
-}
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad');
-    return { createdAt, id };
-  } catch {
-    throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
-  }
 }
 
 export function createUsersService(ctx: AppContext) {
@@ -87,7 +73,8 @@ export function createUsersService(ctx: AppContext) {
     async referrals(userId: string, limit: number, cursor?: string) {
       const u = await findUserById(ctx.db, userId);
       if (!u) throw notFound('user_not_found', 'Your account no longer exists.');
-      const rows = await listReferrals(ctx.db, userId, limit, cursor ? decodeCursor(cursor) : undefined);
+      const after = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
+      const rows = await listReferrals(ctx.db, userId, limit, after ? { at: after[0], id: after[1] } : undefined);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const link = new URL('/signup', ctx.config.PUBLIC_WEB_URL);
@@ -96,7 +83,7 @@ export function createUsersService(ctx: AppContext) {
         referral_code: u.referral_code,
         referral_link: link.toString(),
         referrals: page.map((r) => ({ id: r.id, display_name: r.display_name, joined_at: r.created_at.toISOString() })),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
       };
     },
 

@@ -6,7 +6,8 @@ import { createWalletCrypto } from '../../wallets/custodial.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp();
+  // Many registrations from one test address: rate limits are tested in plugins/cross-cutting.test.ts.
+  t = await buildTestApp({ env: { RATE_LIMIT_AUTH_MAX: '1000' } });
 });
 afterAll(async () => t.close());
 
@@ -208,5 +209,30 @@ describe('login and tokens', () => {
     expect(me.json().code).toBe('token_revoked');
     const r = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refresh } });
     expect(r.json().code).toBe('refresh_token_revoked');
+  });
+});
+
+describe('referral listing', () => {
+  it('pages referees sharing one millisecond without repeating or skipping, and refuses a foreign cursor', async () => {
+    const referrer = await registerUser(t.app);
+    const me = (await t.app.inject({ url: '/v1/me', headers: bearer(referrer.access) })).json();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await registerUser(t.app, { ref: me.referral_code })).userId);
+    // Same millisecond, different microseconds: a millisecond cursor would skip or repeat one.
+    const base = '2026-01-01T00:00:00.123';
+    await t.ctx.db.updateTable('users').set({ created_at: `${base}100Z` }).where('id', '=', ids[0]!).execute();
+    await t.ctx.db.updateTable('users').set({ created_at: `${base}200Z` }).where('id', '=', ids[1]!).execute();
+    await t.ctx.db.updateTable('users').set({ created_at: `${base}300Z` }).where('id', '=', ids[2]!).execute();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await t.app.inject({ url: `/v1/me/referrals?limit=1${cursor ? `&cursor=${cursor}` : ''}`, headers: bearer(referrer.access) });
+      const page = res.json() as { referrals: { id: string }[]; next_cursor: string | null };
+      seen.push(...page.referrals.map((r) => r.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([ids[2], ids[1], ids[0]]);
+    const bad = await t.app.inject({ url: '/v1/me/referrals?cursor=bm9wZQ', headers: bearer(referrer.access) });
+    expect(bad.json()).toMatchObject({ status: 400, code: 'invalid_cursor', field: 'cursor' });
   });
 });
