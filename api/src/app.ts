@@ -49,7 +49,9 @@ export interface BuildOptions {
 
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
-  const log = opts.logger ?? pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const log =
+    opts.logger ??
+    pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] });
   const ctx = opts.context ?? createContext(config, log);
 
   const app = Fastify({
@@ -77,14 +79,25 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     helmet: {
       contentSecurityPolicy: {
         // The API serves JSON; only /docs renders HTML (Swagger UI needs its inline styles).
-        directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+        },
       },
     },
   });
   await app.register(cors, {
     origin: (origin, cb) => cb(null, !origin || config.CORS_ORIGINS.includes(origin)),
     credentials: true,
-    exposedHeaders: ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after', 'idempotent-replayed'],
+    exposedHeaders: [
+      'x-request-id',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+      'retry-after',
+      'idempotent-replayed',
+    ],
   });
   const metrics = createMetrics();
   await app.register(observabilityPlugin, { ctx, metrics });

@@ -10,7 +10,18 @@ export const ConfigSchema = Type.Object({
   }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info' },
+  ),
   DATABASE_URL: Type.String({ minLength: 1 }),
   REDIS_URL: Type.String({ default: '' }),
   /** Browser origins allowed by CORS and the WebSocket handshake, comma-separated. */
@@ -75,7 +86,10 @@ export class ConfigError extends Error {
 
 function parseWalletKeys(raw: string): Map<number, Buffer> {
   const keys = new Map<number, Buffer>();
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [version, b64] = part.split(':');
     const key = Buffer.from(b64 ?? '', 'base64');
     if (!/^\d+$/.test(version ?? '') || key.length !== 32) {
@@ -94,7 +108,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known));
   if (!Value.Check(ConfigSchema, value)) {
-    const problems = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.instancePath.slice(1) || e.keyword}: ${e.message}`);
+    const problems = [...Value.Errors(ConfigSchema, value)].map(
+      (e) => `${e.instancePath.slice(1) || e.keyword}: ${e.message}`,
+    );
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const raw = value as RawConfig;
@@ -105,8 +121,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const trust = raw.TRUST_PROXY.trim();
   return Object.freeze({
     ...raw,
-    TRUST_PROXY: trust === '' || trust === 'false' ? false : trust === 'true' ? true : trust.split(',').map((a) => a.trim()).filter(Boolean),
-    CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)),
+    TRUST_PROXY:
+      trust === '' || trust === 'false'
+        ? false
+        : trust === 'true'
+          ? true
+          : trust
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
+    CORS_ORIGINS: Object.freeze(
+      raw.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
     WALLET_KEYS: walletKeys,
   });
 }

@@ -13,7 +13,13 @@ export class AppError extends Error {
   readonly extras: ProblemExtras;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, code: string, message: string, extras: ProblemExtras = {}, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    extras: ProblemExtras = {},
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.status = status;

@@ -16,9 +16,7 @@ async function main(): Promise<void> {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     try {
       const result = await runMigrations(pool);
-      console.log(
-        result.applied.length ? `applied: ${result.applied.join(', ')}` : 'schema is up to date',
-      );
+      console.log(result.applied.length ? `applied: ${result.applied.join(', ')}` : 'schema is up to date');
     } finally {
       await pool.end();
     }
@@ -30,7 +28,18 @@ async function main(): Promise<void> {
     const out = check ? `${TYPES_FILE}.check` : TYPES_FILE;
     execFileSync(
       'pnpm',
-      ['exec', 'kysely-codegen', '--dialect', 'postgres', '--url', url, '--out-file', out, '--exclude-pattern', 'schema_migrations'],
+      [
+        'exec',
+        'kysely-codegen',
+        '--dialect',
+        'postgres',
+        '--url',
+        url,
+        '--out-file',
+        out,
+        '--exclude-pattern',
+        'schema_migrations',
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) },
     );
     if (check) {

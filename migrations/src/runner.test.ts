@@ -77,7 +77,9 @@ describe('schema rules', () => {
   });
 
   it('keeps the audit log append-only', async () => {
-    await pool.query("INSERT INTO audit_log (actor_type, action, target_type) VALUES ('system', 'test', 'x')");
+    await pool.query(
+      "INSERT INTO audit_log (actor_type, action, target_type) VALUES ('system', 'test', 'x')",
+    );
     await expect(pool.query('UPDATE audit_log SET action = $1', ['forged'])).rejects.toThrow(/append-only/);
     await expect(pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
     await expect(pool.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
@@ -87,7 +89,18 @@ describe('schema rules', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'types-')), 'database.ts');
     execFileSync(
       'pnpm',
-      ['exec', 'kysely-codegen', '--dialect', 'postgres', '--url', db.url, '--out-file', out, '--exclude-pattern', 'schema_migrations'],
+      [
+        'exec',
+        'kysely-codegen',
+        '--dialect',
+        'postgres',
+        '--url',
+        db.url,
+        '--out-file',
+        out,
+        '--exclude-pattern',
+        'schema_migrations',
+      ],
       { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const checkedIn = readFileSync(fileURLToPath(new URL('./database.ts', import.meta.url)), 'utf8');

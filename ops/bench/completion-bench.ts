@@ -46,7 +46,9 @@ function env(databaseUrl: string, redisUrl: string, jwtSecret: string): Record<s
  */
 async function serve(procs: number, port: number): Promise<void> {
   if (procs > 1 && cluster.isPrimary) {
-    const workers = Array.from({ length: procs }, () => cluster.fork({ ...process.env, BENCH_PORT: String(port) }));
+    const workers = Array.from({ length: procs }, () =>
+      cluster.fork({ ...process.env, BENCH_PORT: String(port) }),
+    );
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
     process.send?.({ address: `http://127.0.0.1:${port}` });
     process.on('SIGTERM', () => {
@@ -72,7 +74,10 @@ async function seed(pool: pg.Pool, learners: number, lessons: number) {
     [courseId, instructor[0]],
   );
   const moduleId = randomUUID();
-  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [moduleId, courseId]);
+  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [
+    moduleId,
+    courseId,
+  ]);
   const lessonIds = Array.from({ length: lessons }, () => randomUUID());
   await pool.query(
     `INSERT INTO lessons (id, module_id, course_id, title, position) SELECT id, $1, $2, 'Lesson', ord - 1 FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, ord)`,
@@ -82,7 +87,10 @@ async function seed(pool: pg.Pool, learners: number, lessons: number) {
   const referred = await insertUsers(pool, Math.floor(learners / 2), instructor[0]!);
   const plain = await insertUsers(pool, learners - referred.length, null);
   const userIds = [...referred, ...plain];
-  await pool.query(`INSERT INTO enrolments (user_id, course_id) SELECT unnest($1::uuid[]), $2`, [userIds, courseId]);
+  await pool.query(`INSERT INTO enrolments (user_id, course_id) SELECT unnest($1::uuid[]), $2`, [
+    userIds,
+    courseId,
+  ]);
   // A one-lesson course the first learner completes through the API: a real certificate to verify.
   const shortCourse = randomUUID();
   const shortModule = randomUUID();
@@ -91,8 +99,14 @@ async function seed(pool: pg.Pool, learners: number, lessons: number) {
     `INSERT INTO courses (id, instructor_id, slug, title, summary, status, published_at) VALUES ($1, $2, 'bench-short', 'Short course', 'x', 'published', now())`,
     [shortCourse, instructor[0]],
   );
-  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [shortModule, shortCourse]);
-  await pool.query(`INSERT INTO lessons (id, module_id, course_id, title, position) VALUES ($1, $2, $3, 'Only lesson', 0)`, [shortLesson, shortModule, shortCourse]);
+  await pool.query(`INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, 'M', 0)`, [
+    shortModule,
+    shortCourse,
+  ]);
+  await pool.query(
+    `INSERT INTO lessons (id, module_id, course_id, title, position) VALUES ($1, $2, $3, 'Only lesson', 0)`,
+    [shortLesson, shortModule, shortCourse],
+  );
   await pool.query(`INSERT INTO enrolments (user_id, course_id) VALUES ($1, $2)`, [userIds[0], shortCourse]);
   return { courseId, lessonIds, userIds, shortLesson };
 }
@@ -120,7 +134,9 @@ function cpuSeconds(pid: number): number {
 }
 
 async function backendCpu(pool: pg.Pool): Promise<Map<number, number>> {
-  const r = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  const r = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
   return new Map(r.rows.map((row) => [row.pid, cpuSeconds(row.pid)]));
 }
 
@@ -160,7 +176,10 @@ async function main(): Promise<void> {
   const connections = Number(values.connections);
   const dir = mkdtempSync(join(tmpdir(), 'starling-bench-'));
   chmodSync(dir, 0o755);
-  const postgres = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: process.env.BENCH_EPHEMERAL === '1' });
+  const postgres = await startPostgres({
+    dataDir: join(dir, 'pg'),
+    ephemeral: process.env.BENCH_EPHEMERAL === '1',
+  });
   const redis = await startRedis({ dir: join(dir, 'redis') });
   let child: ChildProcess | null = null;
   let failed = false;
@@ -173,20 +192,35 @@ async function main(): Promise<void> {
     if (process.env.BENCH_PRINT_DB) console.error(`database: ${url}`);
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     await runMigrations(pool);
-    const { lessonIds, userIds, shortLesson } = await seed(pool, Number(values.learners), Number(values.lessons));
+    const { lessonIds, userIds, shortLesson } = await seed(
+      pool,
+      Number(values.learners),
+      Number(values.lessons),
+    );
 
     const serverEnv = env(url, redis.url, randomBytes(32).toString('hex'));
     const tokens = createTokenService(loadConfig(serverEnv));
-    const access = await Promise.all(userIds.map(async (id) => (await tokens.sign('access', id, 'learner', 3600)).token));
-    const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const access = await Promise.all(
+      userIds.map(async (id) => (await tokens.sign('access', id, 'learner', 3600)).token),
+    );
+    const execArgv = process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
     const port = procs > 1 ? await freePort() : 0;
-    child = fork(new URL(import.meta.url).pathname, ['--serve', String(procs), String(port)], { env: { ...process.env, ...serverEnv }, stdio: 'inherit', execArgv });
+    child = fork(new URL(import.meta.url).pathname, ['--serve', String(procs), String(port)], {
+      env: { ...process.env, ...serverEnv },
+      stdio: 'inherit',
+      execArgv,
+    });
     const base = await new Promise<string>((resolve, reject) => {
       child!.once('message', (m) => resolve((m as { address: string }).address));
       child!.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
     });
 
-    const done = await fetch(`${base}/v1/lessons/${shortLesson}/complete`, { method: 'POST', headers: { authorization: `Bearer ${access[0]}` } });
+    const done = await fetch(`${base}/v1/lessons/${shortLesson}/complete`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access[0]}` },
+    });
     const certificateId = ((await done.json()) as { certificate: { id: string } | null }).certificate?.id;
     if (!certificateId) throw new Error('the seed completion issued no certificate');
 
@@ -207,7 +241,11 @@ async function main(): Promise<void> {
             next += 1;
             const user = k % userIds.length;
             const lesson = Math.floor(k / userIds.length);
-            return { ...req, path: `/v1/lessons/${lessonIds[lesson]}/complete`, headers: { authorization: `Bearer ${access[user]}` } };
+            return {
+              ...req,
+              path: `/v1/lessons/${lessonIds[lesson]}/complete`,
+              headers: { authorization: `Bearer ${access[user]}` },
+            };
           },
         },
       ],
@@ -215,7 +253,13 @@ async function main(): Promise<void> {
     const apiCpu = cpuSeconds(child.pid!) - apiCpuBefore;
     const pgCpuAfter = await backendCpu(pool);
     const pgCpu = [...pgCpuAfter].reduce((sum, [pid, cpu]) => sum + cpu - (pgCpuBefore.get(pid) ?? 0), 0);
-    const counts = await pool.query<{ completions: string; intents: string; certificates: string; rewards: string; notifications: string }>(
+    const counts = await pool.query<{
+      completions: string;
+      intents: string;
+      certificates: string;
+      rewards: string;
+      notifications: string;
+    }>(
       `SELECT (SELECT count(*) FROM lesson_completions) AS completions, (SELECT count(*) FROM intents) AS intents,
               (SELECT count(*) FROM certificates) AS certificates,
               (SELECT count(*) FROM intents WHERE kind = 'mint_reward') AS rewards,
@@ -230,33 +274,54 @@ async function main(): Promise<void> {
     const credentials: autocannon.Result[] = [];
     for (let round = 0; round < 3; round += 1) {
       ceilings.push(await run({ url: `${base}/bench/ceiling`, connections, duration: 5 }));
-      credentials.push(await run({ url: `${base}/v1/credentials/${certificateId}`, connections, duration: 5 }));
+      credentials.push(
+        await run({ url: `${base}/v1/credentials/${certificateId}`, connections, duration: 5 }),
+      );
     }
-    const median = (rs: autocannon.Result[]) => [...rs].sort((a, b) => a.requests.average - b.requests.average)[1]!;
+    const median = (rs: autocannon.Result[]) =>
+      [...rs].sort((a, b) => a.requests.average - b.requests.average)[1]!;
     const ceiling = median(ceilings);
     const credential = median(credentials);
     await pool.end();
 
     const report = {
       machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAtStart },
-      settings: { duration_s: duration, connections, api_processes: procs, learners: userIds.length, lessons: lessonIds.length, postgres: 'durable (fsync on)' },
+      settings: {
+        duration_s: duration,
+        connections,
+        api_processes: procs,
+        learners: userIds.length,
+        lessons: lessonIds.length,
+        postgres: 'durable (fsync on)',
+      },
       completion: {
         ...summary('POST /v1/lessons/:id/complete', completions),
         new_completions_per_second: newPerSecond,
         // Load-independent cost: CPU per completion in the API process and in Postgres backends,
         // and what that allows on this machine's cores if nothing else ran (procs = 1 only).
-        cpu_ms_per_completion: procs === 1 ? { api: round2((apiCpu * 1000) / Number(c.completions)), postgres: round2((pgCpu * 1000) / Number(c.completions)) } : null,
+        cpu_ms_per_completion:
+          procs === 1
+            ? {
+                api: round2((apiCpu * 1000) / Number(c.completions)),
+                postgres: round2((pgCpu * 1000) / Number(c.completions)),
+              }
+            : null,
         cpu_bound_capacity_per_second:
           procs === 1 ? Math.round((os.cpus().length * Number(c.completions)) / (apiCpu + pgCpu)) : null,
       },
       rows_written: c,
       ceiling: summary('GET /bench/ceiling (pure JSON)', ceiling),
-      credential: { ...summary('GET /v1/credentials/:id', credential), ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)) },
+      credential: {
+        ...summary('GET /v1/credentials/:id', credential),
+        ratio_to_ceiling: Number((credential.requests.average / ceiling.requests.average).toFixed(2)),
+      },
     };
     console.log(JSON.stringify(report, null, 2));
     const completionErrors = completions.non2xx + completions.errors + completions.timeouts;
     if (newPerSecond < TARGET_PER_SECOND || completionErrors > 0) {
-      console.error(`FAIL: ${newPerSecond} new completions/s (target ${TARGET_PER_SECOND}), ${completionErrors} failed requests`);
+      console.error(
+        `FAIL: ${newPerSecond} new completions/s (target ${TARGET_PER_SECOND}), ${completionErrors} failed requests`,
+      );
       failed = true;
     }
   } finally {
@@ -273,5 +338,6 @@ async function main(): Promise<void> {
 }
 
 const serveAt = process.argv.indexOf('--serve');
-if (serveAt >= 0 || !cluster.isPrimary) await serve(Number(process.argv[serveAt + 1] ?? 1), Number(process.argv[serveAt + 2] ?? 0));
+if (serveAt >= 0 || !cluster.isPrimary)
+  await serve(Number(process.argv[serveAt + 1] ?? 1), Number(process.argv[serveAt + 2] ?? 0));
 else await main();

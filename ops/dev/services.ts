@@ -32,7 +32,9 @@ function postgresBinDir(): string {
       .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(root, versions[0], 'bin');
   }
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (ops/scripts/prereqs.sh installs them)');
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql (ops/scripts/prereqs.sh installs them)',
+  );
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -54,7 +56,12 @@ function giveToPgUser(dir: string): void {
   if ('uid' in ids) chownSync(dir, ids.uid, ids.gid);
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, ms = 30_000): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  child: ChildProcess,
+  ms = 30_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
@@ -93,10 +100,21 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
   giveToPgUser(opts.dataDir);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     const args = [
-      '-D', pgdata, '-U', 'starling', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync',
+      '-D',
+      pgdata,
+      '-U',
+      'starling',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
     ];
     try {
-      execFileSync(join(bin, 'initdb'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.dataDir, ...pgUser() });
+      execFileSync(join(bin, 'initdb'), args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        cwd: opts.dataDir,
+        ...pgUser(),
+      });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
       throw new Error(`initdb failed: ${stderr.trim() || (err as Error).message}`);
@@ -109,7 +127,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
     settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
   const args = ['-D', pgdata, '-p', String(port), '-k', socketDir, ...settings];
-  const child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.dataDir, ...pgUser() });
+  const child = spawn(join(bin, 'postgres'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.dataDir,
+    ...pgUser(),
+  });
   const lines: string[] = [];
   const collect = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
@@ -122,12 +144,16 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
   child.stderr?.on('data', collect);
   const url = `postgres://starling@127.0.0.1:${port}/postgres`;
   try {
-    await waitFor(async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.end();
-      return true;
-    }, 'postgres', child);
+    await waitFor(
+      async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.end();
+        return true;
+      },
+      'postgres',
+      child,
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${lines.join('\n')}`);
@@ -140,7 +166,10 @@ export async function startRedis(opts: { port?: number; dir: string }): Promise<
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dir, { recursive: true });
   const conf = join(opts.dir, 'redis.conf');
-  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\ndir ${opts.dir}\nprotected-mode yes\n`);
+  writeFileSync(
+    conf,
+    `port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\ndir ${opts.dir}\nprotected-mode yes\n`,
+  );
   const child = spawn('redis-server', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = `redis://127.0.0.1:${port}`;
   const { default: net } = await import('node:net');

@@ -10,6 +10,7 @@ echo "== typecheck"
 pnpm -s typecheck
 echo "== lint"
 pnpm -s exec eslint .
+pnpm -s exec prettier --check . --log-level warn
 if [ -f ops/scripts/test-contracts.sh ]; then
   echo "== contracts"
   bash ops/scripts/test-contracts.sh

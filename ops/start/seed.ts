@@ -20,7 +20,10 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
 const DEMO_COURSE_SLUG = 'stellar-foundations';
 
 async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(new URL(path, base), { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  return fetch(new URL(path, base), {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
 }
 
 /** Accounts go through the real registration endpoint (argon2id, custodial wallet, audit). */
@@ -38,10 +41,14 @@ export async function seedDemo(apiUrl: string, databaseUrl: string): Promise<{ c
             display_name: `Demo ${account.role[0]!.toUpperCase()}${account.role.slice(1)}`,
           }),
         });
-        if (res.status !== 201) throw new Error(`seeding ${account.email} failed: ${res.status} ${await res.text()}`);
+        if (res.status !== 201)
+          throw new Error(`seeding ${account.email} failed: ${res.status} ${await res.text()}`);
       }
       if (account.role !== 'learner') {
-        await pool.query('UPDATE users SET role = $2, updated_at = now() WHERE email = $1 AND role <> $2', [account.email, account.role]);
+        await pool.query('UPDATE users SET role = $2, updated_at = now() WHERE email = $1 AND role <> $2', [
+          account.email,
+          account.role,
+        ]);
       }
     }
     const course = await pool.query('SELECT id FROM courses WHERE slug = $1', [DEMO_COURSE_SLUG]);
@@ -56,7 +63,9 @@ async function insertDemoCourse(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const instructor = await client.query<{ id: string }>("SELECT id FROM users WHERE email = 'instructor@starling.local'");
+    const instructor = await client.query<{ id: string }>(
+      "SELECT id FROM users WHERE email = 'instructor@starling.local'",
+    );
     const courseId = randomUUID();
     await client.query(
       `INSERT INTO courses (id, instructor_id, slug, title, summary, description, level, tags, status, published_at)
@@ -75,21 +84,36 @@ async function insertDemoCourse(pool: pg.Pool): Promise<void> {
       [
         'The network',
         [
-          ['Ledgers and consensus', '# Ledgers\n\nStellar closes a **ledger** about every five seconds. A closed ledger is final.', 300],
-          ['Accounts and keys', '# Accounts\n\nAn account is identified by its public key, a `G…` address.', 420],
+          [
+            'Ledgers and consensus',
+            '# Ledgers\n\nStellar closes a **ledger** about every five seconds. A closed ledger is final.',
+            300,
+          ],
+          [
+            'Accounts and keys',
+            '# Accounts\n\nAn account is identified by its public key, a `G…` address.',
+            420,
+          ],
         ],
       ],
       [
         'Smart contracts',
         [
           ['What Soroban is', '# Soroban\n\nSoroban runs WebAssembly contracts with metered resources.', 480],
-          ['Events you can verify', '# Events\n\nContracts emit events; anyone can read them back through Stellar RPC.', 360],
+          [
+            'Events you can verify',
+            '# Events\n\nContracts emit events; anyone can read them back through Stellar RPC.',
+            360,
+          ],
         ],
       ],
     ];
     for (const [mIndex, [title, lessons]] of modules.entries()) {
       const moduleId = randomUUID();
-      await client.query('INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, $3, $4)', [moduleId, courseId, title, mIndex]);
+      await client.query(
+        'INSERT INTO course_modules (id, course_id, title, position) VALUES ($1, $2, $3, $4)',
+        [moduleId, courseId, title, mIndex],
+      );
       for (const [lIndex, [lTitle, body, seconds]] of lessons.entries()) {
         await client.query(
           'INSERT INTO lessons (module_id, course_id, title, body_md, duration_seconds, position) VALUES ($1, $2, $3, $4, $5, $6)',

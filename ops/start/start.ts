@@ -53,11 +53,18 @@ function newestMtime(path: string): number {
 
 function buildWebIfNeeded(): void {
   const built = join(root, 'web/build/handler.js');
-  const sources = ['web/src', 'web/static', 'web/svelte.config.js', 'web/package.json'].map((p) => join(root, p)).filter(existsSync);
+  const sources = ['web/src', 'web/static', 'web/svelte.config.js', 'web/package.json']
+    .map((p) => join(root, p))
+    .filter(existsSync);
   if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
   log('building the site (web/)…');
-  const r = spawnSync('pnpm', ['--filter', '@starling/web', 'run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the site failed (pnpm --filter @starling/web run build):\n${r.stderr}`);
+  const r = spawnSync('pnpm', ['--filter', '@starling/web', 'run', 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`building the site failed (pnpm --filter @starling/web run build):\n${r.stderr}`);
 }
 
 async function waitForHttp(url: string, child: ChildProcess, what: string, ms = 30_000): Promise<void> {
@@ -75,7 +82,11 @@ async function waitForHttp(url: string, child: ChildProcess, what: string, ms = 
 }
 
 function run(name: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!shuttingDown) {
@@ -91,7 +102,9 @@ async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+  );
   for (const s of services.reverse()) await s.stop();
   process.exit(code);
 }
@@ -101,7 +114,10 @@ process.on('SIGTERM', () => void shutdown(0));
 async function main(): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    const postgres = await startPostgres({ dataDir: join(stateDir, 'postgres'), port: Number(process.env.STARLING_PG_PORT ?? 54329) });
+    const postgres = await startPostgres({
+      dataDir: join(stateDir, 'postgres'),
+      port: Number(process.env.STARLING_PG_PORT ?? 54329),
+    });
     services.push(postgres);
     databaseUrl = await ensureDatabase(postgres.url, 'starling');
     log(`postgres (embedded)    ${databaseUrl}`);
@@ -109,8 +125,11 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   const migrated = await runMigrations(pool);
   await pool.end();
-  log(migrated.applied.length ? `migrations applied: ${migrated.applied.join(', ')}` : 'schema is up to date');
-  if (!process.env.REDIS_URL) log('redis                  not configured (REDIS_URL unset): rate limits count per process');
+  log(
+    migrated.applied.length ? `migrations applied: ${migrated.applied.join(', ')}` : 'schema is up to date',
+  );
+  if (!process.env.REDIS_URL)
+    log('redis                  not configured (REDIS_URL unset): rate limits count per process');
 
   const chain = process.env.STELLAR_RPC_URL ? null : await startLocalChain(root, stateDir, log);
   if (chain) {
@@ -135,7 +154,11 @@ async function main(): Promise<void> {
   await waitForHttp(`${apiUrl}/healthz`, api, 'api');
   const indexerPort = process.env.INDEXER_HTTP_PORT ?? '9100';
   if (chain) {
-    const indexer = run('indexer', ['--max-old-space-size=160', '--max-semi-space-size=16', 'indexer/src/cli.ts', 'run'], indexerEnv(chain, databaseUrl, indexerPort));
+    const indexer = run(
+      'indexer',
+      ['--max-old-space-size=160', '--max-semi-space-size=16', 'indexer/src/cli.ts', 'run'],
+      indexerEnv(chain, databaseUrl, indexerPort),
+    );
     await waitForHttp(`http://127.0.0.1:${indexerPort}/healthz`, indexer, 'indexer');
   }
   const { courseSlug } = await seedDemo(apiUrl, databaseUrl);

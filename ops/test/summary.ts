@@ -12,4 +12,6 @@ const report = JSON.parse(readFileSync(file, 'utf8')) as {
 };
 // A file that fails to load runs no tests; count it as a failure so the line never reads clean.
 const failed = report.numFailedTests + report.numFailedTestSuites;
-console.log(`${label}: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped`);
+console.log(
+  `${label}: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+);

@@ -283,7 +283,9 @@ describe('instructors and operators', () => {
     expect(await row.textContent()).toContain('txBadSeq');
     // Without the chain no indexer reports, so there is no lag to draw.
     expect(await page.locator('svg.chart polyline').count()).toBe(stack.rpcUrl ? 1 : 0);
-    expect(await page.getByTestId('rpc-health').textContent()).toBe(stack.rpcUrl ? 'healthy' : 'not configured');
+    expect(await page.getByTestId('rpc-health').textContent()).toBe(
+      stack.rpcUrl ? 'healthy' : 'not configured',
+    );
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
     await expect

@@ -7,7 +7,13 @@ export async function insertApiKey(
 ) {
   return db
     .insertInto('api_keys')
-    .values({ name: row.name, prefix: row.prefix, key_hash: row.keyHash, scopes: [...row.scopes], created_by: row.createdBy })
+    .values({
+      name: row.name,
+      prefix: row.prefix,
+      key_hash: row.keyHash,
+      scopes: [...row.scopes],
+      created_by: row.createdBy,
+    })
     .returning(['id', 'name', 'prefix', 'scopes', 'created_at', 'created_by', 'last_used_at', 'revoked_at'])
     .executeTakeFirstOrThrow();
 }
@@ -40,6 +46,8 @@ export async function touchApiKey(db: Db, id: string): Promise<void> {
     .updateTable('api_keys')
     .set({ last_used_at: new Date() })
     .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(Date.now() - 60_000))]))
+    .where((eb) =>
+      eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(Date.now() - 60_000))]),
+    )
     .execute();
 }

@@ -5,7 +5,13 @@ import type { AppContext } from '../context.ts';
 import { notFound, unauthorized } from '../errors.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { Principal, Scope } from '../auth/principal.ts';
-import { findApiKeyByPrefix, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from './api-keys.repository.ts';
+import {
+  findApiKeyByPrefix,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  touchApiKey,
+} from './api-keys.repository.ts';
 
 const KEY_PATTERN = /^stk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
@@ -14,8 +20,14 @@ export function isApiKey(token: string): boolean {
 }
 
 export function toApiKey(row: {
-  id: string; name: string; prefix: string; scopes: string[]; created_by: string;
-  created_at: Date; last_used_at: Date | null; revoked_at: Date | null;
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  created_by: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
 }) {
   return {
     id: row.id,
@@ -63,7 +75,13 @@ export function createApiKeysService(ctx: AppContext) {
       await ctx.db.transaction().execute(async (trx) => {
         const revoked = await revokeApiKey(trx, id);
         if (!revoked) throw notFound('api_key_not_found', 'No active API key with that id.');
-        await recordAudit(trx, { actor, action: 'api_key.revoked', targetType: 'api_key', targetId: id, requestId });
+        await recordAudit(trx, {
+          actor,
+          action: 'api_key.revoked',
+          targetType: 'api_key',
+          targetId: id,
+          requestId,
+        });
       });
     },
 
@@ -74,7 +92,8 @@ export function createApiKeysService(ctx: AppContext) {
       const presented = hashSecret(match[2]!);
       // Compare even when the row is missing so timing does not reveal which prefixes exist.
       const stored = row?.key_hash ?? Buffer.alloc(32);
-      if (!timingSafeEqual(stored, presented) || !row) throw unauthorized('invalid_api_key', 'The API key is not valid.');
+      if (!timingSafeEqual(stored, presented) || !row)
+        throw unauthorized('invalid_api_key', 'The API key is not valid.');
       if (row.revoked_at) throw unauthorized('api_key_revoked', 'The API key has been revoked.');
       await touchApiKey(ctx.db, row.id);
       return { kind: 'api_key', keyId: row.id, scopes: row.scopes as Scope[], createdBy: row.created_by };

@@ -17,7 +17,13 @@ import {
   revokeAccessToken,
   revokeFamily,
 } from './sessions.repository.ts';
-import { findUserByEmail, findUserById, findUserByReferralCode, insertCustodialWallet, insertUser } from '../users/users.repository.ts';
+import {
+  findUserByEmail,
+  findUserById,
+  findUserByReferralCode,
+  insertCustodialWallet,
+  insertUser,
+} from '../users/users.repository.ts';
 import { createWalletCrypto, newCustodialKeypair } from '../wallets/custodial.ts';
 import { isMfaEnabled, verifyMfaCode } from '../mfa/mfa.service.ts';
 
@@ -45,7 +51,11 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
   const walletCrypto = createWalletCrypto(ctx.config);
 
   /** Issues an access token and a new refresh-token family; the caller owns the transaction. */
-  async function issueSession(db: Db, user: Pick<UserRow, 'id' | 'role'>, familyId: string = randomUUID()): Promise<Session> {
+  async function issueSession(
+    db: Db,
+    user: Pick<UserRow, 'id' | 'role'>,
+    familyId: string = randomUUID(),
+  ): Promise<Session> {
     const access = await tokens.sign('access', user.id, user.role);
     const refresh = randomBytes(32).toString('base64url');
     await insertRefreshToken(db, {
@@ -111,7 +121,10 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
           return { user, session: await issueSession(trx, user) };
         });
       } catch (err) {
-        if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'users_email_key') {
+        if (
+          (err as { code?: string; constraint?: string }).code === '23505' &&
+          (err as { constraint?: string }).constraint === 'users_email_key'
+        ) {
           throw conflict('email_taken', 'An account with this email already exists.');
         }
         throw err;
@@ -128,7 +141,13 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
         throw unauthorized('invalid_credentials', 'The email or password is wrong.');
       }
       if (!(await passwords.verify(user.password_hash, input.password))) {
-        await recordAudit(ctx.db, { actor: null, action: 'user.login_failed', targetType: 'user', targetId: user.id, requestId });
+        await recordAudit(ctx.db, {
+          actor: null,
+          action: 'user.login_failed',
+          targetType: 'user',
+          targetId: user.id,
+          requestId,
+        });
         throw unauthorized('invalid_credentials', 'The email or password is wrong.');
       }
       if (await isMfaEnabled(ctx.db, user.id)) {
@@ -136,7 +155,14 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
         return { mfa_required: true, mfa_token: mfa.token };
       }
       const session = await ctx.db.transaction().execute(async (trx) => {
-        await recordAudit(trx, { actor: null, action: 'user.logged_in', targetType: 'user', targetId: user.id, requestId, data: { method: 'password' } });
+        await recordAudit(trx, {
+          actor: null,
+          action: 'user.logged_in',
+          targetType: 'user',
+          targetId: user.id,
+          requestId,
+          data: { method: 'password' },
+        });
         return issueSession(trx, user);
       });
       return { session };
@@ -148,7 +174,14 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
         const user = await findUserById(trx, claims.sub);
         if (!user) throw unauthorized('invalid_token', 'The token is invalid.');
         await verifyMfaCode(ctx, trx, user.id, input.code, requestId);
-        await recordAudit(trx, { actor: null, action: 'user.logged_in', targetType: 'user', targetId: user.id, requestId, data: { method: 'password+mfa' } });
+        await recordAudit(trx, {
+          actor: null,
+          action: 'user.logged_in',
+          targetType: 'user',
+          targetId: user.id,
+          requestId,
+          data: { method: 'password+mfa' },
+        });
         return issueSession(trx, user);
       });
     },
@@ -159,13 +192,29 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
       const outcome = await ctx.db.transaction().execute(async (trx) => {
         const row = await lockRefreshToken(trx, hashToken(refreshToken));
         if (!row) return { error: unauthorized('invalid_refresh_token', 'The refresh token is not valid.') };
-        if (row.revoked_at) return { error: unauthorized('refresh_token_revoked', 'This session has been revoked; sign in again.') };
+        if (row.revoked_at)
+          return {
+            error: unauthorized('refresh_token_revoked', 'This session has been revoked; sign in again.'),
+          };
         if (row.used_at) {
           await revokeFamily(trx, row.family_id, 'reuse_detected');
-          await recordAudit(trx, { actor: null, action: 'session.reuse_detected', targetType: 'user', targetId: row.user_id, requestId, data: { family_id: row.family_id } });
-          return { error: unauthorized('refresh_token_reused', 'This refresh token was already used; the session has been revoked. Sign in again.') };
+          await recordAudit(trx, {
+            actor: null,
+            action: 'session.reuse_detected',
+            targetType: 'user',
+            targetId: row.user_id,
+            requestId,
+            data: { family_id: row.family_id },
+          });
+          return {
+            error: unauthorized(
+              'refresh_token_reused',
+              'This refresh token was already used; the session has been revoked. Sign in again.',
+            ),
+          };
         }
-        if (row.expires_at.getTime() <= Date.now()) return { error: unauthorized('refresh_token_expired', 'The session has expired; sign in again.') };
+        if (row.expires_at.getTime() <= Date.now())
+          return { error: unauthorized('refresh_token_expired', 'The session has expired; sign in again.') };
         const user = await findUserById(trx, row.user_id);
         if (!user) return { error: unauthorized('invalid_refresh_token', 'The refresh token is not valid.') };
         await markRefreshTokenUsed(trx, row.id);
@@ -175,14 +224,24 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
       return outcome.session;
     },
 
-    async logout(principal: Extract<Principal, { kind: 'user' }>, refreshToken: string | undefined, requestId: string): Promise<void> {
+    async logout(
+      principal: Extract<Principal, { kind: 'user' }>,
+      refreshToken: string | undefined,
+      requestId: string,
+    ): Promise<void> {
       await ctx.db.transaction().execute(async (trx) => {
         await revokeAccessToken(trx, principal.jti, new Date(principal.expiresAt * 1000));
         if (refreshToken) {
           const row = await lockRefreshToken(trx, hashToken(refreshToken));
           if (row && row.user_id === principal.userId) await revokeFamily(trx, row.family_id, 'logout');
         }
-        await recordAudit(trx, { actor: principal, action: 'user.logged_out', targetType: 'user', targetId: principal.userId, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'user.logged_out',
+          targetType: 'user',
+          targetId: principal.userId,
+          requestId,
+        });
       });
     },
   };

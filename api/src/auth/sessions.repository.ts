@@ -7,13 +7,23 @@ export async function insertRefreshToken(
 ): Promise<void> {
   await db
     .insertInto('refresh_tokens')
-    .values({ family_id: row.familyId, user_id: row.userId, token_hash: row.tokenHash, expires_at: row.expiresAt })
+    .values({
+      family_id: row.familyId,
+      user_id: row.userId,
+      token_hash: row.tokenHash,
+      expires_at: row.expiresAt,
+    })
     .execute();
 }
 
 /** Locks the row: concurrent refreshes of one token serialise here. */
 export async function lockRefreshToken(db: Db, tokenHash: Buffer) {
-  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).forUpdate().executeTakeFirst();
+  return db
+    .selectFrom('refresh_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function markRefreshTokenUsed(db: Db, id: string): Promise<void> {
@@ -40,12 +50,23 @@ export async function revokeAllForUser(db: Db, userId: string, reason: string): 
 }
 
 export async function revokeAccessToken(db: Db, jti: string, expiresAt: Date): Promise<void> {
-  await db.insertInto('revoked_access_tokens').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('revoked_access_tokens')
+    .values({ jti, expires_at: expiresAt })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   // Expired entries can never match again; prune them opportunistically.
-  await db.deleteFrom('revoked_access_tokens').where('expires_at', '<', sql<Date>`now()`).execute();
+  await db
+    .deleteFrom('revoked_access_tokens')
+    .where('expires_at', '<', sql<Date>`now()`)
+    .execute();
 }
 
 export async function isAccessTokenRevoked(db: Db, jti: string): Promise<boolean> {
-  const row = await db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+  const row = await db
+    .selectFrom('revoked_access_tokens')
+    .select('jti')
+    .where('jti', '=', jti)
+    .executeTakeFirst();
   return row !== undefined;
 }

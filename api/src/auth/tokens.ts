@@ -17,7 +17,12 @@ export interface VerifiedToken {
 }
 
 export interface TokenService {
-  sign(kind: TokenKind, sub: string, role: UserRole, ttlSeconds?: number): Promise<{ token: string; jti: string; exp: number }>;
+  sign(
+    kind: TokenKind,
+    sub: string,
+    role: UserRole,
+    ttlSeconds?: number,
+  ): Promise<{ token: string; jti: string; exp: number }>;
   verify(kind: TokenKind, token: string): Promise<VerifiedToken>;
 }
 
@@ -57,7 +62,8 @@ export function createTokenService(config: Readonly<Config>): TokenService {
         if (typeof role !== 'string') throw unauthorized('invalid_token', 'The token is malformed.');
         return { sub: payload.sub!, jti: payload.jti!, exp: payload.exp!, role: role as UserRole };
       } catch (err) {
-        if (err instanceof joseErrors.JWTExpired) throw unauthorized('token_expired', 'The token has expired.');
+        if (err instanceof joseErrors.JWTExpired)
+          throw unauthorized('token_expired', 'The token has expired.');
         if (err instanceof joseErrors.JOSEError) throw unauthorized('invalid_token', 'The token is invalid.');
         throw err;
       }

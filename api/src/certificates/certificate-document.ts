@@ -34,7 +34,9 @@ export function buildCertificateDocument(input: DocumentInput): CertificateDocum
     learner: input.learner,
     course: input.course,
     // Second precision: the same instant reads the same in JS, Postgres and any verifier.
-    completed_at: new Date(Math.floor(input.completedAt.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    completed_at: new Date(Math.floor(input.completedAt.getTime() / 1000) * 1000)
+      .toISOString()
+      .replace('.000Z', 'Z'),
     issuer: { name: 'Starling', url: input.issuerUrl },
     network: input.network,
   };

@@ -37,7 +37,14 @@ export async function renderCertificatePdf(input: PdfInput): Promise<Uint8Array>
   const mono = await pdf.embedFont(StandardFonts.Courier);
   const { width, height } = page.getSize();
 
-  page.drawRectangle({ x: 24, y: 24, width: width - 48, height: height - 48, borderColor: INK, borderWidth: 2 });
+  page.drawRectangle({
+    x: 24,
+    y: 24,
+    width: width - 48,
+    height: height - 48,
+    borderColor: INK,
+    borderWidth: 2,
+  });
   const centred = (text: string, y: number, size: number, font = serif, color = INK) => {
     const t = winAnsi(text);
     let s = size;
@@ -54,7 +61,12 @@ export async function renderCertificatePdf(input: PdfInput): Promise<Uint8Array>
   if (input.status === 'revoked') centred('REVOKED', height - 410, 28, sans, rgb(0.75, 0.1, 0.1));
 
   const qrSize = 120;
-  const png = await QRCode.toBuffer(input.verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 1, scale: 8 });
+  const png = await QRCode.toBuffer(input.verifyUrl, {
+    type: 'png',
+    errorCorrectionLevel: 'M',
+    margin: 1,
+    scale: 8,
+  });
   const qr = await pdf.embedPng(png);
   page.drawImage(qr, { x: width - 60 - qrSize, y: 60, width: qrSize, height: qrSize });
   page.drawText('Scan to verify', { x: width - 60 - qrSize + 22, y: 46, size: 9, font: sans, color: MUTED });
@@ -69,6 +81,8 @@ export async function renderCertificatePdf(input: PdfInput): Promise<Uint8Array>
     `Document SHA-256: ${input.documentHash}`,
     ...(input.txHash ? [`Transaction: ${input.txHash}`] : []),
   ];
-  lines.forEach((line, i) => page.drawText(line, { x: 60, y: 120 - i * 14, size: 8, font: mono, color: MUTED }));
+  lines.forEach((line, i) =>
+    page.drawText(line, { x: 60, y: 120 - i * 14, size: 8, font: mono, color: MUTED }),
+  );
   return pdf.save({ useObjectStreams: false });
 }

@@ -45,8 +45,17 @@ export async function lockCertificate(db: Db, id: string): Promise<CertificateRo
   return db.selectFrom('certificates').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function findCertificateFor(db: Db, userId: string, courseId: string): Promise<CertificateRow | undefined> {
-  return db.selectFrom('certificates').selectAll().where('user_id', '=', userId).where('course_id', '=', courseId).executeTakeFirst();
+export async function findCertificateFor(
+  db: Db,
+  userId: string,
+  courseId: string,
+): Promise<CertificateRow | undefined> {
+  return db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
 }
 
 /**
@@ -55,7 +64,9 @@ export async function findCertificateFor(db: Db, userId: string, courseId: strin
  * listed, not `c.*`, so a later migration adding one cannot break the cached plan.
  */
 export async function findCertificateView(db: Db, id: string) {
-  const r = await sql<CertificateRow & { learner_name: string; course_title: string; course_slug: string }>`/*stmt:certificate_view*/
+  const r = await sql<
+    CertificateRow & { learner_name: string; course_title: string; course_slug: string }
+  >`/*stmt:certificate_view*/
     SELECT c.id, c.user_id, c.course_id, c.student_address, c.document, c.document_canonical, c.document_hash, c.status, c.issued_at, c.chain_certificate_id, c.contract_id, c.network, c.tx_hash, c.ledger, c.ledger_closed_at, c.confirmed_at, c.revoked_at, c.revoke_reason, c.revoked_by, c.revoke_tx_hash, c.revoke_ledger, c.revoke_ledger_closed_at, c.created_at, c.updated_at,
            u.display_name AS learner_name, co.title AS course_title, co.slug AS course_slug
     FROM certificates c
@@ -67,13 +78,22 @@ export async function findCertificateView(db: Db, id: string) {
 
 export type CertificateView = NonNullable<Awaited<ReturnType<typeof findCertificateView>>>;
 
-export async function listCertificatesForUser(db: Db, userId: string, limit: number, before?: { issuedAt: Date; id: string }) {
+export async function listCertificatesForUser(
+  db: Db,
+  userId: string,
+  limit: number,
+  before?: { issuedAt: Date; id: string },
+) {
   let q = db
     .selectFrom('certificates')
     .innerJoin('users', 'users.id', 'certificates.user_id')
     .innerJoin('courses', 'courses.id', 'certificates.course_id')
     .selectAll('certificates')
-    .select(['users.display_name as learner_name', 'courses.title as course_title', 'courses.slug as course_slug'])
+    .select([
+      'users.display_name as learner_name',
+      'courses.title as course_title',
+      'courses.slug as course_slug',
+    ])
     .where('certificates.user_id', '=', userId);
   if (before) {
     q = q.where((eb) =>
@@ -83,19 +103,43 @@ export async function listCertificatesForUser(db: Db, userId: string, limit: num
       ]),
     );
   }
-  return q.orderBy('certificates.issued_at', 'desc').orderBy('certificates.id', 'desc').limit(limit).execute();
+  return q
+    .orderBy('certificates.issued_at', 'desc')
+    .orderBy('certificates.id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
-export async function listCertificatesForCourses(db: Db, userId: string, courseIds: readonly string[]): Promise<CertificateRow[]> {
+export async function listCertificatesForCourses(
+  db: Db,
+  userId: string,
+  courseIds: readonly string[],
+): Promise<CertificateRow[]> {
   if (!courseIds.length) return [];
-  return db.selectFrom('certificates').selectAll().where('user_id', '=', userId).where('course_id', 'in', courseIds).execute();
+  return db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('course_id', 'in', courseIds)
+    .execute();
 }
 
 /** Marks a certificate revoked at once; the chain's revocation fields follow from ingest. */
-export async function markCertificateRevoked(db: Db, id: string, reason: string, by: string | null): Promise<CertificateRow | undefined> {
+export async function markCertificateRevoked(
+  db: Db,
+  id: string,
+  reason: string,
+  by: string | null,
+): Promise<CertificateRow | undefined> {
   return db
     .updateTable('certificates')
-    .set({ status: 'revoked', revoked_at: sql<Date>`now()`, revoke_reason: reason, revoked_by: by, updated_at: sql<Date>`now()` })
+    .set({
+      status: 'revoked',
+      revoked_at: sql<Date>`now()`,
+      revoke_reason: reason,
+      revoked_by: by,
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', id)
     .where('status', '<>', 'revoked')
     .returningAll()

@@ -60,7 +60,12 @@ export function createCertificatesService(ctx: AppContext) {
 
   return {
     async myCertificates(userId: string, limit: number, cursor?: string) {
-      const rows = await listCertificatesForUser(db, userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+      const rows = await listCertificatesForUser(
+        db,
+        userId,
+        limit + 1,
+        cursor ? decodeCursor(cursor) : undefined,
+      );
       const page = rows.slice(0, limit);
       const intents = await listIntentsForCertificates(
         db,
@@ -106,7 +111,11 @@ export function createCertificatesService(ctx: AppContext) {
             : null,
         revocation_chain:
           c.revoke_tx_hash !== null
-            ? { tx_hash: c.revoke_tx_hash, ledger: c.revoke_ledger, ledger_closed_at: c.revoke_ledger_closed_at?.toISOString() ?? null }
+            ? {
+                tx_hash: c.revoke_tx_hash,
+                ledger: c.revoke_ledger,
+                ledger_closed_at: c.revoke_ledger_closed_at?.toISOString() ?? null,
+              }
             : null,
         links: { verify: u.verify, document: u.document, pdf: u.pdf, badge: u.badge },
       };
@@ -158,15 +167,26 @@ export function createCertificatesService(ctx: AppContext) {
       return db.transaction().execute(async (tx) => {
         const cert = await lockCertificate(tx, id);
         if (!cert) throw notFound('certificate_not_found', 'No certificate with that id exists.');
-        if (cert.status === 'revoked') throw conflict('already_revoked', 'This certificate is already revoked.');
-        const revoked = await markCertificateRevoked(tx, id, reason, actor.kind === 'user' ? actor.userId : null);
+        if (cert.status === 'revoked')
+          throw conflict('already_revoked', 'This certificate is already revoked.');
+        const revoked = await markCertificateRevoked(
+          tx,
+          id,
+          reason,
+          actor.kind === 'user' ? actor.userId : null,
+        );
         const intent = await insertIntent(tx, {
           kind: 'revoke_certificate',
           key: intentKeys.revoke(id),
           userId: cert.user_id,
           courseId: cert.course_id,
           certificateId: id,
-          args: { certificate_id: id, chain_certificate_id: cert.chain_certificate_id, reason, student: cert.student_address },
+          args: {
+            certificate_id: id,
+            chain_certificate_id: cert.chain_certificate_id,
+            reason,
+            student: cert.student_address,
+          },
         });
         await recordAudit(tx, {
           actor,
@@ -185,7 +205,13 @@ export function createCertificatesService(ctx: AppContext) {
           dedupeKey: `certificate_revoked:${id}`,
         });
         publicCache.delete(id);
-        return { id, status: 'revoked' as const, revoked_at: (revoked?.revoked_at ?? new Date()).toISOString(), reason, intent_id: intent?.id ?? null };
+        return {
+          id,
+          status: 'revoked' as const,
+          revoked_at: (revoked?.revoked_at ?? new Date()).toISOString(),
+          reason,
+          intent_id: intent?.id ?? null,
+        };
       });
     },
   };

@@ -17,7 +17,14 @@ let courseId: string;
 const WEB = 'https://starling.test';
 
 beforeAll(async () => {
-  t = await buildTestApp({ env: { PUBLIC_WEB_URL: WEB, PUBLIC_API_URL: 'https://api.starling.test', STELLAR_NETWORK: 'testnet', CREDENTIAL_CACHE_MS: '0' } });
+  t = await buildTestApp({
+    env: {
+      PUBLIC_WEB_URL: WEB,
+      PUBLIC_API_URL: 'https://api.starling.test',
+      STELLAR_NETWORK: 'testnet',
+      CREDENTIAL_CACHE_MS: '0',
+    },
+  });
   const instructor = await registerUser(t.app, { display_name: 'Grace Instructor' });
   learner = await registerUser(t.app, { display_name: 'Ada Lovelace' });
   other = await registerUser(t.app);
@@ -27,12 +34,17 @@ beforeAll(async () => {
   const c = await createCourse(t.ctx, { instructorId: instructor.userId, lessons: 1, title: 'Soroban 101' });
   courseId = c.courseId;
   await enrol(t.ctx, learner.userId, c.courseId);
-  const res = await t.app.inject({ method: 'POST', url: `/v1/lessons/${c.lessonIds[0]}/complete`, headers: bearer(learner.access) });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/v1/lessons/${c.lessonIds[0]}/complete`,
+    headers: bearer(learner.access),
+  });
   certId = res.json().certificate.id;
 });
 afterAll(async () => t?.close());
 
-const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'GET', url, headers });
 
 async function confirmOnChain(id: string) {
   // What the indexer's ingest writes when it sees certificate_issued.
@@ -58,9 +70,18 @@ describe('my certificates', () => {
     expect(mine.statusCode).toBe(200);
     expect(mine.headers['cache-control']).toBe('no-store');
     expect(mine.json().certificates).toEqual([
-      expect.objectContaining({ id: certId, status: 'pending', chain: expect.objectContaining({ status: 'pending' }), course: expect.objectContaining({ title: 'Soroban 101' }), verify_url: `${WEB}/verify/${certId}` }),
+      expect.objectContaining({
+        id: certId,
+        status: 'pending',
+        chain: expect.objectContaining({ status: 'pending' }),
+        course: expect.objectContaining({ title: 'Soroban 101' }),
+        verify_url: `${WEB}/verify/${certId}`,
+      }),
     ]);
-    expect((await get('/v1/me/certificates', bearer(other.access))).json()).toEqual({ certificates: [], next_cursor: null });
+    expect((await get('/v1/me/certificates', bearer(other.access))).json()).toEqual({
+      certificates: [],
+      next_cursor: null,
+    });
     expect((await get('/v1/me/certificates')).statusCode).toBe(401);
     const bad = await get('/v1/me/certificates?cursor=nope', bearer(learner.access));
     expect(bad.statusCode).toBe(400);
@@ -99,7 +120,11 @@ describe('public credential', () => {
     expect(canonicalize(JSON.parse(doc.body))).toBe(doc.body);
     expect(JSON.parse(doc.body)).toEqual(cred.document);
     // And the issue intent carries exactly this hash to the chain.
-    const intent = await t.ctx.db.selectFrom('intents').select('args').where('idempotency_key', '=', `cert:${learner.userId}:${courseId}`).executeTakeFirstOrThrow();
+    const intent = await t.ctx.db
+      .selectFrom('intents')
+      .select('args')
+      .where('idempotency_key', '=', `cert:${learner.userId}:${courseId}`)
+      .executeTakeFirstOrThrow();
     expect((intent.args as { metadata_hash: string }).metadata_hash).toBe(hash);
   });
 
@@ -130,7 +155,10 @@ describe('public credential', () => {
       ledger_closed_at: '2026-11-22T00:00:05.000Z',
     });
     const mine = (await get('/v1/me/certificates', bearer(learner.access))).json();
-    expect(mine.certificates[0]).toMatchObject({ status: 'confirmed', chain: { status: 'confirmed', ledger: 4242 } });
+    expect(mine.certificates[0]).toMatchObject({
+      status: 'confirmed',
+      chain: { status: 'confirmed', ledger: 4242 },
+    });
   });
 
   it('renders a real PDF whose QR code encodes the verification URL', async () => {
@@ -148,7 +176,10 @@ describe('public credential', () => {
       const image = pdf.context
         .enumerateIndirectObjects()
         .map(([, o]) => o)
-        .find((o): o is PDFRawStream => o instanceof PDFRawStream && o.dict.get(PDFName.of('Subtype')) === PDFName.of('Image'));
+        .find(
+          (o): o is PDFRawStream =>
+            o instanceof PDFRawStream && o.dict.get(PDFName.of('Subtype')) === PDFName.of('Image'),
+        );
       expect(image).toBeDefined();
       const w = (image!.dict.get(PDFName.of('Width')) as PDFNumber).asNumber();
       const pixels = inflateSync(Buffer.from(image!.contents));
@@ -171,11 +202,21 @@ describe('public credential', () => {
     const res = await get(`/v1/credentials/${certId}/badge`);
     expect(res.statusCode).toBe(200);
     const badge = res.json();
-    expect(badge['@context']).toEqual(['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json']);
+    expect(badge['@context']).toEqual([
+      'https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+    ]);
     expect(badge.type).toEqual(['VerifiableCredential', 'OpenBadgeCredential']);
     expect(badge.id).toBe(`${WEB}/verify/${certId}`);
     expect(badge.issuer).toMatchObject({ type: ['Profile'], name: 'Starling' });
-    expect(badge.credentialSubject).toMatchObject({ type: ['AchievementSubject'], achievement: { type: ['Achievement'], name: 'Soroban 101', criteria: { narrative: expect.any(String) } } });
+    expect(badge.credentialSubject).toMatchObject({
+      type: ['AchievementSubject'],
+      achievement: {
+        type: ['Achievement'],
+        name: 'Soroban 101',
+        criteria: { narrative: expect.any(String) },
+      },
+    });
     const cred = (await get(`/v1/credentials/${certId}`)).json();
     expect(badge.evidence[0].id).toBe(`https://api.starling.test/v1/credentials/${certId}/document`);
     expect(badge.evidence[0].narrative).toBe(`sha256:${cred.document_hash}`);
@@ -187,11 +228,22 @@ describe('public credential', () => {
 describe('revocation', () => {
   it('only admins revoke; bad input writes nothing', async () => {
     const url = `/v1/admin/certificates/${certId}/revoke`;
-    const asLearner = await t.app.inject({ method: 'POST', url, headers: bearer(learner.access), payload: { reason: 'mine' } });
+    const asLearner = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: bearer(learner.access),
+      payload: { reason: 'mine' },
+    });
     expect(asLearner.statusCode).toBe(403);
     expect((await t.app.inject({ method: 'POST', url, payload: { reason: 'x' } })).statusCode).toBe(401);
     const before = await count(t.ctx, 'audit_log');
-    for (const payload of [{}, { reason: '' }, { reason: '   ' }, { reason: 'x'.repeat(257) }, { reason: 'ok', extra: 1 }]) {
+    for (const payload of [
+      {},
+      { reason: '' },
+      { reason: '   ' },
+      { reason: 'x'.repeat(257) },
+      { reason: 'ok', extra: 1 },
+    ]) {
       const res = await t.app.inject({ method: 'POST', url, headers: bearer(adminToken), payload });
       expect(res.statusCode).toBe(400);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -199,21 +251,46 @@ describe('revocation', () => {
     expect(await count(t.ctx, 'intents', { kind: 'revoke_certificate' })).toBe(0);
     expect(await count(t.ctx, 'audit_log')).toBe(before);
     expect((await get(`/v1/credentials/${certId}`)).json().status).toBe('confirmed');
-    const missing = await t.app.inject({ method: 'POST', url: '/v1/admin/certificates/00000000-0000-4000-8000-000000000000/revoke', headers: bearer(adminToken), payload: { reason: 'x' } });
+    const missing = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/certificates/00000000-0000-4000-8000-000000000000/revoke',
+      headers: bearer(adminToken),
+      payload: { reason: 'x' },
+    });
     expect(missing.statusCode).toBe(404);
   });
 
   it('an admin revokes: revoke intent, audit entry, notification, and verifiers see it at once', async () => {
     const url = `/v1/admin/certificates/${certId}/revoke`;
-    const res = await t.app.inject({ method: 'POST', url, headers: bearer(adminToken), payload: { reason: 'Academic misconduct' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: bearer(adminToken),
+      payload: { reason: 'Academic misconduct' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: certId, status: 'revoked', reason: 'Academic misconduct' });
-    const intent = await t.ctx.db.selectFrom('intents').selectAll().where('idempotency_key', '=', `revoke:${certId}`).executeTakeFirstOrThrow();
+    const intent = await t.ctx.db
+      .selectFrom('intents')
+      .selectAll()
+      .where('idempotency_key', '=', `revoke:${certId}`)
+      .executeTakeFirstOrThrow();
     expect(intent).toMatchObject({ kind: 'revoke_certificate', status: 'pending', certificate_id: certId });
-    expect(intent.args).toMatchObject({ certificate_id: certId, chain_certificate_id: '7', reason: 'Academic misconduct' });
-    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'certificate.revoked').where('target_id', '=', certId).execute();
+    expect(intent.args).toMatchObject({
+      certificate_id: certId,
+      chain_certificate_id: '7',
+      reason: 'Academic misconduct',
+    });
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'certificate.revoked')
+      .where('target_id', '=', certId)
+      .execute();
     expect(audit).toHaveLength(1);
-    expect(await count(t.ctx, 'notifications', { user_id: learner.userId, kind: 'certificate_revoked' })).toBe(1);
+    expect(
+      await count(t.ctx, 'notifications', { user_id: learner.userId, kind: 'certificate_revoked' }),
+    ).toBe(1);
 
     const cred = (await get(`/v1/credentials/${certId}`)).json();
     expect(cred).toMatchObject({ status: 'revoked', revoke_reason: 'Academic misconduct' });
@@ -222,7 +299,12 @@ describe('revocation', () => {
     expect(badge.credentialStatus.status).toBe('revoked');
     expect(badge.validUntil).toBe(cred.revoked_at);
 
-    const again = await t.app.inject({ method: 'POST', url, headers: bearer(adminToken), payload: { reason: 'Again' } });
+    const again = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: bearer(adminToken),
+      payload: { reason: 'Again' },
+    });
     expect(again.statusCode).toBe(409);
     expect(await count(t.ctx, 'intents', { kind: 'revoke_certificate' })).toBe(1);
   });
@@ -239,14 +321,33 @@ describe('public credential cache', () => {
       const token = await loginAs(cached.app, admin.email);
       const c = await createCourse(cached.ctx, { instructorId: instructor.userId, lessons: 1 });
       await enrol(cached.ctx, l.userId, c.courseId);
-      const id = (await cached.app.inject({ method: 'POST', url: `/v1/lessons/${c.lessonIds[0]}/complete`, headers: bearer(l.access) })).json().certificate.id;
+      const id = (
+        await cached.app.inject({
+          method: 'POST',
+          url: `/v1/lessons/${c.lessonIds[0]}/complete`,
+          headers: bearer(l.access),
+        })
+      ).json().certificate.id;
       const first = await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` });
       expect(first.json().status).toBe('pending');
       expect(first.headers['content-type']).toMatch(/^application\/json/);
-      await cached.ctx.db.updateTable('users').set({ display_name: 'Renamed' }).where('id', '=', l.userId).execute();
-      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).body).toBe(first.body);
-      await cached.app.inject({ method: 'POST', url: `/v1/admin/certificates/${id}/revoke`, headers: bearer(token), payload: { reason: 'Fraud' } });
-      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).json()).toMatchObject({ status: 'revoked', learner: { name: 'Renamed' } });
+      await cached.ctx.db
+        .updateTable('users')
+        .set({ display_name: 'Renamed' })
+        .where('id', '=', l.userId)
+        .execute();
+      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).body).toBe(
+        first.body,
+      );
+      await cached.app.inject({
+        method: 'POST',
+        url: `/v1/admin/certificates/${id}/revoke`,
+        headers: bearer(token),
+        payload: { reason: 'Fraud' },
+      });
+      expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).json()).toMatchObject(
+        { status: 'revoked', learner: { name: 'Renamed' } },
+      );
     } finally {
       await cached.close();
     }

@@ -19,7 +19,12 @@ function caipNetwork(network: string): string {
   return network;
 }
 
-export function buildOpenBadge(cert: CertificateView, urls: BadgeUrls, network: string, certificateContract: string) {
+export function buildOpenBadge(
+  cert: CertificateView,
+  urls: BadgeUrls,
+  network: string,
+  certificateContract: string,
+) {
   const anchored = cert.chain_certificate_id !== null && cert.tx_hash !== null;
   const onChain = anchored
     ? `Anchored on Stellar ${cert.network ?? network} by certificate contract ${cert.contract_id} as certificate ${cert.chain_certificate_id} (transaction ${cert.tx_hash}, ledger ${cert.ledger}).`

@@ -8,7 +8,14 @@ export type IntentKind = 'record_progress' | 'issue_certificate' | 'mint_reward'
 export type IntentStatus = 'pending' | 'submitting' | 'submitted' | 'confirmed' | 'failed' | 'superseded';
 export type IntentRow = Selectable<Intents>;
 
-export const INTENT_STATUSES: readonly IntentStatus[] = ['pending', 'submitting', 'submitted', 'confirmed', 'failed', 'superseded'];
+export const INTENT_STATUSES: readonly IntentStatus[] = [
+  'pending',
+  'submitting',
+  'submitted',
+  'confirmed',
+  'failed',
+  'superseded',
+];
 
 export interface NewIntent {
   kind: IntentKind;
@@ -20,7 +27,8 @@ export interface NewIntent {
 }
 
 export const intentKeys = {
-  progress: (userId: string, courseId: string, percent: number) => `progress:${userId}:${courseId}:${percent}`,
+  progress: (userId: string, courseId: string, percent: number) =>
+    `progress:${userId}:${courseId}:${percent}`,
   certificate: (userId: string, courseId: string) => `cert:${userId}:${courseId}`,
   referral: (refereeId: string) => `referral:${refereeId}`,
   revoke: (certificateId: string) => `revoke:${certificateId}`,
@@ -49,7 +57,10 @@ export async function insertIntent(db: Db, i: NewIntent): Promise<IntentRow | nu
   return row ?? null;
 }
 
-export async function listIntents(db: Db, opts: { status?: IntentStatus; kind?: IntentKind; limit: number; before?: string }) {
+export async function listIntents(
+  db: Db,
+  opts: { status?: IntentStatus; kind?: IntentKind; limit: number; before?: string },
+) {
   let q = db.selectFrom('intents').selectAll();
   if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.kind) q = q.where('kind', '=', opts.kind);
@@ -90,7 +101,12 @@ export async function listIntentsForUser(db: Db, userId: string, courseIds?: rea
 
 export async function listIntentsForCertificates(db: Db, certificateIds: readonly string[]) {
   if (!certificateIds.length) return [];
-  return db.selectFrom('intents').selectAll().where('certificate_id', 'in', certificateIds).orderBy('id').execute();
+  return db
+    .selectFrom('intents')
+    .selectAll()
+    .where('certificate_id', 'in', certificateIds)
+    .orderBy('id')
+    .execute();
 }
 
 export async function countIntentsByStatus(db: Db) {
@@ -99,5 +115,7 @@ export async function countIntentsByStatus(db: Db) {
     .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
     .groupBy('status')
     .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) as Partial<Record<IntentStatus, number>>;
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) as Partial<
+    Record<IntentStatus, number>
+  >;
 }

@@ -3,7 +3,15 @@ import type { Db } from '../audit/audit.repository.ts';
 
 export async function insertKycSubmission(
   db: Db,
-  row: { userId: string; status: KycStatus; provider: string; providerRef: string | null; fullName: string; country: string; documentType: string },
+  row: {
+    userId: string;
+    status: KycStatus;
+    provider: string;
+    providerRef: string | null;
+    fullName: string;
+    country: string;
+    documentType: string;
+  },
 ) {
   return db
     .insertInto('kyc_submissions')
@@ -40,7 +48,13 @@ export async function listKycSubmissions(db: Db, status: KycStatus | undefined, 
   return q.execute();
 }
 
-export async function setKycReview(db: Db, id: string, status: KycStatus, reviewerId: string, note: string | null) {
+export async function setKycReview(
+  db: Db,
+  id: string,
+  status: KycStatus,
+  reviewerId: string,
+  note: string | null,
+) {
   return db
     .updateTable('kyc_submissions')
     .set({ status, reviewed_by: reviewerId, reviewed_at: new Date(), review_note: note })

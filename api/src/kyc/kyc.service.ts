@@ -6,7 +6,13 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { updateUser, findUserById } from '../users/users.repository.ts';
 import type { KycProvider } from './kyc.provider.ts';
-import { insertKycSubmission, latestKycSubmission, listKycSubmissions, lockKycSubmission, setKycReview } from './kyc.repository.ts';
+import {
+  insertKycSubmission,
+  latestKycSubmission,
+  listKycSubmissions,
+  lockKycSubmission,
+  setKycReview,
+} from './kyc.repository.ts';
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
@@ -27,11 +33,17 @@ export function toKycSubmission(row: Selectable<KycSubmissions>) {
 
 export function createKycService(ctx: AppContext, provider: KycProvider) {
   return {
-    async submit(principal: UserPrincipal, input: { full_name: string; country: string; document_type: string }, requestId: string) {
+    async submit(
+      principal: UserPrincipal,
+      input: { full_name: string; country: string; document_type: string },
+      requestId: string,
+    ) {
       const user = await findUserById(ctx.db, principal.userId);
       if (!user) throw notFound('user_not_found', 'Your account no longer exists.');
-      if (user.kyc_status === 'pending') throw conflict('kyc_pending', 'A verification is already waiting for review.');
-      if (user.kyc_status === 'verified') throw conflict('kyc_already_verified', 'Your identity is already verified.');
+      if (user.kyc_status === 'pending')
+        throw conflict('kyc_pending', 'A verification is already waiting for review.');
+      if (user.kyc_status === 'verified')
+        throw conflict('kyc_already_verified', 'Your identity is already verified.');
       const result = await provider.submit({
         userId: user.id,
         fullName: input.full_name,
@@ -67,13 +79,21 @@ export function createKycService(ctx: AppContext, provider: KycProvider) {
       return { status: user?.kyc_status ?? 'none', submission: latest ? toKycSubmission(latest) : null };
     },
 
-    list: async (status: KycStatus | undefined, limit: number) => (await listKycSubmissions(ctx.db, status, limit)).map(toKycSubmission),
+    list: async (status: KycStatus | undefined, limit: number) =>
+      (await listKycSubmissions(ctx.db, status, limit)).map(toKycSubmission),
 
-    async review(actor: UserPrincipal, id: string, decision: 'verified' | 'rejected', note: string | undefined, requestId: string) {
+    async review(
+      actor: UserPrincipal,
+      id: string,
+      decision: 'verified' | 'rejected',
+      note: string | undefined,
+      requestId: string,
+    ) {
       return ctx.db.transaction().execute(async (trx) => {
         const row = await lockKycSubmission(trx, id);
         if (!row) throw notFound('kyc_submission_not_found', 'No KYC submission with that id.');
-        if (row.status !== 'pending') throw conflict('kyc_already_reviewed', `This submission was already ${row.status}.`);
+        if (row.status !== 'pending')
+          throw conflict('kyc_already_reviewed', `This submission was already ${row.status}.`);
         const updated = await setKycReview(trx, id, decision, actor.userId, note ?? null);
         await updateUser(trx, row.user_id, { kyc_status: decision });
         await recordAudit(trx, {

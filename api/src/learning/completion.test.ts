@@ -14,7 +14,11 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function complete(token: string, lessonId: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'POST', url: `/v1/lessons/${lessonId}/complete`, headers: { ...bearer(token), ...headers } });
+  return t.app.inject({
+    method: 'POST',
+    url: `/v1/lessons/${lessonId}/complete`,
+    headers: { ...bearer(token), ...headers },
+  });
 }
 
 async function intentsOf(userId: string) {
@@ -29,9 +33,22 @@ describe('POST /v1/lessons/:id/complete', () => {
 
     const first = await complete(learner.access, c.lessonIds[0]!);
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toMatchObject({ lesson_id: c.lessonIds[0], course_id: c.courseId, percent: 25, certificate: null });
-    const progress = await t.app.inject({ method: 'GET', url: `/v1/me/progress/${c.courseId}`, headers: bearer(learner.access) });
-    expect(progress.json()).toMatchObject({ percent: 25, progress_chain: { percent: 25, status: 'pending' }, onchain_percent: null });
+    expect(first.json()).toMatchObject({
+      lesson_id: c.lessonIds[0],
+      course_id: c.courseId,
+      percent: 25,
+      certificate: null,
+    });
+    const progress = await t.app.inject({
+      method: 'GET',
+      url: `/v1/me/progress/${c.courseId}`,
+      headers: bearer(learner.access),
+    });
+    expect(progress.json()).toMatchObject({
+      percent: 25,
+      progress_chain: { percent: 25, status: 'pending' },
+      onchain_percent: null,
+    });
 
     const again = await complete(learner.access, c.lessonIds[0]!);
     expect(again.statusCode).toBe(200);
@@ -39,10 +56,22 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(1);
     const intents = await intentsOf(learner.userId);
     expect(intents.map((i) => i.idempotency_key)).toEqual([`progress:${learner.userId}:${c.courseId}:25`]);
-    const student = await t.ctx.db.selectFrom('users').select('stellar_address').where('id', '=', learner.userId).executeTakeFirstOrThrow();
-    expect(intents[0]!.args).toEqual({ student: student.stellar_address, course_id: c.courseId.replace(/-/g, ''), percent: 25 });
+    const student = await t.ctx.db
+      .selectFrom('users')
+      .select('stellar_address')
+      .where('id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
+    expect(intents[0]!.args).toEqual({
+      student: student.stellar_address,
+      course_id: c.courseId.replace(/-/g, ''),
+      percent: 25,
+    });
 
-    const enrolment = await t.ctx.db.selectFrom('enrolments').selectAll().where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    const enrolment = await t.ctx.db
+      .selectFrom('enrolments')
+      .selectAll()
+      .where('user_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
     expect(enrolment).toMatchObject({ percent: 25, last_lesson_id: c.lessonIds[0], completed_at: null });
   });
 
@@ -59,7 +88,9 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ percent: 33, certificate: null, completed_at: null });
     expect(await count(t.ctx, 'certificates', { user_id: learner.userId })).toBe(0);
-    expect((await intentsOf(learner.userId)).map((i) => (i.args as { percent: number }).percent)).toEqual([33]);
+    expect((await intentsOf(learner.userId)).map((i) => (i.args as { percent: number }).percent)).toEqual([
+      33,
+    ]);
   });
 
   it('at 100 % writes the certificate, its issue intent and notifications in the same transaction', async () => {
@@ -72,25 +103,53 @@ describe('POST /v1/lessons/:id/complete', () => {
     const body = res.json();
     expect(body.percent).toBe(100);
     expect(body.completed_at).not.toBeNull();
-    expect(body.certificate).toMatchObject({ status: 'pending', chain: { status: 'pending' }, revocation: null });
+    expect(body.certificate).toMatchObject({
+      status: 'pending',
+      chain: { status: 'pending' },
+      revocation: null,
+    });
 
-    const cert = await t.ctx.db.selectFrom('certificates').selectAll().where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    const cert = await t.ctx.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('user_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
     expect(cert.id).toBe(body.certificate.id);
     expect(cert.document_hash).toBe(sha256Hex(cert.document_canonical));
-    expect(cert.document).toMatchObject({ learner: { name: 'Ada Lovelace' }, course: { title: 'Soroban 101' } });
+    expect(cert.document).toMatchObject({
+      learner: { name: 'Ada Lovelace' },
+      course: { title: 'Soroban 101' },
+    });
 
     const intents = await intentsOf(learner.userId);
     const issue = intents.find((i) => i.kind === 'issue_certificate')!;
     expect(issue.idempotency_key).toBe(`cert:${learner.userId}:${c.courseId}`);
-    expect(issue.args).toMatchObject({ metadata_hash: cert.document_hash, course_id: c.courseId.replace(/-/g, ''), certificate_id: cert.id });
+    expect(issue.args).toMatchObject({
+      metadata_hash: cert.document_hash,
+      course_id: c.courseId.replace(/-/g, ''),
+      certificate_id: cert.id,
+    });
     // The 50 % progress intent was never claimed: the 100 % one supersedes it.
     const progress = intents.filter((i) => i.kind === 'record_progress').map((i) => [i.args, i.status]);
     expect(progress).toEqual([
       [expect.objectContaining({ percent: 50 }), 'superseded'],
       [expect.objectContaining({ percent: 100 }), 'pending'],
     ]);
-    const kinds = (await t.ctx.db.selectFrom('notifications').select('kind').where('user_id', '=', learner.userId).orderBy('id').execute()).map((n) => n.kind);
-    expect(kinds).toEqual(['lesson_milestone', 'lesson_milestone', 'lesson_milestone', 'course_completed', 'certificate_pending']);
+    const kinds = (
+      await t.ctx.db
+        .selectFrom('notifications')
+        .select('kind')
+        .where('user_id', '=', learner.userId)
+        .orderBy('id')
+        .execute()
+    ).map((n) => n.kind);
+    expect(kinds).toEqual([
+      'lesson_milestone',
+      'lesson_milestone',
+      'lesson_milestone',
+      'course_completed',
+      'certificate_pending',
+    ]);
   });
 
   it('never supersedes a progress intent the submitter has already claimed', async () => {
@@ -98,7 +157,11 @@ describe('POST /v1/lessons/:id/complete', () => {
     const c = await createCourse(t.ctx, { instructorId, lessons: 4 });
     await enrol(t.ctx, learner.userId, c.courseId);
     await complete(learner.access, c.lessonIds[0]!);
-    await t.ctx.db.updateTable('intents').set({ status: 'submitting' }).where('user_id', '=', learner.userId).execute();
+    await t.ctx.db
+      .updateTable('intents')
+      .set({ status: 'submitting' })
+      .where('user_id', '=', learner.userId)
+      .execute();
     await complete(learner.access, c.lessonIds[1]!);
     const statuses = (await intentsOf(learner.userId)).map((i) => i.status);
     expect(statuses).toEqual(['submitting', 'pending']);
@@ -106,7 +169,11 @@ describe('POST /v1/lessons/:id/complete', () => {
 
   it('mints 50 BST to the referrer once, on the referee’s first completed course', async () => {
     const referrer = await registerUser(t.app);
-    const code = await t.ctx.db.selectFrom('users').select(['referral_code', 'stellar_address']).where('id', '=', referrer.userId).executeTakeFirstOrThrow();
+    const code = await t.ctx.db
+      .selectFrom('users')
+      .select(['referral_code', 'stellar_address'])
+      .where('id', '=', referrer.userId)
+      .executeTakeFirstOrThrow();
     const referee = await registerUser(t.app, { ref: code.referral_code });
     const a = await createCourse(t.ctx, { instructorId, lessons: 1 });
     const b = await createCourse(t.ctx, { instructorId, lessons: 1 });
@@ -114,10 +181,20 @@ describe('POST /v1/lessons/:id/complete', () => {
     await enrol(t.ctx, referee.userId, b.courseId);
     await complete(referee.access, a.lessonIds[0]!);
     await complete(referee.access, b.lessonIds[0]!);
-    const rewards = await t.ctx.db.selectFrom('intents').selectAll().where('kind', '=', 'mint_reward').where('user_id', '=', referrer.userId).execute();
+    const rewards = await t.ctx.db
+      .selectFrom('intents')
+      .selectAll()
+      .where('kind', '=', 'mint_reward')
+      .where('user_id', '=', referrer.userId)
+      .execute();
     expect(rewards).toHaveLength(1);
     expect(rewards[0]!.idempotency_key).toBe(`referral:${referee.userId}`);
-    expect(rewards[0]!.args).toEqual({ to: code.stellar_address, amount: '500000000', reason: 'referral', referee_id: referee.userId });
+    expect(rewards[0]!.args).toEqual({
+      to: code.stellar_address,
+      amount: '500000000',
+      reason: 'referral',
+      referee_id: referee.userId,
+    });
     expect(await count(t.ctx, 'certificates', { user_id: referee.userId })).toBe(2);
   });
 
@@ -131,25 +208,39 @@ describe('POST /v1/lessons/:id/complete', () => {
 
   it('two concurrent completions produce one certificate and one reward', async () => {
     const referrer = await registerUser(t.app);
-    const code = await t.ctx.db.selectFrom('users').select('referral_code').where('id', '=', referrer.userId).executeTakeFirstOrThrow();
+    const code = await t.ctx.db
+      .selectFrom('users')
+      .select('referral_code')
+      .where('id', '=', referrer.userId)
+      .executeTakeFirstOrThrow();
     const learner = await registerUser(t.app, { ref: code.referral_code });
     const c = await createCourse(t.ctx, { instructorId, lessons: 6 });
     await enrol(t.ctx, learner.userId, c.courseId);
     // Every lesson at once, each twice: all land, the last one to commit sees 100 %.
-    const results = await Promise.all([...c.lessonIds, ...c.lessonIds].map((id) => complete(learner.access, id)));
+    const results = await Promise.all(
+      [...c.lessonIds, ...c.lessonIds].map((id) => complete(learner.access, id)),
+    );
     expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200));
     expect(Math.max(...results.map((r) => r.json().percent as number))).toBe(100);
     expect(await count(t.ctx, 'certificates', { user_id: learner.userId })).toBe(1);
     expect(await count(t.ctx, 'intents', { kind: 'issue_certificate', user_id: learner.userId })).toBe(1);
     expect(await count(t.ctx, 'intents', { kind: 'mint_reward', user_id: referrer.userId })).toBe(1);
     expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(6);
-    const enrolment = await t.ctx.db.selectFrom('enrolments').select('percent').where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    const enrolment = await t.ctx.db
+      .selectFrom('enrolments')
+      .select('percent')
+      .where('user_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
     expect(enrolment.percent).toBe(100);
   });
 
   it('a referee finishing two courses at once still yields one reward', async () => {
     const referrer = await registerUser(t.app);
-    const code = await t.ctx.db.selectFrom('users').select('referral_code').where('id', '=', referrer.userId).executeTakeFirstOrThrow();
+    const code = await t.ctx.db
+      .selectFrom('users')
+      .select('referral_code')
+      .where('id', '=', referrer.userId)
+      .executeTakeFirstOrThrow();
     const learner = await registerUser(t.app, { ref: code.referral_code });
     const courses = await Promise.all([1, 2, 3].map(() => createCourse(t.ctx, { instructorId, lessons: 1 })));
     for (const c of courses) await enrol(t.ctx, learner.userId, c.courseId);
@@ -164,8 +255,12 @@ describe('POST /v1/lessons/:id/complete', () => {
     const c = await createCourse(t.ctx, { instructorId, lessons: 1 });
     await enrol(t.ctx, learner.userId, c.courseId);
     // The certificate insert (after completion, enrolment and progress intent) fails for this learner.
-    await sql`CREATE FUNCTION fail_cert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`.execute(t.ctx.db);
-    await sql`CREATE TRIGGER fail_cert BEFORE INSERT ON certificates FOR EACH ROW WHEN (NEW.user_id = ${sql.lit(learner.userId)}::uuid) EXECUTE FUNCTION fail_cert()`.execute(t.ctx.db);
+    await sql`CREATE FUNCTION fail_cert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`.execute(
+      t.ctx.db,
+    );
+    await sql`CREATE TRIGGER fail_cert BEFORE INSERT ON certificates FOR EACH ROW WHEN (NEW.user_id = ${sql.lit(learner.userId)}::uuid) EXECUTE FUNCTION fail_cert()`.execute(
+      t.ctx.db,
+    );
     try {
       const res = await complete(learner.access, c.lessonIds[0]!);
       expect(res.statusCode).toBe(500);
@@ -177,7 +272,11 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(0);
     expect(await count(t.ctx, 'intents', { user_id: learner.userId })).toBe(0);
     expect(await count(t.ctx, 'notifications', { user_id: learner.userId })).toBe(0);
-    const enrolment = await t.ctx.db.selectFrom('enrolments').select(['percent', 'completed_at']).where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    const enrolment = await t.ctx.db
+      .selectFrom('enrolments')
+      .select(['percent', 'completed_at'])
+      .where('user_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
     expect(enrolment).toEqual({ percent: 0, completed_at: null });
     // And once the fault is gone, the same request goes through whole.
     const retry = await complete(learner.access, c.lessonIds[0]!);
@@ -188,8 +287,12 @@ describe('POST /v1/lessons/:id/complete', () => {
     const learner = await registerUser(t.app);
     const c = await createCourse(t.ctx, { instructorId, lessons: 4 });
     await enrol(t.ctx, learner.userId, c.courseId);
-    await sql`CREATE OR REPLACE FUNCTION fail_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`.execute(t.ctx.db);
-    await sql`CREATE TRIGGER fail_note BEFORE INSERT ON notifications FOR EACH ROW WHEN (NEW.user_id = ${sql.lit(learner.userId)}::uuid) EXECUTE FUNCTION fail_note()`.execute(t.ctx.db);
+    await sql`CREATE OR REPLACE FUNCTION fail_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`.execute(
+      t.ctx.db,
+    );
+    await sql`CREATE TRIGGER fail_note BEFORE INSERT ON notifications FOR EACH ROW WHEN (NEW.user_id = ${sql.lit(learner.userId)}::uuid) EXECUTE FUNCTION fail_note()`.execute(
+      t.ctx.db,
+    );
     try {
       expect((await complete(learner.access, c.lessonIds[0]!)).statusCode).toBe(500);
     } finally {
@@ -197,8 +300,19 @@ describe('POST /v1/lessons/:id/complete', () => {
     }
     expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(0);
     expect(await count(t.ctx, 'intents', { user_id: learner.userId })).toBe(0);
-    expect(await t.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'lesson.completed').where('actor_id', '=', learner.userId).execute()).toEqual([]);
-    const enrolment = await t.ctx.db.selectFrom('enrolments').select(['percent', 'last_lesson_id']).where('user_id', '=', learner.userId).executeTakeFirstOrThrow();
+    expect(
+      await t.ctx.db
+        .selectFrom('audit_log')
+        .select('id')
+        .where('action', '=', 'lesson.completed')
+        .where('actor_id', '=', learner.userId)
+        .execute(),
+    ).toEqual([]);
+    const enrolment = await t.ctx.db
+      .selectFrom('enrolments')
+      .select(['percent', 'last_lesson_id'])
+      .where('user_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
     expect(enrolment).toEqual({ percent: 0, last_lesson_id: null });
   });
 
@@ -249,9 +363,17 @@ describe('POST /v1/lessons/:id/complete', () => {
     const c = await createCourse(t.ctx, { instructorId, lessons: 2 });
     await enrol(t.ctx, a.userId, c.courseId);
     await complete(a.access, c.lessonIds[0]!);
-    const mine = await t.app.inject({ method: 'GET', url: `/v1/me/progress/${c.courseId}`, headers: bearer(a.access) });
+    const mine = await t.app.inject({
+      method: 'GET',
+      url: `/v1/me/progress/${c.courseId}`,
+      headers: bearer(a.access),
+    });
     expect(mine.json()).toMatchObject({ percent: 50, progress_chain: { percent: 50, status: 'pending' } });
-    const theirs = await t.app.inject({ method: 'GET', url: `/v1/me/progress/${c.courseId}`, headers: bearer(b.access) });
+    const theirs = await t.app.inject({
+      method: 'GET',
+      url: `/v1/me/progress/${c.courseId}`,
+      headers: bearer(b.access),
+    });
     expect(theirs.statusCode).toBe(404);
     const list = await t.app.inject({ method: 'GET', url: '/v1/me/progress', headers: bearer(b.access) });
     expect(list.json()).toEqual({ courses: [] });
@@ -271,17 +393,60 @@ describe('POST /v1/lessons/:id/complete', () => {
     await enrol(t.ctx, learner.userId, b.courseId);
     await complete(learner.access, a.lessonIds[0]!);
     await complete(learner.access, b.lessonIds[0]!);
-    const custodial = (await t.ctx.db.selectFrom('users').select('stellar_address').where('id', '=', learner.userId).executeTakeFirstOrThrow()).stellar_address;
+    const custodial = (
+      await t.ctx.db
+        .selectFrom('users')
+        .select('stellar_address')
+        .where('id', '=', learner.userId)
+        .executeTakeFirstOrThrow()
+    ).stellar_address;
     // Ingest saw the 50 % on chain for the custodial address; then the learner linked a wallet.
-    await t.ctx.db.insertInto('onchain_progress').values({ student_address: custodial, course_id: a.courseId, percent: 50, ledger: 10, event_id: 'e1' }).execute();
-    await t.ctx.db.updateTable('intents').set({ status: 'confirmed', confirmed_at: new Date(), confirmed_ledger: 10, tx_hash: 'aa'.repeat(32), tx_envelope: 'AAAA' }).where('idempotency_key', '=', `progress:${learner.userId}:${a.courseId}:50`).execute();
-    await t.ctx.db.updateTable('intents').set({ status: 'failed', attempts: 5, last_error: 'txFAILED' }).where('idempotency_key', '=', `cert:${learner.userId}:${b.courseId}`).execute();
-    await t.ctx.db.updateTable('users').set({ stellar_address: `G${'B'.repeat(55)}`, wallet_kind: 'external' }).where('id', '=', learner.userId).execute();
+    await t.ctx.db
+      .insertInto('onchain_progress')
+      .values({ student_address: custodial, course_id: a.courseId, percent: 50, ledger: 10, event_id: 'e1' })
+      .execute();
+    await t.ctx.db
+      .updateTable('intents')
+      .set({
+        status: 'confirmed',
+        confirmed_at: new Date(),
+        confirmed_ledger: 10,
+        tx_hash: 'aa'.repeat(32),
+        tx_envelope: 'AAAA',
+      })
+      .where('idempotency_key', '=', `progress:${learner.userId}:${a.courseId}:50`)
+      .execute();
+    await t.ctx.db
+      .updateTable('intents')
+      .set({ status: 'failed', attempts: 5, last_error: 'txFAILED' })
+      .where('idempotency_key', '=', `cert:${learner.userId}:${b.courseId}`)
+      .execute();
+    await t.ctx.db
+      .updateTable('users')
+      .set({ stellar_address: `G${'B'.repeat(55)}`, wallet_kind: 'external' })
+      .where('id', '=', learner.userId)
+      .execute();
 
-    const res = await t.app.inject({ method: 'GET', url: '/v1/me/progress', headers: bearer(learner.access) });
-    const byCourse = Object.fromEntries(res.json().courses.map((c: { course_id: string }) => [c.course_id, c]));
-    expect(byCourse[a.courseId]).toMatchObject({ percent: 50, onchain_percent: 50, progress_chain: { percent: 50, status: 'confirmed', ledger: 10 }, certificate: null });
-    expect(byCourse[b.courseId]).toMatchObject({ percent: 100, onchain_percent: null, progress_chain: { status: 'pending' }, certificate: { status: 'pending', chain: { status: 'failed' } } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/me/progress',
+      headers: bearer(learner.access),
+    });
+    const byCourse = Object.fromEntries(
+      res.json().courses.map((c: { course_id: string }) => [c.course_id, c]),
+    );
+    expect(byCourse[a.courseId]).toMatchObject({
+      percent: 50,
+      onchain_percent: 50,
+      progress_chain: { percent: 50, status: 'confirmed', ledger: 10 },
+      certificate: null,
+    });
+    expect(byCourse[b.courseId]).toMatchObject({
+      percent: 100,
+      onchain_percent: null,
+      progress_chain: { status: 'pending' },
+      certificate: { status: 'pending', chain: { status: 'failed' } },
+    });
     // The learner sees that it failed, not why: the error is for operators.
     expect(res.body).not.toContain('txFAILED');
   });

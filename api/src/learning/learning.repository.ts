@@ -51,7 +51,12 @@ export interface CompletionWrite {
  */
 export async function recordCompletion(db: Db, w: CompletionWrite) {
   const hex = w.courseId.replace(/-/g, '');
-  const r = await sql<{ completed_at: Date | null; percent: number | null; course_completed_at: Date | null; progress_intent_id: string | null }>`/*stmt:completion_write*/
+  const r = await sql<{
+    completed_at: Date | null;
+    percent: number | null;
+    course_completed_at: Date | null;
+    progress_intent_id: string | null;
+  }>`/*stmt:completion_write*/
     WITH ins AS (
       INSERT INTO lesson_completions (user_id, lesson_id, course_id) VALUES (${w.userId}, ${w.lessonId}, ${w.courseId})
       ON CONFLICT (user_id, lesson_id) DO NOTHING
@@ -156,7 +161,11 @@ export async function findCompletionSubjects(db: Db, userId: string, courseId: s
     .executeTakeFirstOrThrow();
 }
 
-export async function findOnchainProgress(db: Db, addresses: readonly string[], courseIds: readonly string[]) {
+export async function findOnchainProgress(
+  db: Db,
+  addresses: readonly string[],
+  courseIds: readonly string[],
+) {
   if (!addresses.length || !courseIds.length) return [];
   return db
     .selectFrom('onchain_progress')

@@ -9,10 +9,22 @@ import { forbidden, notFound } from '../errors.ts';
 import { recordAudit, type Db } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { assertLessonOpen } from '../enrolments/access.ts';
-import { courseIdHex, insertIntent, intentKeys, listIntentsForCertificates, listIntentsForUser, type IntentRow } from '../intents/intents.repository.ts';
+import {
+  courseIdHex,
+  insertIntent,
+  intentKeys,
+  listIntentsForCertificates,
+  listIntentsForUser,
+  type IntentRow,
+} from '../intents/intents.repository.ts';
 import { chainStateOf, latestProgressIntent } from '../intents/chain-status.ts';
 import { buildCertificateDocument, hashDocument } from '../certificates/certificate-document.ts';
-import { findCertificateFor, insertCertificate, listCertificatesForCourses, type CertificateRow } from '../certificates/certificates.repository.ts';
+import {
+  findCertificateFor,
+  insertCertificate,
+  listCertificatesForCourses,
+  type CertificateRow,
+} from '../certificates/certificates.repository.ts';
 import { findUserAddresses } from '../rewards/rewards.repository.ts';
 import { insertNotification } from '../notifications/notifications.repository.ts';
 import {
@@ -43,7 +55,12 @@ export function certificateSummary(cert: CertificateRow | undefined, intents: re
     issued_at: cert.issued_at.toISOString(),
     // The chain projection is the truth once ingest has seen the event.
     chain: cert.chain_certificate_id
-      ? { status: 'confirmed' as const, tx_hash: cert.tx_hash, ledger: cert.ledger, updated_at: (cert.confirmed_at ?? cert.updated_at).toISOString() }
+      ? {
+          status: 'confirmed' as const,
+          tx_hash: cert.tx_hash,
+          ledger: cert.ledger,
+          updated_at: (cert.confirmed_at ?? cert.updated_at).toISOString(),
+        }
       : chain,
     revocation: cert.revoked_at
       ? { revoked_at: cert.revoked_at.toISOString(), reason: cert.revoke_reason, chain: chainStateOf(revoke) }
@@ -58,7 +75,10 @@ export function createLearningService(ctx: AppContext) {
    * What the learner sees of their courses: percent, the on-chain progress (over every address
    * that is or was theirs) and the certificate. Four queries however many courses.
    */
-  async function courseStates(userId: string, enrolments: readonly { course_id: string; percent: number; completed_at: Date | null }[]) {
+  async function courseStates(
+    userId: string,
+    enrolments: readonly { course_id: string; percent: number; completed_at: Date | null }[],
+  ) {
     const courseIds = enrolments.map((e) => e.course_id);
     const [intents, certs, addresses] = await Promise.all([
       listIntentsForUser(db, userId, courseIds),
@@ -79,7 +99,10 @@ export function createLearningService(ctx: AppContext) {
         percent: e.percent,
         completed_at: e.completed_at?.toISOString() ?? null,
         progress_chain: progressIntent
-          ? { percent: Number((progressIntent.args as { percent: number }).percent), ...chainStateOf(progressIntent)! }
+          ? {
+              percent: Number((progressIntent.args as { percent: number }).percent),
+              ...chainStateOf(progressIntent)!,
+            }
           : null,
         onchain_percent: recorded.length ? Math.max(...recorded) : null,
         certificate: certificateSummary(
@@ -91,7 +114,12 @@ export function createLearningService(ctx: AppContext) {
   }
 
   /** The certificate and its issue intent; nothing when the learner already has one for the course. */
-  async function issueCertificate(tx: Db, principal: UserPrincipal, courseId: string, requestId: string | null) {
+  async function issueCertificate(
+    tx: Db,
+    principal: UserPrincipal,
+    courseId: string,
+    requestId: string | null,
+  ) {
     const userId = principal.userId;
     const s = await findCompletionSubjects(tx, userId, courseId);
     const certificateId = randomUUID();
@@ -122,7 +150,12 @@ export function createLearningService(ctx: AppContext) {
       userId,
       courseId,
       certificateId,
-      args: { student: s.stellar_address, course_id: courseIdHex(courseId), metadata_hash: hash, certificate_id: certificateId },
+      args: {
+        student: s.stellar_address,
+        course_id: courseIdHex(courseId),
+        metadata_hash: hash,
+        certificate_id: certificateId,
+      },
     });
     await insertNotification(tx, {
       userId,
@@ -144,14 +177,23 @@ export function createLearningService(ctx: AppContext) {
   }
 
   /** The referrer's 50 BST, once per referee however many courses they complete (the key says so). */
-  async function rewardReferrer(tx: Db, s: Awaited<ReturnType<typeof findCompletionSubjects>>, courseId: string) {
+  async function rewardReferrer(
+    tx: Db,
+    s: Awaited<ReturnType<typeof findCompletionSubjects>>,
+    courseId: string,
+  ) {
     if (!s.referred_by || !s.referrer_address) return;
     const intent = await insertIntent(tx, {
       kind: 'mint_reward',
       key: intentKeys.referral(s.user_id),
       userId: s.referred_by,
       courseId,
-      args: { to: s.referrer_address, amount: REFERRAL_REWARD_BASE_UNITS, reason: 'referral', referee_id: s.user_id },
+      args: {
+        to: s.referrer_address,
+        amount: REFERRAL_REWARD_BASE_UNITS,
+        reason: 'referral',
+        referee_id: s.user_id,
+      },
     });
     if (!intent) return;
     await insertNotification(tx, {
@@ -172,9 +214,14 @@ export function createLearningService(ctx: AppContext) {
         // A lesson of a published course without sequential mode or prerequisites is open to every
         // enrolled learner; anything else (and every refusal: 404 / 403) is decided by the access
         // rules, after the lock so the completions they read are current.
-        const trivial = locked?.status === 'active' && locked.course_status === 'published' && !locked.sequential && !locked.has_prerequisites;
+        const trivial =
+          locked?.status === 'active' &&
+          locked.course_status === 'published' &&
+          !locked.sequential &&
+          !locked.has_prerequisites;
         if (!trivial) await assertLessonOpen(tx, userId, lessonId);
-        if (!locked || locked.status !== 'active') throw forbidden('not_enrolled', 'Enrol in the course first.');
+        if (!locked || locked.status !== 'active')
+          throw forbidden('not_enrolled', 'Enrol in the course first.');
         const courseId = locked.course_id;
 
         const written = await recordCompletion(tx, {
@@ -194,7 +241,10 @@ export function createLearningService(ctx: AppContext) {
                 userId,
                 kind: m === 100 ? 'course_completed' : 'lesson_milestone',
                 title: m === 100 ? 'Course completed' : `${m}% of the course done`,
-                body: m === 100 ? 'You completed every lesson of the course.' : `You are ${m}% through the course. Keep going!`,
+                body:
+                  m === 100
+                    ? 'You completed every lesson of the course.'
+                    : `You are ${m}% through the course. Keep going!`,
                 data: { course_id: courseId, milestone: m, percent },
                 dedupeKey: `milestone:${userId}:${courseId}:${m}`,
               });
@@ -205,7 +255,8 @@ export function createLearningService(ctx: AppContext) {
             await rewardReferrer(tx, subjects, courseId);
           }
         }
-        const lessonCompletedAt = written.completed_at ?? (await findLessonCompletion(tx, userId, lessonId))?.completed_at;
+        const lessonCompletedAt =
+          written.completed_at ?? (await findLessonCompletion(tx, userId, lessonId))?.completed_at;
         if (!lessonCompletedAt) throw notFound('lesson_not_found', 'No lesson with that id.');
         // Certificates exist only for courses that reached 100 %, which set completed_at for good.
         const cert = completedAt ? await findCertificateFor(tx, userId, courseId) : undefined;
@@ -215,7 +266,9 @@ export function createLearningService(ctx: AppContext) {
           course_id: courseId,
           percent,
           completed_at: completedAt?.toISOString() ?? null,
-          certificate: cert ? certificateSummary(cert, await listIntentsForCertificates(tx, [cert.id])) : null,
+          certificate: cert
+            ? certificateSummary(cert, await listIntentsForCertificates(tx, [cert.id]))
+            : null,
         };
       });
     },

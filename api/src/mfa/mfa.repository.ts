@@ -8,7 +8,11 @@ export async function upsertPendingTotp(db: Db, userId: string, secretCiphertext
   await db
     .insertInto('mfa_totp')
     .values({ user_id: userId, secret_ciphertext: secretCiphertext })
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ secret_ciphertext: secretCiphertext, enabled_at: null, last_used_step: 0 }))
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ secret_ciphertext: secretCiphertext, enabled_at: null, last_used_step: 0 }),
+    )
     .execute();
 }
 

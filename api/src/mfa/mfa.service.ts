@@ -51,7 +51,13 @@ export async function isMfaEnabled(db: Db, userId: string): Promise<boolean> {
 }
 
 /** Checks a TOTP or recovery code for a user with MFA set up; consumes it. Throws 401 otherwise. */
-export async function verifyMfaCode(ctx: AppContext, db: Db, userId: string, code: string, requestId: string): Promise<'totp' | 'recovery'> {
+export async function verifyMfaCode(
+  ctx: AppContext,
+  db: Db,
+  userId: string,
+  code: string,
+  requestId: string,
+): Promise<'totp' | 'recovery'> {
   const row = await findTotp(db, userId);
   if (!row) throw badRequest('mfa_not_set_up', 'Multi-factor authentication is not set up.');
   const trimmed = code.replace(/\s/g, '');
@@ -68,7 +74,13 @@ export async function verifyMfaCode(ctx: AppContext, db: Db, userId: string, cod
   }
   if (row.enabled_at && /^[A-Z2-9]{5}-?[A-Z2-9]{5}$/i.test(trimmed)) {
     if (await useRecoveryCode(db, userId, hashRecovery(trimmed))) {
-      await recordAudit(db, { actor: null, action: 'mfa.recovery_code_used', targetType: 'user', targetId: userId, requestId });
+      await recordAudit(db, {
+        actor: null,
+        action: 'mfa.recovery_code_used',
+        targetType: 'user',
+        targetId: userId,
+        requestId,
+      });
       return 'recovery';
     }
   }
@@ -98,10 +110,20 @@ export function createMfaService(ctx: AppContext) {
         const user = await findUserById(trx, principal.userId);
         if (!user) throw unauthorized('unauthenticated', 'Sign in first.');
         const existing = await findTotp(trx, user.id);
-        if (existing?.enabled_at) throw conflict('mfa_already_enabled', 'MFA is already on; disable it first to set up a new device.');
+        if (existing?.enabled_at)
+          throw conflict(
+            'mfa_already_enabled',
+            'MFA is already on; disable it first to set up a new device.',
+          );
         const secret = new OTPAuth.Secret({ size: 20 }).base32;
         await upsertPendingTotp(trx, user.id, crypto.encrypt(totpAad(user.id), secret));
-        await recordAudit(trx, { actor: principal, action: 'mfa.setup_started', targetType: 'user', targetId: user.id, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'mfa.setup_started',
+          targetType: 'user',
+          targetId: user.id,
+          requestId,
+        });
         const uri = totpFor(secret, user.email ?? user.stellar_address).toString();
         return {
           secret,
@@ -112,16 +134,27 @@ export function createMfaService(ctx: AppContext) {
       });
     },
 
-    async enable(principal: UserPrincipal, code: string, requestId: string): Promise<{ recovery_codes: string[] }> {
+    async enable(
+      principal: UserPrincipal,
+      code: string,
+      requestId: string,
+    ): Promise<{ recovery_codes: string[] }> {
       return ctx.db.transaction().execute(async (trx) => {
         const row = await findTotp(trx, principal.userId);
         if (!row) throw badRequest('mfa_not_set_up', 'Start the set-up first (POST /v1/me/mfa/setup).');
         if (row.enabled_at) throw conflict('mfa_already_enabled', 'MFA is already on.');
-        if (!/^\d{6}$/.test(code.trim())) throw badRequest('invalid_mfa_code', 'Enter the 6-digit code from your app.', 'code');
+        if (!/^\d{6}$/.test(code.trim()))
+          throw badRequest('invalid_mfa_code', 'Enter the 6-digit code from your app.', 'code');
         await verifyMfaCode(ctx, trx, principal.userId, code, requestId);
         await markTotpEnabled(trx, principal.userId);
         const recovery = await issueRecoveryCodes(trx, principal.userId);
-        await recordAudit(trx, { actor: principal, action: 'mfa.enabled', targetType: 'user', targetId: principal.userId, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'mfa.enabled',
+          targetType: 'user',
+          targetId: principal.userId,
+          requestId,
+        });
         return { recovery_codes: recovery };
       });
     },
@@ -132,17 +165,33 @@ export function createMfaService(ctx: AppContext) {
         if (!row?.enabled_at) throw badRequest('mfa_not_enabled', 'MFA is not on.');
         await verifyMfaCode(ctx, trx, principal.userId, code, requestId);
         await deleteMfa(trx, principal.userId);
-        await recordAudit(trx, { actor: principal, action: 'mfa.disabled', targetType: 'user', targetId: principal.userId, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'mfa.disabled',
+          targetType: 'user',
+          targetId: principal.userId,
+          requestId,
+        });
       });
     },
 
-    async regenerateRecoveryCodes(principal: UserPrincipal, code: string, requestId: string): Promise<{ recovery_codes: string[] }> {
+    async regenerateRecoveryCodes(
+      principal: UserPrincipal,
+      code: string,
+      requestId: string,
+    ): Promise<{ recovery_codes: string[] }> {
       return ctx.db.transaction().execute(async (trx) => {
         const row = await findTotp(trx, principal.userId);
         if (!row?.enabled_at) throw badRequest('mfa_not_enabled', 'MFA is not on.');
         await verifyMfaCode(ctx, trx, principal.userId, code, requestId);
         const recovery = await issueRecoveryCodes(trx, principal.userId);
-        await recordAudit(trx, { actor: principal, action: 'mfa.recovery_codes_regenerated', targetType: 'user', targetId: principal.userId, requestId });
+        await recordAudit(trx, {
+          actor: principal,
+          action: 'mfa.recovery_codes_regenerated',
+          targetType: 'user',
+          targetId: principal.userId,
+          requestId,
+        });
         return { recovery_codes: recovery };
       });
     },

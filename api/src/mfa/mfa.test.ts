@@ -29,7 +29,11 @@ async function enableMfa(access: string): Promise<{ secret: string; recovery: st
 }
 
 async function passwordStep(email: string): Promise<string> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password: PASSWORD },
+  });
   expect(res.statusCode).toBe(200);
   expect(res.json().mfa_required).toBe(true);
   expect(res.json().access_token).toBeUndefined();
@@ -40,7 +44,12 @@ describe('TOTP MFA', () => {
   it('refuses to enable with a wrong code and stays off', async () => {
     const { access } = await registerUser(t.app);
     await t.app.inject({ method: 'POST', url: '/v1/me/mfa/setup', headers: bearer(access) });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/me/mfa/enable', headers: bearer(access), payload: { code: '000000' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/mfa/enable',
+      headers: bearer(access),
+      payload: { code: '000000' },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('invalid_mfa_code');
     const status = await t.app.inject({ url: '/v1/me/mfa', headers: bearer(access) });
@@ -56,11 +65,19 @@ describe('TOTP MFA', () => {
     // The MFA-pending token is not an access token.
     expect((await t.app.inject({ url: '/v1/me', headers: bearer(mfaToken) })).statusCode).toBe(401);
     const code = totp(secret).generate();
-    const ok = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: mfaToken, code } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      payload: { mfa_token: mfaToken, code },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().access_token).toBeTruthy();
 
-    const again = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: await passwordStep(email), code } });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      payload: { mfa_token: await passwordStep(email), code },
+    });
     expect(again.statusCode).toBe(401);
     expect(again.json().code).toBe('mfa_code_reused');
   });
@@ -69,7 +86,11 @@ describe('TOTP MFA', () => {
     const { access, email } = await registerUser(t.app);
     const { secret } = await enableMfa(access);
     const tooOld = totp(secret).generate({ timestamp: Date.now() - 95_000 });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: await passwordStep(email), code: tooOld } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      payload: { mfa_token: await passwordStep(email), code: tooOld },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('invalid_mfa_code');
   });
@@ -80,9 +101,17 @@ describe('TOTP MFA', () => {
     expect(recovery).toHaveLength(10);
     const stored = await t.ctx.db.selectFrom('mfa_recovery_codes').select('code_hash').execute();
     expect(stored.every((r) => !recovery.some((c) => r.code_hash.toString().includes(c)))).toBe(true);
-    const first = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: await passwordStep(email), code: recovery[0] } });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      payload: { mfa_token: await passwordStep(email), code: recovery[0] },
+    });
     expect(first.statusCode).toBe(200);
-    const second = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: await passwordStep(email), code: recovery[0] } });
+    const second = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      payload: { mfa_token: await passwordStep(email), code: recovery[0] },
+    });
     expect(second.statusCode).toBe(401);
     const status = await t.app.inject({ url: '/v1/me/mfa', headers: bearer(access) });
     expect(status.json()).toEqual({ enabled: true, recovery_codes_left: 9 });
@@ -91,11 +120,25 @@ describe('TOTP MFA', () => {
   it('disables only with a valid code', async () => {
     const { access, email } = await registerUser(t.app);
     const { secret } = await enableMfa(access);
-    const bad = await t.app.inject({ method: 'POST', url: '/v1/me/mfa/disable', headers: bearer(access), payload: { code: '123456' } });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/mfa/disable',
+      headers: bearer(access),
+      payload: { code: '123456' },
+    });
     expect(bad.statusCode).toBe(401);
-    const good = await t.app.inject({ method: 'POST', url: '/v1/me/mfa/disable', headers: bearer(access), payload: { code: totp(secret).generate() } });
+    const good = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/mfa/disable',
+      headers: bearer(access),
+      payload: { code: totp(secret).generate() },
+    });
     expect(good.statusCode).toBe(204);
-    const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: PASSWORD },
+    });
     expect(login.json().access_token).toBeTruthy();
   });
 
@@ -105,7 +148,11 @@ describe('TOTP MFA', () => {
     const token = await passwordStep(email);
     let limited = false;
     for (let i = 0; i < t.config.RATE_LIMIT_AUTH_MAX + 1 && !limited; i++) {
-      const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login/mfa', payload: { mfa_token: token, code: '000000' } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login/mfa',
+        payload: { mfa_token: token, code: '000000' },
+      });
       limited = res.statusCode === 429;
     }
     expect(limited).toBe(true);

@@ -63,7 +63,10 @@ export function createNotificationHub(opts: { databaseUrl: string; log: Logger }
     if (client) return Promise.resolve();
     if (connecting) return connecting;
     connecting = (async () => {
-      const c = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'starling-api-listen' });
+      const c = new pg.Client({
+        connectionString: opts.databaseUrl,
+        application_name: 'starling-api-listen',
+      });
       c.on('notification', onNotification);
       c.on('error', (err) => {
         opts.log.warn({ err: err.message }, 'notification listener lost its connection');

@@ -52,11 +52,20 @@ export async function insertNotification(db: Db, n: NewNotification): Promise<No
  * For ingest: the learner's "certificate confirmed on chain" notification, once per certificate
  * however often the event is replayed. Call it in the page's transaction after updating the row.
  */
-export async function notifyCertificateConfirmed(db: Db, certificateId: string): Promise<NotificationRow | null> {
+export async function notifyCertificateConfirmed(
+  db: Db,
+  certificateId: string,
+): Promise<NotificationRow | null> {
   const cert = await db
     .selectFrom('certificates')
     .innerJoin('courses', 'courses.id', 'certificates.course_id')
-    .select(['certificates.user_id', 'certificates.course_id', 'courses.title', 'certificates.tx_hash', 'certificates.ledger'])
+    .select([
+      'certificates.user_id',
+      'certificates.course_id',
+      'courses.title',
+      'certificates.tx_hash',
+      'certificates.ledger',
+    ])
     .where('certificates.id', '=', certificateId)
     .executeTakeFirst();
   if (!cert) return null;
@@ -65,7 +74,12 @@ export async function notifyCertificateConfirmed(db: Db, certificateId: string):
     kind: 'certificate_confirmed',
     title: 'Your certificate is confirmed on Stellar',
     body: `Your certificate for "${cert.title}" is now recorded on chain.`,
-    data: { certificate_id: certificateId, course_id: cert.course_id, tx_hash: cert.tx_hash, ledger: cert.ledger },
+    data: {
+      certificate_id: certificateId,
+      course_id: cert.course_id,
+      tx_hash: cert.tx_hash,
+      ledger: cert.ledger,
+    },
     dedupeKey: `certificate_confirmed:${certificateId}`,
   });
 }
@@ -122,7 +136,12 @@ export async function listNotifications(
 }
 
 /** Everything after `afterId`, oldest first: what a reconnecting socket missed. */
-export async function listNotificationsAfter(db: Db, userId: string, afterId: string, limit: number): Promise<NotificationRow[]> {
+export async function listNotificationsAfter(
+  db: Db,
+  userId: string,
+  afterId: string,
+  limit: number,
+): Promise<NotificationRow[]> {
   return db
     .selectFrom('notifications')
     .selectAll()
@@ -137,7 +156,11 @@ export async function findNotification(db: Db, id: string): Promise<Notification
   return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function markNotificationRead(db: Db, userId: string, id: string): Promise<NotificationRow | undefined> {
+export async function markNotificationRead(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<NotificationRow | undefined> {
   return db
     .updateTable('notifications')
     .set({ read_at: sql<Date>`coalesce(read_at, now())` })

@@ -34,7 +34,8 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const raw = Buffer.from(cursor, 'base64url').toString();
-  if (!/^n:\d{1,19}$/.test(raw)) throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
+  if (!/^n:\d{1,19}$/.test(raw))
+    throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
   return raw.slice(2);
 }
 
@@ -48,7 +49,11 @@ export function createNotificationsService(ctx: AppContext) {
 
   return {
     async list(userId: string, q: { limit: number; cursor?: string; unread?: boolean }) {
-      const rows = await listNotifications(db, userId, { limit: q.limit + 1, before: q.cursor ? decodeCursor(q.cursor) : undefined, unreadOnly: q.unread });
+      const rows = await listNotifications(db, userId, {
+        limit: q.limit + 1,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        unreadOnly: q.unread,
+      });
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       return {
@@ -78,7 +83,12 @@ export function createNotificationsService(ctx: AppContext) {
      * replays everything after `after` (or, without it, starts from the newest existing id), then
      * forwards each announced id once, fetched from the table so the row is the truth.
      */
-    async openSession(hub: NotificationHub, userId: string, after: string | null, send: (m: SocketMessage) => void) {
+    async openSession(
+      hub: NotificationHub,
+      userId: string,
+      after: string | null,
+      send: (m: SocketMessage) => void,
+    ) {
       const sent = new Set<string>();
       let baseline: bigint | null = null;
       let queue: string[] = [];
@@ -95,31 +105,35 @@ export function createNotificationsService(ctx: AppContext) {
       };
 
       const drain = () => {
-        running = running.then(async () => {
-          if (closed || baseline === null || queue.length === 0) return;
-          // Ids at or below the baseline were replayed, or predate this socket (the client reads
-          // them through REST): an announcement arriving late for one of them is not a new row.
-          const floor = baseline;
-          const ids = [...new Set(queue)].filter((id) => !sent.has(id) && BigInt(id) > floor);
-          queue = [];
-          if (!ids.length) return;
-          const rows = await db
-            .selectFrom('notifications')
-            .selectAll()
-            .where('user_id', '=', userId)
-            .where('id', 'in', ids)
-            .orderBy('id')
-            .execute();
-          deliver(rows);
-        }).catch((err: unknown) => ctx.log.warn({ err }, 'notification push failed'));
+        running = running
+          .then(async () => {
+            if (closed || baseline === null || queue.length === 0) return;
+            // Ids at or below the baseline were replayed, or predate this socket (the client reads
+            // them through REST): an announcement arriving late for one of them is not a new row.
+            const floor = baseline;
+            const ids = [...new Set(queue)].filter((id) => !sent.has(id) && BigInt(id) > floor);
+            queue = [];
+            if (!ids.length) return;
+            const rows = await db
+              .selectFrom('notifications')
+              .selectAll()
+              .where('user_id', '=', userId)
+              .where('id', 'in', ids)
+              .orderBy('id')
+              .execute();
+            deliver(rows);
+          })
+          .catch((err: unknown) => ctx.log.warn({ err }, 'notification push failed'));
       };
 
       const catchUp = () => {
-        running = running.then(async () => {
-          if (closed || baseline === null) return;
-          const highest = [...sent].reduce((m, id) => (BigInt(id) > m ? BigInt(id) : m), baseline);
-          deliver(await listNotificationsAfter(db, userId, highest.toString(), REPLAY_LIMIT));
-        }).catch((err: unknown) => ctx.log.warn({ err }, 'notification catch-up failed'));
+        running = running
+          .then(async () => {
+            if (closed || baseline === null) return;
+            const highest = [...sent].reduce((m, id) => (BigInt(id) > m ? BigInt(id) : m), baseline);
+            deliver(await listNotificationsAfter(db, userId, highest.toString(), REPLAY_LIMIT));
+          })
+          .catch((err: unknown) => ctx.log.warn({ err }, 'notification catch-up failed'));
       };
 
       const unsubscribe = await hub.subscribe({
@@ -136,7 +150,11 @@ export function createNotificationsService(ctx: AppContext) {
         baseline = BigInt(after);
         replayed = await listNotificationsAfter(db, userId, after, REPLAY_LIMIT + 1);
       } else {
-        const r = await db.selectFrom('notifications').select((eb) => eb.fn.max('id').as('max')).where('user_id', '=', userId).executeTakeFirst();
+        const r = await db
+          .selectFrom('notifications')
+          .select((eb) => eb.fn.max('id').as('max'))
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
         baseline = BigInt(r?.max ?? 0);
       }
       const truncated = replayed.length > REPLAY_LIMIT;

@@ -19,7 +19,10 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
-export function createConnectionRegistry(redis: Redis | null, opts: { cap: number; ttlMs: number }): ConnectionRegistry {
+export function createConnectionRegistry(
+  redis: Redis | null,
+  opts: { cap: number; ttlMs: number },
+): ConnectionRegistry {
   const local = new Map<string, Set<string>>();
   const key = (userId: string) => `ws:conn:${userId}`;
   const addLocal = (userId: string, socketId: string) => {
@@ -34,7 +37,17 @@ export function createConnectionRegistry(redis: Redis | null, opts: { cap: numbe
       if (redis) {
         try {
           const now = Date.now();
-          const ok = (await redis.eval(ACQUIRE, 1, key(userId), now, opts.cap, now + opts.ttlMs, socketId, opts.ttlMs)) === 1;
+          const ok =
+            (await redis.eval(
+              ACQUIRE,
+              1,
+              key(userId),
+              now,
+              opts.cap,
+              now + opts.ttlMs,
+              socketId,
+              opts.ttlMs,
+            )) === 1;
           if (ok) local.set(userId, (local.get(userId) ?? new Set()).add(socketId));
           return ok;
         } catch {

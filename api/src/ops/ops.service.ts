@@ -25,7 +25,8 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const raw = Buffer.from(cursor, 'base64url').toString();
-  if (!/^i:\d{1,19}$/.test(raw)) throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
+  if (!/^i:\d{1,19}$/.test(raw))
+    throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
   return raw.slice(2);
 }
 
@@ -64,10 +65,18 @@ export function createOpsService(ctx: AppContext) {
 
   return {
     async listIntents(q: { status?: IntentStatus; kind?: IntentKind; limit: number; cursor?: string }) {
-      const rows = await listIntents(db, { status: q.status, kind: q.kind, limit: q.limit + 1, before: q.cursor ? decodeCursor(q.cursor) : undefined });
+      const rows = await listIntents(db, {
+        status: q.status,
+        kind: q.kind,
+        limit: q.limit + 1,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      });
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
-      return { intents: page.map(intentView), next_cursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+      return {
+        intents: page.map(intentView),
+        next_cursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
+      };
     },
 
     async getIntent(id: string) {
@@ -81,7 +90,12 @@ export function createOpsService(ctx: AppContext) {
       return db.transaction().execute(async (tx) => {
         const row = await lockIntent(tx, id);
         if (!row) throw notFound('intent_not_found', 'No intent with that id.');
-        if (row.status !== 'failed') throw conflict('intent_not_failed', `Only failed intents can be retried; this one is ${row.status}.`, { intent_status: row.status });
+        if (row.status !== 'failed')
+          throw conflict(
+            'intent_not_failed',
+            `Only failed intents can be retried; this one is ${row.status}.`,
+            { intent_status: row.status },
+          );
         const updated = (await requeueIntent(tx, id))!;
         await recordAudit(tx, {
           actor,
@@ -130,7 +144,13 @@ export function createOpsService(ctx: AppContext) {
       const ix = await indexer();
       const s = ix?.state;
       const healthy = s && !ix.stale && ['following', 'catching_up'].includes(s.status);
-      const status = !s ? 'unknown' : healthy ? (s.status === 'following' ? 'operational' : 'catching_up') : 'degraded';
+      const status = !s
+        ? 'unknown'
+        : healthy
+          ? s.status === 'following'
+            ? 'operational'
+            : 'catching_up'
+          : 'degraded';
       const messages: Record<string, string> = {
         operational: 'All systems operational.',
         catching_up: 'Chain confirmations are catching up; they may take a little longer.',

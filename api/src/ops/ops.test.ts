@@ -19,7 +19,12 @@ beforeAll(async () => {
   await makeRole(t.ctx, admin.userId, 'admin');
   const adminToken = await loginAs(t.app, admin.email);
   keyFor = async (scopes) => {
-    const res = await t.app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: bearer(adminToken), payload: { name: `k-${scopes.join('-')}`, scopes } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      headers: bearer(adminToken),
+      payload: { name: `k-${scopes.join('-')}`, scopes },
+    });
     return res.json().key as string;
   };
   for (const [name, status] of [
@@ -29,7 +34,13 @@ beforeAll(async () => {
     ['d', 'failed'],
     ['e', 'submitted'],
   ] as const) {
-    const row = await insertIntent(t.ctx.db, { kind: 'mint_reward', key: `referral:test-${name}`, userId: null, courseId: null, args: { to: 'G', amount: '500000000', reason: 'referral' } });
+    const row = await insertIntent(t.ctx.db, {
+      kind: 'mint_reward',
+      key: `referral:test-${name}`,
+      userId: null,
+      courseId: null,
+      args: { to: 'G', amount: '500000000', reason: 'referral' },
+    });
     await t.ctx.db
       .updateTable('intents')
       .set({
@@ -47,16 +58,26 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const get = (url: string, token?: string) => t.app.inject({ method: 'GET', url, headers: token ? bearer(token) : {} });
+const get = (url: string, token?: string) =>
+  t.app.inject({ method: 'GET', url, headers: token ? bearer(token) : {} });
 
 describe('GET /v1/ops/intents', () => {
   it('lists by status with errors and attempts, paged by cursor', async () => {
     const failed = await get('/v1/ops/intents?status=failed&limit=1', operatorToken);
     expect(failed.statusCode).toBe(200);
     const page1 = failed.json();
-    expect(page1.intents).toEqual([expect.objectContaining({ id: ids.d, status: 'failed', attempts: 3, last_error: 'HostError: Error(Contract, #60)' })]);
+    expect(page1.intents).toEqual([
+      expect.objectContaining({
+        id: ids.d,
+        status: 'failed',
+        attempts: 3,
+        last_error: 'HostError: Error(Contract, #60)',
+      }),
+    ]);
     expect(page1.next_cursor).toEqual(expect.any(String));
-    const page2 = (await get(`/v1/ops/intents?status=failed&limit=1&cursor=${page1.next_cursor}`, operatorToken)).json();
+    const page2 = (
+      await get(`/v1/ops/intents?status=failed&limit=1&cursor=${page1.next_cursor}`, operatorToken)
+    ).json();
     expect(page2.intents.map((i: { id: string }) => i.id)).toEqual([ids.b]);
     expect(page2.next_cursor).toBeNull();
     const all = (await get('/v1/ops/intents', operatorToken)).json();
@@ -76,7 +97,10 @@ describe('GET /v1/ops/intents', () => {
     expect((await get('/v1/ops/intents', learnerToken)).statusCode).toBe(403);
     expect((await get('/v1/ops/indexer', learnerToken)).statusCode).toBe(403);
     expect((await get(`/v1/ops/intents/${ids.a}`, learnerToken)).statusCode).toBe(403);
-    expect((await get(`/v1/ops/intents/${ids.a}`, operatorToken)).json()).toMatchObject({ id: ids.a, kind: 'mint_reward' });
+    expect((await get(`/v1/ops/intents/${ids.a}`, operatorToken)).json()).toMatchObject({
+      id: ids.a,
+      kind: 'mint_reward',
+    });
     expect((await get('/v1/ops/intents', await keyFor(['read', 'write']))).statusCode).toBe(403);
     expect((await get('/v1/ops/intents', await keyFor(['operator']))).statusCode).toBe(200);
   });
@@ -84,61 +108,164 @@ describe('GET /v1/ops/intents', () => {
 
 describe('POST /v1/ops/intents/:id/retry', () => {
   it('puts a failed intent back to pending and audits it', async () => {
-    const res = await t.app.inject({ method: 'POST', url: `/v1/ops/intents/${ids.b}/retry`, headers: bearer(operatorToken) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/ops/intents/${ids.b}/retry`,
+      headers: bearer(operatorToken),
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ id: ids.b, status: 'pending', attempts: 3, last_error: 'HostError: Error(Contract, #60)' });
-    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'intent.retried').where('target_id', '=', ids.b!).execute();
+    expect(res.json()).toMatchObject({
+      id: ids.b,
+      status: 'pending',
+      attempts: 3,
+      last_error: 'HostError: Error(Contract, #60)',
+    });
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'intent.retried')
+      .where('target_id', '=', ids.b!)
+      .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]!.actor_type).toBe('user');
   });
 
   it('works with an operator API key, audited to the key', async () => {
     const key = await keyFor(['operator']);
-    const res = await t.app.inject({ method: 'POST', url: `/v1/ops/intents/${ids.d}/retry`, headers: bearer(key) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/ops/intents/${ids.d}/retry`,
+      headers: bearer(key),
+    });
     expect(res.statusCode).toBe(200);
-    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'intent.retried').where('target_id', '=', ids.d!).executeTakeFirstOrThrow();
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'intent.retried')
+      .where('target_id', '=', ids.d!)
+      .executeTakeFirstOrThrow();
     expect(audit.actor_type).toBe('api_key');
   });
 
   it('refuses anything not failed, unknown ids, bad ids and non-operators, writing nothing', async () => {
     const before = await count(t.ctx, 'audit_log');
     for (const id of [ids.a, ids.c, ids.e]) {
-      const res = await t.app.inject({ method: 'POST', url: `/v1/ops/intents/${id}/retry`, headers: bearer(operatorToken) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/v1/ops/intents/${id}/retry`,
+        headers: bearer(operatorToken),
+      });
       expect(res.statusCode).toBe(409);
       expect(res.json().code).toBe('intent_not_failed');
     }
-    expect((await t.app.inject({ method: 'POST', url: '/v1/ops/intents/999999/retry', headers: bearer(operatorToken) })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'POST', url: '/v1/ops/intents/abc/retry', headers: bearer(operatorToken) })).statusCode).toBe(400);
-    expect((await t.app.inject({ method: 'POST', url: `/v1/ops/intents/${ids.a}/retry`, headers: bearer(learnerToken) })).statusCode).toBe(403);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/v1/ops/intents/999999/retry',
+          headers: bearer(operatorToken),
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/v1/ops/intents/abc/retry',
+          headers: bearer(operatorToken),
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: `/v1/ops/intents/${ids.a}/retry`,
+          headers: bearer(learnerToken),
+        })
+      ).statusCode,
+    ).toBe(403);
     expect(await count(t.ctx, 'audit_log')).toBe(before);
-    const statuses = await t.ctx.db.selectFrom('intents').select(['id', 'status']).where('id', 'in', [ids.a!, ids.c!, ids.e!]).orderBy('id').execute();
+    const statuses = await t.ctx.db
+      .selectFrom('intents')
+      .select(['id', 'status'])
+      .where('id', 'in', [ids.a!, ids.c!, ids.e!])
+      .orderBy('id')
+      .execute();
     expect(statuses.map((s) => s.status)).toEqual(['pending', 'confirmed', 'submitted']);
   });
 });
 
 describe('indexer status', () => {
   it('reports unknown before the indexer writes, then what it wrote, and stale when it stops', async () => {
-    expect((await get('/v1/ops/indexer', operatorToken)).json()).toMatchObject({ status: 'unknown', last_ledger: null });
+    expect((await get('/v1/ops/indexer', operatorToken)).json()).toMatchObject({
+      status: 'unknown',
+      last_ledger: null,
+    });
     expect((await get('/v1/status')).json()).toMatchObject({ status: 'unknown' });
 
     await t.ctx.db
       .insertInto('indexer_state')
-      .values({ status: 'following', network: 'local', cursor: '0000001234-0000000001', last_ledger: 1234, latest_rpc_ledger: 1235, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99', caught_up: true, retention_headroom_ledgers: 120_000, rpc_errors: '3', last_error: 'timeout' })
+      .values({
+        status: 'following',
+        network: 'local',
+        cursor: '0000001234-0000000001',
+        last_ledger: 1234,
+        latest_rpc_ledger: 1235,
+        lag_ledgers: 1,
+        lag_seconds: 1.5,
+        events_ingested: '99',
+        caught_up: true,
+        retention_headroom_ledgers: 120_000,
+        rpc_errors: '3',
+        last_error: 'timeout',
+      })
       .execute();
     const ix = (await get('/v1/ops/indexer', operatorToken)).json();
-    expect(ix).toMatchObject({ status: 'following', last_ledger: 1234, lag_ledgers: 1, lag_seconds: 1.5, events_ingested: '99', cursor: '0000001234-0000000001', caught_up: true, retention_headroom_ledgers: 120_000, rpc_errors: '3', last_error: 'timeout' });
+    expect(ix).toMatchObject({
+      status: 'following',
+      last_ledger: 1234,
+      lag_ledgers: 1,
+      lag_seconds: 1.5,
+      events_ingested: '99',
+      cursor: '0000001234-0000000001',
+      caught_up: true,
+      retention_headroom_ledgers: 120_000,
+      rpc_errors: '3',
+      last_error: 'timeout',
+    });
     expect(ix.intents).toEqual({ pending: 3, confirmed: 1, submitted: 1 });
     const pub = await get('/v1/status');
     expect(pub.statusCode).toBe(200);
-    expect(pub.json()).toEqual({ status: 'operational', message: 'All systems operational.', network: 'local', last_ledger: 1234, lag_ledgers: 1, updated_at: expect.any(String) });
+    expect(pub.json()).toEqual({
+      status: 'operational',
+      message: 'All systems operational.',
+      network: 'local',
+      last_ledger: 1234,
+      lag_ledgers: 1,
+      updated_at: expect.any(String),
+    });
     expect(pub.body).not.toContain('cursor');
     expect(pub.body).not.toContain('timeout');
 
-    await t.ctx.db.updateTable('indexer_state').set({ updated_at: new Date(Date.now() - 5 * 60_000) }).execute();
+    await t.ctx.db
+      .updateTable('indexer_state')
+      .set({ updated_at: new Date(Date.now() - 5 * 60_000) })
+      .execute();
     expect((await get('/v1/ops/indexer', operatorToken)).json().status).toBe('stale');
     expect((await get('/v1/status')).json().status).toBe('degraded');
-    await t.ctx.db.updateTable('indexer_state').set({ updated_at: new Date(), status: 'retention_gap', status_detail: 'cursor 1234 older than oldest ledger 5000' }).execute();
-    expect((await get('/v1/ops/indexer', operatorToken)).json()).toMatchObject({ status: 'retention_gap', status_detail: expect.stringContaining('oldest') });
+    await t.ctx.db
+      .updateTable('indexer_state')
+      .set({
+        updated_at: new Date(),
+        status: 'retention_gap',
+        status_detail: 'cursor 1234 older than oldest ledger 5000',
+      })
+      .execute();
+    expect((await get('/v1/ops/indexer', operatorToken)).json()).toMatchObject({
+      status: 'retention_gap',
+      status_detail: expect.stringContaining('oldest'),
+    });
     expect((await get('/v1/status')).json().status).toBe('degraded');
   });
 });

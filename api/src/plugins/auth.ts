@@ -37,7 +37,8 @@ const ROLE_SCOPES: Record<UserRole, readonly Scope[]> = {
 export function requireUserPrincipal(request: FastifyRequest): Extract<Principal, { kind: 'user' }> {
   const p = request.principal;
   if (!p) throw unauthorized('unauthenticated', 'Sign in first.');
-  if (p.kind !== 'user') throw forbidden('user_required', 'This action needs a signed-in user, not an API key.');
+  if (p.kind !== 'user')
+    throw forbidden('user_required', 'This action needs a signed-in user, not an API key.');
   return p;
 }
 
@@ -52,7 +53,8 @@ export default fp(
     async function resolve(request: FastifyRequest): Promise<Principal> {
       if (request.principal) return request.principal;
       const header = request.headers.authorization;
-      if (!header) throw unauthorized('unauthenticated', 'Sign in first: send Authorization: Bearer <token>.');
+      if (!header)
+        throw unauthorized('unauthenticated', 'Sign in first: send Authorization: Bearer <token>.');
       const [scheme, token] = header.split(' ');
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
         throw unauthorized('invalid_authorization', 'Use Authorization: Bearer <token>.');
@@ -65,7 +67,13 @@ export default fp(
         if (await isAccessTokenRevoked(opts.ctx.db, claims.jti)) {
           throw unauthorized('token_revoked', 'The token has been revoked; sign in again.');
         }
-        principal = { kind: 'user', userId: claims.sub, role: claims.role, jti: claims.jti, expiresAt: claims.exp };
+        principal = {
+          kind: 'user',
+          userId: claims.sub,
+          role: claims.role,
+          jti: claims.jti,
+          expiresAt: claims.exp,
+        };
       }
       request.principal = principal;
       return principal;
@@ -84,7 +92,8 @@ export default fp(
     app.decorate('requireScope', (scope: Scope) => async (request: FastifyRequest) => {
       const p = await resolve(request);
       const scopes = p.kind === 'user' ? ROLE_SCOPES[p.role] : p.scopes;
-      if (!scopes.includes(scope)) throw forbidden('insufficient_scope', `This action needs the ${scope} scope.`);
+      if (!scopes.includes(scope))
+        throw forbidden('insufficient_scope', `This action needs the ${scope} scope.`);
     });
 
     app.addHook('onSend', async (request, reply, payload) => {

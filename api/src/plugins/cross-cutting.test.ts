@@ -22,7 +22,11 @@ describe('Idempotency-Key', () => {
     expect(second.statusCode).toBe(202);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.json()).toEqual(first.json());
-    const rows = await t.ctx.db.selectFrom('kyc_submissions').select('id').where('user_id', '=', u.userId).execute();
+    const rows = await t.ctx.db
+      .selectFrom('kyc_submissions')
+      .select('id')
+      .where('user_id', '=', u.userId)
+      .execute();
     expect(rows).toHaveLength(1);
   });
 
@@ -30,7 +34,12 @@ describe('Idempotency-Key', () => {
     const u = await registerUser(t.app);
     const headers = { ...bearer(u.access), 'idempotency-key': 'kyc-2' };
     await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers, payload: kyc });
-    const other = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers, payload: { ...kyc, country: 'FR' } });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers,
+      payload: { ...kyc, country: 'FR' },
+    });
     expect(other.statusCode).toBe(422);
     expect(other.json().code).toBe('idempotency_key_reused');
   });
@@ -48,7 +57,12 @@ describe('Idempotency-Key', () => {
         state: 'in_flight',
       })
       .execute();
-    const res = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: { ...bearer(u.access), 'idempotency-key': 'kyc-3' }, payload: kyc });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: { ...bearer(u.access), 'idempotency-key': 'kyc-3' },
+      payload: kyc,
+    });
     expect(res.statusCode).toBe(409);
     expect(res.json().code).toBe('idempotency_in_flight');
   });
@@ -56,8 +70,18 @@ describe('Idempotency-Key', () => {
   it('scopes keys to the caller: the same key from someone else is a new request', async () => {
     const a = await registerUser(t.app);
     const b = await registerUser(t.app);
-    const ra = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: { ...bearer(a.access), 'idempotency-key': 'shared' }, payload: kyc });
-    const rb = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: { ...bearer(b.access), 'idempotency-key': 'shared' }, payload: kyc });
+    const ra = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: { ...bearer(a.access), 'idempotency-key': 'shared' },
+      payload: kyc,
+    });
+    const rb = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: { ...bearer(b.access), 'idempotency-key': 'shared' },
+      payload: kyc,
+    });
     expect(ra.json().user_id).toBe(a.userId);
     expect(rb.json().user_id).toBe(b.userId);
     expect(rb.headers['idempotent-replayed']).toBeUndefined();
@@ -66,14 +90,24 @@ describe('Idempotency-Key', () => {
   it('stores nothing for a request rejected by validation', async () => {
     const u = await registerUser(t.app);
     const before = await countRows(t.ctx, 'idempotency_keys');
-    const res = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: { ...bearer(u.access), 'idempotency-key': 'bad-body' }, payload: { ...kyc, country: 1 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: { ...bearer(u.access), 'idempotency-key': 'bad-body' },
+      payload: { ...kyc, country: 1 },
+    });
     expect(res.statusCode).toBe(400);
     expect(await countRows(t.ctx, 'idempotency_keys')).toBe(before);
   });
 
   it('refuses a malformed key', async () => {
     const u = await registerUser(t.app);
-    const res = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: { ...bearer(u.access), 'idempotency-key': 'x'.repeat(300) }, payload: kyc });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: { ...bearer(u.access), 'idempotency-key': 'x'.repeat(300) },
+      payload: kyc,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('invalid_idempotency_key');
   });
@@ -82,12 +116,22 @@ describe('Idempotency-Key', () => {
 describe('rate limits', () => {
   it('limits auth routes through Redis and says so in RateLimit headers', async () => {
     const payload = { email: 'nobody@example.test', password: 'x' };
-    const first = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '10.9.9.1' });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload,
+      remoteAddress: '10.9.9.1',
+    });
     expect(first.headers['ratelimit-limit']).toBe(String(t.config.RATE_LIMIT_AUTH_MAX));
     expect(Number(first.headers['ratelimit-remaining'])).toBe(t.config.RATE_LIMIT_AUTH_MAX - 1);
     let last = first;
     for (let i = 1; i <= t.config.RATE_LIMIT_AUTH_MAX; i++) {
-      last = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '10.9.9.1' });
+      last = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload,
+        remoteAddress: '10.9.9.1',
+      });
     }
     expect(last.statusCode).toBe(429);
     expect(last.json().code).toBe('rate_limited');
@@ -96,16 +140,24 @@ describe('rate limits', () => {
     const keys = await t.ctx.redis!.keys('*');
     expect(keys.some((k) => k.includes('rl:'))).toBe(true);
     // Another client is unaffected.
-    const other = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '10.9.9.2' });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload,
+      remoteAddress: '10.9.9.2',
+    });
     expect(other.statusCode).toBe(401);
   });
 
   it('falls back to per-process limits when Redis is down, and counts the fallback', async () => {
-    const down = await buildTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_AUTH_MAX: '3' } });
+    const down = await buildTestApp({
+      env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_AUTH_MAX: '3' },
+    });
     try {
       const payload = { email: 'nobody@example.test', password: 'x' };
       const codes: number[] = [];
-      for (let i = 0; i < 4; i++) codes.push((await down.app.inject({ method: 'POST', url: '/v1/auth/login', payload })).statusCode);
+      for (let i = 0; i < 4; i++)
+        codes.push((await down.app.inject({ method: 'POST', url: '/v1/auth/login', payload })).statusCode);
       expect(codes).toEqual([401, 401, 401, 429]);
       const metrics = await down.app.inject({ url: '/metrics' });
       expect(metrics.body).toMatch(/starling_api_rate_limit_fallbacks_total [1-9]/);
@@ -122,9 +174,13 @@ describe('rate limits', () => {
     try {
       const payload = { email: 'nobody@example.test', password: 'x' };
       const codes: number[] = [];
-      for (let i = 0; i < 3; i++) codes.push((await none.app.inject({ method: 'POST', url: '/v1/auth/login', payload })).statusCode);
+      for (let i = 0; i < 3; i++)
+        codes.push((await none.app.inject({ method: 'POST', url: '/v1/auth/login', payload })).statusCode);
       expect(codes).toEqual([401, 401, 429]);
-      expect((await none.app.inject({ url: '/readyz' })).json().checks.redis).toEqual({ ok: true, skipped: true });
+      expect((await none.app.inject({ url: '/readyz' })).json().checks.redis).toEqual({
+        ok: true,
+        skipped: true,
+      });
     } finally {
       await none.close();
     }
@@ -144,9 +200,17 @@ describe('HTTP hygiene', () => {
   });
 
   it('allows only listed origins through CORS', async () => {
-    const ok = await t.app.inject({ method: 'OPTIONS', url: '/v1/auth/login', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } });
+    const ok = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/auth/login',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' },
+    });
     expect(ok.headers['access-control-allow-origin']).toBe('http://localhost:5173');
-    const evil = await t.app.inject({ method: 'OPTIONS', url: '/v1/auth/login', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const evil = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/auth/login',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -158,9 +222,15 @@ describe('HTTP hygiene', () => {
   });
 
   it('never shows internals on a 5xx, and readyz reports the database down', async () => {
-    const broken = await buildTestApp({ env: { DATABASE_URL: `postgres://starling@127.0.0.1:${await freePort()}/gone` } });
+    const broken = await buildTestApp({
+      env: { DATABASE_URL: `postgres://starling@127.0.0.1:${await freePort()}/gone` },
+    });
     try {
-      const res = await broken.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'a@b.test', password: 'x' } });
+      const res = await broken.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: 'a@b.test', password: 'x' },
+      });
       expect(res.statusCode).toBe(500);
       expect(res.json()).toMatchObject({ code: 'internal_error', status: 500 });
       expect(res.body).not.toMatch(/pool|stack|at .*\.ts|postgres/i);
@@ -177,7 +247,9 @@ describe('HTTP hygiene', () => {
     await t.app.inject({ url: '/healthz' });
     const res = await t.app.inject({ url: '/metrics' });
     expect(res.headers['content-type']).toContain('text/plain');
-    expect(res.body).toMatch(/starling_api_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
+    expect(res.body).toMatch(
+      /starling_api_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/,
+    );
     expect(res.body).toContain('starling_api_process_cpu_seconds_total');
   });
 });
@@ -189,10 +261,20 @@ describe('OpenAPI', () => {
     const routes = t.app.printRoutes({ commonPrefix: false });
     expect(routes).toContain('/v1/auth/register');
     const documented = Object.keys(doc.paths);
-    for (const p of ['/v1/auth/register', '/v1/auth/login', '/v1/auth/refresh', '/v1/me', '/v1/me/mfa/setup', '/v1/admin/api-keys', '/v1/users/{id}']) {
+    for (const p of [
+      '/v1/auth/register',
+      '/v1/auth/login',
+      '/v1/auth/refresh',
+      '/v1/me',
+      '/v1/me/mfa/setup',
+      '/v1/admin/api-keys',
+      '/v1/users/{id}',
+    ]) {
       expect(documented).toContain(p);
     }
-    expect(doc.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.properties.email).toBeDefined();
+    expect(
+      doc.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.properties.email,
+    ).toBeDefined();
     const ui = await t.app.inject({ url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');
@@ -205,14 +287,26 @@ describe('proxies', () => {
     try {
       const payload = { email: 'nobody@example.test', password: 'x' };
       const viaSite = (ip: string) =>
-        trusted.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': ip } });
+        trusted.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          payload,
+          remoteAddress: '127.0.0.1',
+          headers: { 'x-forwarded-for': ip },
+        });
       // Two visitors behind the site are counted apart…
       expect((await viaSite('203.0.113.7')).statusCode).toBe(401);
       expect((await viaSite('203.0.113.8')).statusCode).toBe(401);
       expect((await viaSite('203.0.113.7')).statusCode).toBe(429);
       // …while a client that is not the proxy cannot pick its own address.
       const direct = (ip: string) =>
-        trusted.app.inject({ method: 'POST', url: '/v1/auth/login', payload, remoteAddress: '198.51.100.1', headers: { 'x-forwarded-for': ip } });
+        trusted.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          payload,
+          remoteAddress: '198.51.100.1',
+          headers: { 'x-forwarded-for': ip },
+        });
       expect((await direct('203.0.113.50')).statusCode).toBe(401);
       expect((await direct('203.0.113.51')).statusCode).toBe(429);
     } finally {

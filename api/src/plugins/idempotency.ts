@@ -34,10 +34,13 @@ function canonical(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, url: string, body: unknown): Buffer {
-  return createHash('sha256').update(`${method} ${url}\n${canonical(body)}`).digest();
+  return createHash('sha256')
+    .update(`${method} ${url}\n${canonical(body)}`)
+    .digest();
 }
 
-const requestHash = (request: FastifyRequest): Buffer => requestFingerprint(request.method, request.url, request.body);
+const requestHash = (request: FastifyRequest): Buffer =>
+  requestFingerprint(request.method, request.url, request.body);
 
 export default fp(
   async (app, opts: { ctx: AppContext }) => {
@@ -49,7 +52,11 @@ export default fp(
       const key = request.headers['idempotency-key'];
       if (key === undefined) return;
       if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
-        throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1–255 visible ASCII characters.', 'Idempotency-Key');
+        throw badRequest(
+          'invalid_idempotency_key',
+          'Idempotency-Key must be 1–255 visible ASCII characters.',
+          'Idempotency-Key',
+        );
       }
       const scope = request.principal ? principalId(request.principal) : `anon:${request.ip}`;
       const route = `${request.method} ${request.routeOptions.url}`;
@@ -79,12 +86,23 @@ export default fp(
         .where('route', '=', route)
         .where('key', '=', key)
         .executeTakeFirst();
-      if (!existing) throw conflict('idempotency_in_flight', 'A request with this Idempotency-Key is in progress; retry shortly.');
+      if (!existing)
+        throw conflict(
+          'idempotency_in_flight',
+          'A request with this Idempotency-Key is in progress; retry shortly.',
+        );
       if (!existing.request_hash.equals(hash)) {
-        throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request.', 'Idempotency-Key');
+        throw unprocessable(
+          'idempotency_key_reused',
+          'This Idempotency-Key was used with a different request.',
+          'Idempotency-Key',
+        );
       }
       if (existing.state === 'in_flight') {
-        throw conflict('idempotency_in_flight', 'A request with this Idempotency-Key is in progress; retry shortly.');
+        throw conflict(
+          'idempotency_in_flight',
+          'A request with this Idempotency-Key is in progress; retry shortly.',
+        );
       }
       reply.header('idempotent-replayed', 'true');
       if (existing.response_type) reply.type(existing.response_type);
@@ -101,7 +119,12 @@ export default fp(
         .where('route', '=', idem.route)
         .where('key', '=', idem.key);
       if (reply.statusCode >= 500) {
-        await db.deleteFrom('idempotency_keys').where('scope', '=', idem.scope).where('route', '=', idem.route).where('key', '=', idem.key).execute();
+        await db
+          .deleteFrom('idempotency_keys')
+          .where('scope', '=', idem.scope)
+          .where('route', '=', idem.route)
+          .where('key', '=', idem.key)
+          .execute();
         return payload;
       }
       await where

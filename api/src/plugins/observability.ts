@@ -11,7 +11,12 @@ declare module 'fastify' {
   }
 }
 
-export function createMetrics(): { registry: Registry; rateLimitFallbacks: Counter; requests: Counter; duration: Histogram } {
+export function createMetrics(): {
+  registry: Registry;
+  rateLimitFallbacks: Counter;
+  requests: Counter;
+  duration: Histogram;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'starling_api_' });
   return {
@@ -37,7 +42,10 @@ export function createMetrics(): { registry: Registry; rateLimitFallbacks: Count
   };
 }
 
-async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
+async function probe(
+  check: () => Promise<unknown>,
+  timeoutMs = 2000,
+): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -80,7 +88,8 @@ export default fp(
                 signal: AbortSignal.timeout(2000),
               });
               const body = (await res.json()) as { result?: { status?: string } };
-              if (body.result?.status !== 'healthy') throw new Error(`rpc status ${body.result?.status ?? res.status}`);
+              if (body.result?.status !== 'healthy')
+                throw new Error(`rpc status ${body.result?.status ?? res.status}`);
             })
           : { ok: true, skipped: true },
       };

@@ -89,9 +89,21 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendProblem(request, reply, 413, 'body_too_large', 'The request body is larger than allowed.');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendProblem(request, reply, 415, 'unsupported_media_type', 'Send the body as application/json.');
+        return sendProblem(
+          request,
+          reply,
+          415,
+          'unsupported_media_type',
+          'Send the body as application/json.',
+        );
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-        return sendProblem(request, reply, 400, 'bad_content_length', 'Content-Length does not match the body.');
+        return sendProblem(
+          request,
+          reply,
+          400,
+          'bad_content_length',
+          'Content-Length does not match the body.',
+        );
     }
     if (fe.statusCode === 429) {
       return sendProblem(request, reply, 429, 'rate_limited', fe.message || 'Too many requests; slow down.');
@@ -100,10 +112,22 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       return sendProblem(request, reply, fe.statusCode, 'bad_request', fe.message);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(request, reply, 500, 'internal_error', 'An unexpected error occurred; quote the request id when reporting it.');
+    return sendProblem(
+      request,
+      reply,
+      500,
+      'internal_error',
+      'An unexpected error occurred; quote the request id when reporting it.',
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    sendProblem(
+      request,
+      reply,
+      404,
+      'route_not_found',
+      `No route ${request.method} ${request.url.split('?')[0]}.`,
+    ),
   );
 }

@@ -55,7 +55,9 @@ export default fp(
       private inner: Store;
       constructor(params: { continueExceeding: boolean; exponentialBackoff: boolean }) {
         const local = new LocalStore(params.continueExceeding, params.exponentialBackoff, 5000) as Store;
-        const primary = redis ? (new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, 'rl:') as Store) : null;
+        const primary = redis
+          ? (new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, 'rl:') as Store)
+          : null;
         this.inner = fallbackStore(primary, local, onFallback);
       }
       incr(key: string, cb: IncrCallback, timeWindow: number, max: number): void {

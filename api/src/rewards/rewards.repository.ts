@@ -5,7 +5,10 @@ import type { Db } from '../audit/audit.repository.ts';
  * Every address that is or was the user's: the current one, and the custodial wallet kept after
  * the learner linked a wallet of their own (rewards minted to it before the switch stay theirs).
  */
-export async function findUserAddresses(db: Db, userId: string): Promise<{ address: string; kind: 'current' | 'custodial' }[]> {
+export async function findUserAddresses(
+  db: Db,
+  userId: string,
+): Promise<{ address: string; kind: 'current' | 'custodial' }[]> {
   const rows = await db
     .selectFrom('users')
     .leftJoin('custodial_wallets', 'custodial_wallets.user_id', 'users.id')
@@ -13,17 +16,29 @@ export async function findUserAddresses(db: Db, userId: string): Promise<{ addre
     .where('users.id', '=', userId)
     .executeTakeFirst();
   if (!rows) return [];
-  const out: { address: string; kind: 'current' | 'custodial' }[] = [{ address: rows.stellar_address, kind: 'current' }];
-  if (rows.public_key && rows.public_key !== rows.stellar_address) out.push({ address: rows.public_key, kind: 'custodial' });
+  const out: { address: string; kind: 'current' | 'custodial' }[] = [
+    { address: rows.stellar_address, kind: 'current' },
+  ];
+  if (rows.public_key && rows.public_key !== rows.stellar_address)
+    out.push({ address: rows.public_key, kind: 'custodial' });
   return out;
 }
 
 export async function findBalances(db: Db, addresses: readonly string[]) {
   if (!addresses.length) return [];
-  return db.selectFrom('bst_balances').select(['address', 'balance', 'ledger']).where('address', 'in', addresses).execute();
+  return db
+    .selectFrom('bst_balances')
+    .select(['address', 'balance', 'ledger'])
+    .where('address', 'in', addresses)
+    .execute();
 }
 
-export async function listTransfers(db: Db, addresses: readonly string[], limit: number, beforeEventId?: string) {
+export async function listTransfers(
+  db: Db,
+  addresses: readonly string[],
+  limit: number,
+  beforeEventId?: string,
+) {
   if (!addresses.length) return [];
   let q = db
     .selectFrom('bst_transfers')

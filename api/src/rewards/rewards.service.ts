@@ -4,7 +4,12 @@ import type { AppContext } from '../context.ts';
 import { badRequest } from '../errors.ts';
 import { formatBst } from '../notifications/notifications.repository.ts';
 import { chainStatusOf } from '../intents/chain-status.ts';
-import { findBalances, findUserAddresses, listOpenRewardIntents, listTransfers } from './rewards.repository.ts';
+import {
+  findBalances,
+  findUserAddresses,
+  listOpenRewardIntents,
+  listTransfers,
+} from './rewards.repository.ts';
 
 export const BST_DECIMALS = 7;
 
@@ -14,7 +19,8 @@ function encodeCursor(eventId: string): string {
 
 function decodeCursor(cursor: string): string {
   const raw = Buffer.from(cursor, 'base64url').toString();
-  if (!/^e:[0-9A-Za-z-]{1,64}$/.test(raw)) throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
+  if (!/^e:[0-9A-Za-z-]{1,64}$/.test(raw))
+    throw badRequest('invalid_cursor', 'The cursor is not one this API returned.', 'cursor');
   return raw.slice(2);
 }
 

@@ -3,11 +3,18 @@ import type { Db } from '../audit/audit.repository.ts';
 import { exactTs, tsValue } from '../catalog/cursor.ts';
 
 /** A course's learners in enrolment order, with progress and certificate state, after a cursor. */
-export async function listRoster(db: Db, courseId: string, limit: number, after?: { at: string; userId: string }) {
+export async function listRoster(
+  db: Db,
+  courseId: string,
+  limit: number,
+  after?: { at: string; userId: string },
+) {
   let q = db
     .selectFrom('enrolments as e')
     .innerJoin('users as u', 'u.id', 'e.user_id')
-    .leftJoin('certificates as c', (j) => j.onRef('c.user_id', '=', 'e.user_id').onRef('c.course_id', '=', 'e.course_id'))
+    .leftJoin('certificates as c', (j) =>
+      j.onRef('c.user_id', '=', 'e.user_id').onRef('c.course_id', '=', 'e.course_id'),
+    )
     .select([
       'e.user_id',
       'u.display_name',

@@ -14,7 +14,8 @@ export function createRosterService(ctx: AppContext) {
   return {
     async roster(principal: UserPrincipal, courseId: string, limit: number, cursor?: string) {
       const course = await findCourse(ctx.db, courseId);
-      if (!course || !isStaff(principal, course)) throw notFound('course_not_found', 'No course with that id that you teach.');
+      if (!course || !isStaff(principal, course))
+        throw notFound('course_not_found', 'No course with that id that you teach.');
       const after = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
       const [rows, total] = await Promise.all([
         listRoster(ctx.db, courseId, limit, after ? { at: after[0], userId: after[1] } : undefined),

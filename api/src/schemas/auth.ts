@@ -2,7 +2,11 @@ import Type from 'typebox';
 import { StellarAddressSchema } from './common.ts';
 
 export const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
-export const PasswordSchema = Type.String({ minLength: 10, maxLength: 256, description: 'At least 10 characters' });
+export const PasswordSchema = Type.String({
+  minLength: 10,
+  maxLength: 256,
+  description: 'At least 10 characters',
+});
 export const DisplayNameSchema = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
 
 export const RegisterBodySchema = Type.Object(
@@ -68,8 +72,15 @@ export const RecoveryCodesSchema = Type.Object({ recovery_codes: Type.Array(Type
 export const StellarChallengeQuerySchema = Type.Object(
   {
     account: StellarAddressSchema,
-    home_domain: Type.Optional(Type.String({ maxLength: 255, description: 'SEP-10: must be this server’s home domain when given' })),
-    client_domain: Type.Optional(Type.String({ maxLength: 255, description: 'SEP-10 client attribution: not supported, refused with 400' })),
+    home_domain: Type.Optional(
+      Type.String({ maxLength: 255, description: 'SEP-10: must be this server’s home domain when given' }),
+    ),
+    client_domain: Type.Optional(
+      Type.String({
+        maxLength: 255,
+        description: 'SEP-10 client attribution: not supported, refused with 400',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -80,7 +91,13 @@ export const StellarChallengeSchema = Type.Object({
 });
 
 export const StellarTokenBodySchema = Type.Object(
-  { transaction: Type.String({ minLength: 1, maxLength: 20_000, description: 'The signed challenge, base64 XDR' }) },
+  {
+    transaction: Type.String({
+      minLength: 1,
+      maxLength: 20_000,
+      description: 'The signed challenge, base64 XDR',
+    }),
+  },
   { additionalProperties: false },
 );
 

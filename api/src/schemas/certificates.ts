@@ -26,7 +26,13 @@ export const CredentialSchema = Type.Object(
     confirmed_at: Nullable(DateTime),
     revoked_at: Nullable(DateTime),
     revoke_reason: Nullable(Type.String()),
-    document: Type.Object({}, { additionalProperties: true, description: 'The certificate document; its canonical bytes are at links.document' }),
+    document: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description: 'The certificate document; its canonical bytes are at links.document',
+      },
+    ),
     document_hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     hash_algorithm: Type.String(),
     chain: Nullable(
@@ -39,10 +45,24 @@ export const CredentialSchema = Type.Object(
         ledger_closed_at: Nullable(DateTime),
       }),
     ),
-    revocation_chain: Nullable(Type.Object({ tx_hash: Type.String(), ledger: Nullable(Type.Integer()), ledger_closed_at: Nullable(DateTime) })),
-    links: Type.Object({ verify: Type.String(), document: Type.String(), pdf: Type.String(), badge: Type.String() }),
+    revocation_chain: Nullable(
+      Type.Object({
+        tx_hash: Type.String(),
+        ledger: Nullable(Type.Integer()),
+        ledger_closed_at: Nullable(DateTime),
+      }),
+    ),
+    links: Type.Object({
+      verify: Type.String(),
+      document: Type.String(),
+      pdf: Type.String(),
+      badge: Type.String(),
+    }),
   },
-  { description: 'A certificate as a verifier sees it: status, document and hash, and the chain proof once indexed' },
+  {
+    description:
+      'A certificate as a verifier sees it: status, document and hash, and the chain proof once indexed',
+  },
 );
 
 export const OpenBadgeSchema = Type.Object(

@@ -7,7 +7,10 @@ const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const ChainStatusSchema = Type.Union(
   [Type.Literal('pending'), Type.Literal('submitted'), Type.Literal('confirmed'), Type.Literal('failed')],
-  { description: 'pending: queued or being signed; submitted: sent, awaiting the ledger; confirmed: the indexer saw its event; failed: an operator will retry' },
+  {
+    description:
+      'pending: queued or being signed; submitted: sent, awaiting the ledger; confirmed: the indexer saw its event; failed: an operator will retry',
+  },
 );
 
 export const ChainStateSchema = Type.Object({
@@ -17,7 +20,11 @@ export const ChainStateSchema = Type.Object({
   updated_at: DateTime,
 });
 
-export const CertificateStatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('revoked')]);
+export const CertificateStatusSchema = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('confirmed'),
+  Type.Literal('revoked'),
+]);
 
 export const CertificateSummarySchema = Type.Object({
   id: UuidSchema,
@@ -56,7 +63,10 @@ export const CompletionSchema = Type.Object(
     completed_at: Nullable(DateTime),
     certificate: Nullable(CertificateSummarySchema),
   },
-  { description: 'The course state after the completion; the on-chain progress is at GET /v1/me/progress/{courseId}' },
+  {
+    description:
+      'The course state after the completion; the on-chain progress is at GET /v1/me/progress/{courseId}',
+  },
 );
 
 export const MyProgressSchema = Type.Object({

@@ -6,7 +6,9 @@ const DateTime = Type.String({ format: 'date-time' });
 export const IntentStatusSchema = Type.Union(
   ['pending', 'submitting', 'submitted', 'confirmed', 'failed', 'superseded'].map((s) => Type.Literal(s)),
 );
-export const IntentKindSchema = Type.Union(['record_progress', 'issue_certificate', 'mint_reward', 'revoke_certificate'].map((s) => Type.Literal(s)));
+export const IntentKindSchema = Type.Union(
+  ['record_progress', 'issue_certificate', 'mint_reward', 'revoke_certificate'].map((s) => Type.Literal(s)),
+);
 
 export const IntentSchema = Type.Object({
   id: Type.String(),
@@ -39,14 +41,22 @@ export const IntentListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const IntentListSchema = Type.Object({ intents: Type.Array(IntentSchema), next_cursor: Nullable(Type.String()) });
+export const IntentListSchema = Type.Object({
+  intents: Type.Array(IntentSchema),
+  next_cursor: Nullable(Type.String()),
+});
 
-export const IntentIdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }, { additionalProperties: false });
+export const IntentIdParamsSchema = Type.Object(
+  { id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) },
+  { additionalProperties: false },
+);
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 
 export const IndexerStatusSchema = Type.Object({
-  status: Type.String({ description: 'As the indexer reports it (following, catching_up, retention_gap, …), or stale / unknown' }),
+  status: Type.String({
+    description: 'As the indexer reports it (following, catching_up, retention_gap, …), or stale / unknown',
+  }),
   status_detail: Nullable(Type.String()),
   network: Type.String(),
   cursor: Nullable(Type.String()),
@@ -58,7 +68,9 @@ export const IndexerStatusSchema = Type.Object({
   lag_seconds: Nullable(Type.Number()),
   leader: Nullable(Type.String()),
   caught_up: Type.Boolean(),
-  retention_headroom_ledgers: Nullable(Type.Integer({ description: 'Ledgers left before the cursor falls out of the RPC retention window' })),
+  retention_headroom_ledgers: Nullable(
+    Type.Integer({ description: 'Ledgers left before the cursor falls out of the RPC retention window' }),
+  ),
   start_ledger: Nullable(Type.Integer()),
   last_error: Nullable(Type.String()),
   last_error_at: Nullable(DateTime),
@@ -72,7 +84,12 @@ export const IndexerStatusSchema = Type.Object({
 });
 
 export const PublicStatusSchema = Type.Object({
-  status: Type.Union([Type.Literal('operational'), Type.Literal('catching_up'), Type.Literal('degraded'), Type.Literal('unknown')]),
+  status: Type.Union([
+    Type.Literal('operational'),
+    Type.Literal('catching_up'),
+    Type.Literal('degraded'),
+    Type.Literal('unknown'),
+  ]),
   message: Type.String(),
   network: Type.String(),
   last_ledger: Nullable(Type.Integer()),

@@ -8,9 +8,21 @@ export const RewardsSchema = Type.Object({
   decimals: Type.Integer(),
   balance: BaseUnits,
   balance_display: Type.String(),
-  addresses: Type.Array(Type.Object({ address: Type.String(), kind: Type.Union([Type.Literal('current'), Type.Literal('custodial')]), balance: BaseUnits })),
+  addresses: Type.Array(
+    Type.Object({
+      address: Type.String(),
+      kind: Type.Union([Type.Literal('current'), Type.Literal('custodial')]),
+      balance: BaseUnits,
+    }),
+  ),
   pending: Type.Array(
-    Type.Object({ intent_id: Type.String(), amount: BaseUnits, reason: Nullable(Type.String()), status: ChainStatusSchema, created_at: Type.String({ format: 'date-time' }) }),
+    Type.Object({
+      intent_id: Type.String(),
+      amount: BaseUnits,
+      reason: Nullable(Type.String()),
+      status: ChainStatusSchema,
+      created_at: Type.String({ format: 'date-time' }),
+    }),
   ),
   history: Type.Array(
     Type.Object({

@@ -2,8 +2,18 @@ import Type from 'typebox';
 import { DisplayNameSchema } from './auth.ts';
 import { StellarAddressSchema, UuidSchema } from './common.ts';
 
-export const RoleSchema = Type.Union([Type.Literal('learner'), Type.Literal('instructor'), Type.Literal('admin'), Type.Literal('operator')]);
-export const KycStatusSchema = Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('verified'), Type.Literal('rejected')]);
+export const RoleSchema = Type.Union([
+  Type.Literal('learner'),
+  Type.Literal('instructor'),
+  Type.Literal('admin'),
+  Type.Literal('operator'),
+]);
+export const KycStatusSchema = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('pending'),
+  Type.Literal('verified'),
+  Type.Literal('rejected'),
+]);
 
 export const MeSchema = Type.Object({
   id: UuidSchema,
@@ -40,7 +50,13 @@ export const UpdateMeBodySchema = Type.Object(
 export const ReferralsSchema = Type.Object({
   referral_code: Type.String(),
   referral_link: Type.String(),
-  referrals: Type.Array(Type.Object({ id: UuidSchema, display_name: Type.String(), joined_at: Type.String({ format: 'date-time' }) })),
+  referrals: Type.Array(
+    Type.Object({
+      id: UuidSchema,
+      display_name: Type.String(),
+      joined_at: Type.String({ format: 'date-time' }),
+    }),
+  ),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -50,7 +66,11 @@ export const KycSubmitBodySchema = Type.Object(
   {
     full_name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
     country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
-    document_type: Type.Union([Type.Literal('passport'), Type.Literal('id_card'), Type.Literal('driving_licence')]),
+    document_type: Type.Union([
+      Type.Literal('passport'),
+      Type.Literal('id_card'),
+      Type.Literal('driving_licence'),
+    ]),
   },
   { additionalProperties: false },
 );
@@ -76,7 +96,11 @@ export const KycReviewBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ScopeSchema = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('operator')]);
+export const ScopeSchema = Type.Union([
+  Type.Literal('read'),
+  Type.Literal('write'),
+  Type.Literal('operator'),
+]);
 
 export const ApiKeyCreateBodySchema = Type.Object(
   {

@@ -40,7 +40,8 @@ export async function buildTestApp(
   const config = loadConfig(testEnv({ DATABASE_URL: db.url, ...opts.env }));
   const log = pino({ level: 'silent' });
   const base = createContext(config, log);
-  const redis = opts.redis === false ? null : createRedis(opts.env?.REDIS_URL ?? redisTestUrl(), log, uniquePrefix());
+  const redis =
+    opts.redis === false ? null : createRedis(opts.env?.REDIS_URL ?? redisTestUrl(), log, uniquePrefix());
   base.redis?.disconnect();
   const ctx: AppContext = { ...base, redis };
   const app = await buildApp({ config, context: ctx, logger: log });
@@ -82,7 +83,11 @@ export async function registerUser(
 }
 
 /** Promotes a user directly in the database (the bootstrap an operator does once). */
-export async function makeRole(ctx: AppContext, userId: string, role: 'admin' | 'operator' | 'instructor'): Promise<void> {
+export async function makeRole(
+  ctx: AppContext,
+  userId: string,
+  role: 'admin' | 'operator' | 'instructor',
+): Promise<void> {
   await ctx.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
 }
 
@@ -94,7 +99,21 @@ export async function loginAs(app: App, email: string, password = PASSWORD): Pro
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-export async function countRows(ctx: AppContext, table: 'users' | 'audit_log' | 'refresh_tokens' | 'api_keys' | 'kyc_submissions' | 'idempotency_keys' | 'custodial_wallets' | 'sep10_challenges'): Promise<number> {
-  const r = await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+export async function countRows(
+  ctx: AppContext,
+  table:
+    | 'users'
+    | 'audit_log'
+    | 'refresh_tokens'
+    | 'api_keys'
+    | 'kyc_submissions'
+    | 'idempotency_keys'
+    | 'custodial_wallets'
+    | 'sep10_challenges',
+): Promise<number> {
+  const r = await ctx.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

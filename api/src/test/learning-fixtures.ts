@@ -11,7 +11,13 @@ export interface CourseFixture {
 
 export async function createCourse(
   ctx: AppContext,
-  opts: { instructorId: string; lessons?: number; sequential?: boolean; status?: 'draft' | 'published' | 'archived'; title?: string },
+  opts: {
+    instructorId: string;
+    lessons?: number;
+    sequential?: boolean;
+    status?: 'draft' | 'published' | 'archived';
+    title?: string;
+  },
 ): Promise<CourseFixture> {
   const slug = `course-${randomBytes(5).toString('hex')}`;
   const course = await ctx.db
@@ -36,7 +42,13 @@ export async function createCourse(
   for (let i = 0; i < (opts.lessons ?? 4); i += 1) {
     const l = await ctx.db
       .insertInto('lessons')
-      .values({ module_id: mod.id, course_id: course.id, title: `Lesson ${i + 1}`, body_md: '# Hello', position: i })
+      .values({
+        module_id: mod.id,
+        course_id: course.id,
+        title: `Lesson ${i + 1}`,
+        body_md: '# Hello',
+        position: i,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     lessonIds.push(l.id);
@@ -48,7 +60,11 @@ export async function enrol(ctx: AppContext, userId: string, courseId: string): 
   await ctx.db.insertInto('enrolments').values({ user_id: userId, course_id: courseId }).execute();
 }
 
-export async function count(ctx: AppContext, table: 'intents' | 'certificates' | 'notifications' | 'lesson_completions' | 'audit_log', where: Record<string, string> = {}): Promise<number> {
+export async function count(
+  ctx: AppContext,
+  table: 'intents' | 'certificates' | 'notifications' | 'lesson_completions' | 'audit_log',
+  where: Record<string, string> = {},
+): Promise<number> {
   let q = ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n'));
   for (const [k, v] of Object.entries(where)) q = q.where(k as never, '=', v as never);
   return Number((await q.executeTakeFirstOrThrow()).n);

@@ -34,7 +34,10 @@ export async function updateUser(db: Db, id: string, patch: Updateable<Users>) {
     .executeTakeFirst();
 }
 
-export async function insertCustodialWallet(db: Db, row: { userId: string; publicKey: string; secretCiphertext: string }) {
+export async function insertCustodialWallet(
+  db: Db,
+  row: { userId: string; publicKey: string; secretCiphertext: string },
+) {
   await db
     .insertInto('custodial_wallets')
     .values({ user_id: row.userId, public_key: row.publicKey, secret_ciphertext: row.secretCiphertext })
@@ -46,7 +49,12 @@ export async function findCustodialWallet(db: Db, userId: string) {
 }
 
 /** Referees of a user, newest first, after an optional (created_at, id) cursor of exact timestamps. */
-export async function listReferrals(db: Db, referrerId: string, limit: number, after?: { at: string; id: string }) {
+export async function listReferrals(
+  db: Db,
+  referrerId: string,
+  limit: number,
+  after?: { at: string; id: string },
+) {
   let q = db
     .selectFrom('users')
     .select(['id', 'display_name', 'created_at', exactTs('created_at').as('cursor_at')])

@@ -44,7 +44,11 @@ export function createUsersService(ctx: AppContext) {
   return {
     me,
 
-    async updateMe(principal: UserPrincipal, patch: { display_name?: string; bio?: string }, requestId: string) {
+    async updateMe(
+      principal: UserPrincipal,
+      patch: { display_name?: string; bio?: string },
+      requestId: string,
+    ) {
       await ctx.db.transaction().execute(async (trx) => {
         const before = await findUserById(trx, principal.userId);
         if (!before) throw notFound('user_not_found', 'Your account no longer exists.');
@@ -74,7 +78,12 @@ export function createUsersService(ctx: AppContext) {
       const u = await findUserById(ctx.db, userId);
       if (!u) throw notFound('user_not_found', 'Your account no longer exists.');
       const after = cursor ? decodeCursor(cursor, ['date', 'uuid'] as const) : undefined;
-      const rows = await listReferrals(ctx.db, userId, limit, after ? { at: after[0], id: after[1] } : undefined);
+      const rows = await listReferrals(
+        ctx.db,
+        userId,
+        limit,
+        after ? { at: after[0], id: after[1] } : undefined,
+      );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const link = new URL('/signup', ctx.config.PUBLIC_WEB_URL);
@@ -82,13 +91,18 @@ export function createUsersService(ctx: AppContext) {
       return {
         referral_code: u.referral_code,
         referral_link: link.toString(),
-        referrals: page.map((r) => ({ id: r.id, display_name: r.display_name, joined_at: r.created_at.toISOString() })),
+        referrals: page.map((r) => ({
+          id: r.id,
+          display_name: r.display_name,
+          joined_at: r.created_at.toISOString(),
+        })),
         next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
       };
     },
 
     async changeRole(actor: UserPrincipal, userId: string, role: UserRole, requestId: string) {
-      if (actor.userId === userId) throw forbidden('cannot_change_own_role', 'Admins cannot change their own role.');
+      if (actor.userId === userId)
+        throw forbidden('cannot_change_own_role', 'Admins cannot change their own role.');
       return ctx.db.transaction().execute(async (trx) => {
         const before = await findUserById(trx, userId);
         if (!before) throw notFound('user_not_found', 'No user with that id.');

@@ -31,7 +31,9 @@ export function createWalletCrypto(config: Pick<Config, 'WALLET_KEYS' | 'WALLET_
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(ownerId));
       decipher.setAuthTag(data.subarray(data.length - 16));
-      return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString(
+        'utf8',
+      );
     },
   };
 }

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, countRows, loginAs, makeRole, registerUser, type TestApp } from '../../test/harness.ts';
+import {
+  bearer,
+  buildTestApp,
+  countRows,
+  loginAs,
+  makeRole,
+  registerUser,
+  type TestApp,
+} from '../../test/harness.ts';
 
 let t: TestApp;
 let admin: string;
@@ -17,13 +25,28 @@ describe('roles', () => {
   it('lets an admin change a role, audited, and refuses everyone else', async () => {
     const target = await registerUser(t.app);
     const learner = await registerUser(t.app);
-    const denied = await t.app.inject({ method: 'PUT', url: `/v1/admin/users/${target.userId}/role`, headers: bearer(learner.access), payload: { role: 'admin' } });
+    const denied = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/admin/users/${target.userId}/role`,
+      headers: bearer(learner.access),
+      payload: { role: 'admin' },
+    });
     expect(denied.statusCode).toBe(403);
     expect(denied.json().code).toBe('insufficient_role');
-    const ok = await t.app.inject({ method: 'PUT', url: `/v1/admin/users/${target.userId}/role`, headers: bearer(admin), payload: { role: 'instructor' } });
+    const ok = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/admin/users/${target.userId}/role`,
+      headers: bearer(admin),
+      payload: { role: 'instructor' },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().role).toBe('instructor');
-    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'user.role_changed').where('target_id', '=', target.userId).executeTakeFirstOrThrow();
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'user.role_changed')
+      .where('target_id', '=', target.userId)
+      .executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ actor_type: 'user', actor_id: adminId });
     expect(audit.data).toEqual({ from: 'learner', to: 'instructor' });
     // The new role reaches new tokens.
@@ -34,12 +57,27 @@ describe('roles', () => {
   it('rejects an unknown role and an unknown user without writing', async () => {
     const target = await registerUser(t.app);
     const before = await countRows(t.ctx, 'audit_log');
-    const bad = await t.app.inject({ method: 'PUT', url: `/v1/admin/users/${target.userId}/role`, headers: bearer(admin), payload: { role: 'superuser' } });
+    const bad = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/admin/users/${target.userId}/role`,
+      headers: bearer(admin),
+      payload: { role: 'superuser' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().field).toBe('role');
-    const missing = await t.app.inject({ method: 'PUT', url: '/v1/admin/users/00000000-0000-4000-8000-000000000000/role', headers: bearer(admin), payload: { role: 'admin' } });
+    const missing = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/users/00000000-0000-4000-8000-000000000000/role',
+      headers: bearer(admin),
+      payload: { role: 'admin' },
+    });
     expect(missing.statusCode).toBe(404);
-    const badId = await t.app.inject({ method: 'PUT', url: '/v1/admin/users/not-a-uuid/role', headers: bearer(admin), payload: { role: 'admin' } });
+    const badId = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/users/not-a-uuid/role',
+      headers: bearer(admin),
+      payload: { role: 'admin' },
+    });
     expect(badId.statusCode).toBe(400);
     expect(badId.json().field).toBe('id');
     expect(await countRows(t.ctx, 'audit_log')).toBe(before);
@@ -48,42 +86,78 @@ describe('roles', () => {
 
 describe('API keys', () => {
   it('is shown once, stored hashed, scoped, tracked and revocable', async () => {
-    const created = await t.app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: bearer(admin), payload: { name: 'grafana', scopes: ['read', 'operator'] } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      headers: bearer(admin),
+      payload: { name: 'grafana', scopes: ['read', 'operator'] },
+    });
     expect(created.statusCode).toBe(201);
     const { key, id, prefix } = created.json();
     expect(key).toMatch(/^stk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-    const row = await t.ctx.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await t.ctx.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.key_hash.length).toBe(32);
     expect(row.key_hash.toString('hex')).not.toContain(key.split('_')[2]);
     const listed = await t.app.inject({ url: '/v1/admin/api-keys', headers: bearer(admin) });
     expect(listed.body).not.toContain(key);
-    expect(listed.json().api_keys.find((k: { id: string }) => k.id === id)).toMatchObject({ prefix, last_used_at: null });
+    expect(listed.json().api_keys.find((k: { id: string }) => k.id === id)).toMatchObject({
+      prefix,
+      last_used_at: null,
+    });
 
     // The key authenticates, but only for what its scopes allow: it is not a user.
     const me = await t.app.inject({ url: '/v1/me', headers: bearer(key) });
     expect(me.statusCode).toBe(403);
     expect(me.json().code).toBe('user_required');
-    const used = await t.ctx.db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
+    const used = await t.ctx.db
+      .selectFrom('api_keys')
+      .select('last_used_at')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(used.last_used_at).not.toBeNull();
 
     const tampered = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    expect((await t.app.inject({ url: '/v1/me', headers: bearer(tampered) })).json().code).toBe('invalid_api_key');
+    expect((await t.app.inject({ url: '/v1/me', headers: bearer(tampered) })).json().code).toBe(
+      'invalid_api_key',
+    );
 
-    const revoke = await t.app.inject({ method: 'DELETE', url: `/v1/admin/api-keys/${id}`, headers: bearer(admin) });
+    const revoke = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/api-keys/${id}`,
+      headers: bearer(admin),
+    });
     expect(revoke.statusCode).toBe(204);
     const after = await t.app.inject({ url: '/v1/me', headers: bearer(key) });
     expect(after.statusCode).toBe(401);
     expect(after.json().code).toBe('api_key_revoked');
-    const again = await t.app.inject({ method: 'DELETE', url: `/v1/admin/api-keys/${id}`, headers: bearer(admin) });
+    const again = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/api-keys/${id}`,
+      headers: bearer(admin),
+    });
     expect(again.statusCode).toBe(404);
   });
 
   it('rejects unknown scopes and non-admins', async () => {
     const before = await countRows(t.ctx, 'api_keys');
-    const bad = await t.app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: bearer(admin), payload: { name: 'x', scopes: ['root'] } });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      headers: bearer(admin),
+      payload: { name: 'x', scopes: ['root'] },
+    });
     expect(bad.statusCode).toBe(400);
     const learner = await registerUser(t.app);
-    const denied = await t.app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: bearer(learner.access), payload: { name: 'x', scopes: ['read'] } });
+    const denied = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      headers: bearer(learner.access),
+      payload: { name: 'x', scopes: ['read'] },
+    });
     expect(denied.statusCode).toBe(403);
     expect(await countRows(t.ctx, 'api_keys')).toBe(before);
   });
@@ -92,7 +166,10 @@ describe('API keys', () => {
 describe('KYC', () => {
   it('goes none → pending → verified through the provider and an admin review', async () => {
     const learner = await registerUser(t.app);
-    expect((await t.app.inject({ url: '/v1/me/kyc', headers: bearer(learner.access) })).json()).toEqual({ status: 'none', submission: null });
+    expect((await t.app.inject({ url: '/v1/me/kyc', headers: bearer(learner.access) })).json()).toEqual({
+      status: 'none',
+      submission: null,
+    });
     const submit = await t.app.inject({
       method: 'POST',
       url: '/v1/me/kyc',
@@ -101,24 +178,51 @@ describe('KYC', () => {
     });
     expect(submit.statusCode).toBe(202);
     expect(submit.json()).toMatchObject({ status: 'pending', provider: 'manual' });
-    const dup = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: bearer(learner.access), payload: { full_name: 'Ada', country: 'GB', document_type: 'passport' } });
+    const dup = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: bearer(learner.access),
+      payload: { full_name: 'Ada', country: 'GB', document_type: 'passport' },
+    });
     expect(dup.statusCode).toBe(409);
 
     const queue = await t.app.inject({ url: '/v1/admin/kyc?status=pending', headers: bearer(admin) });
     expect(queue.json().submissions.map((s: { id: string }) => s.id)).toContain(submit.json().id);
-    const learnerTries = await t.app.inject({ method: 'POST', url: `/v1/admin/kyc/${submit.json().id}/review`, headers: bearer(learner.access), payload: { decision: 'verified' } });
+    const learnerTries = await t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/kyc/${submit.json().id}/review`,
+      headers: bearer(learner.access),
+      payload: { decision: 'verified' },
+    });
     expect(learnerTries.statusCode).toBe(403);
-    const review = await t.app.inject({ method: 'POST', url: `/v1/admin/kyc/${submit.json().id}/review`, headers: bearer(admin), payload: { decision: 'verified', note: 'ok' } });
+    const review = await t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/kyc/${submit.json().id}/review`,
+      headers: bearer(admin),
+      payload: { decision: 'verified', note: 'ok' },
+    });
     expect(review.statusCode).toBe(200);
-    expect((await t.app.inject({ url: '/v1/me', headers: bearer(learner.access) })).json().kyc_status).toBe('verified');
-    const twice = await t.app.inject({ method: 'POST', url: `/v1/admin/kyc/${submit.json().id}/review`, headers: bearer(admin), payload: { decision: 'rejected' } });
+    expect((await t.app.inject({ url: '/v1/me', headers: bearer(learner.access) })).json().kyc_status).toBe(
+      'verified',
+    );
+    const twice = await t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/kyc/${submit.json().id}/review`,
+      headers: bearer(admin),
+      payload: { decision: 'rejected' },
+    });
     expect(twice.statusCode).toBe(409);
   });
 
   it('rejects a bad country code without writing', async () => {
     const learner = await registerUser(t.app);
     const before = await countRows(t.ctx, 'kyc_submissions');
-    const res = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers: bearer(learner.access), payload: { full_name: 'A', country: 'gbr', document_type: 'passport' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: bearer(learner.access),
+      payload: { full_name: 'A', country: 'gbr', document_type: 'passport' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().field).toBe('country');
     expect(await countRows(t.ctx, 'kyc_submissions')).toBe(before);
@@ -128,13 +232,19 @@ describe('KYC', () => {
 describe('profiles', () => {
   it('updates my profile and shows a public one without private fields', async () => {
     const u = await registerUser(t.app);
-    const patch = await t.app.inject({ method: 'PATCH', url: '/v1/me', headers: bearer(u.access), payload: { display_name: 'Grace', bio: 'Compilers.' } });
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: '/v1/me',
+      headers: bearer(u.access),
+      payload: { display_name: 'Grace', bio: 'Compilers.' },
+    });
     expect(patch.statusCode).toBe(200);
     expect(patch.json()).toMatchObject({ display_name: 'Grace', bio: 'Compilers.' });
     const pub = await t.app.inject({ url: `/v1/users/${u.userId}` });
     expect(pub.statusCode).toBe(200);
     expect(pub.json()).toMatchObject({ id: u.userId, display_name: 'Grace' });
-    for (const hidden of ['email', 'referral_code', 'kyc_status', 'password_hash', 'referred_by']) expect(pub.json()).not.toHaveProperty(hidden);
+    for (const hidden of ['email', 'referral_code', 'kyc_status', 'password_hash', 'referred_by'])
+      expect(pub.json()).not.toHaveProperty(hidden);
     expect(pub.headers['cache-control']).not.toBe('no-store');
   });
 

@@ -30,7 +30,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PublicUserSchema, ...errorResponses },
       },
     },
-    async (request) => users.changeRole(requireUserPrincipal(request), request.params.id, request.body.role, request.id),
+    async (request) =>
+      users.changeRole(requireUserPrincipal(request), request.params.id, request.body.role, request.id),
   );
 
   app.get(
@@ -41,7 +42,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'KYC submissions, oldest first',
         security,
         querystring: Type.Object(
-          { status: Type.Optional(KycStatusSchema), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) },
+          {
+            status: Type.Optional(KycStatusSchema),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ submissions: Type.Array(KycSubmissionSchema) }), ...errorResponses },
@@ -63,7 +67,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      kyc.review(requireUserPrincipal(request), request.params.id, request.body.decision, request.body.note, request.id),
+      kyc.review(
+        requireUserPrincipal(request),
+        request.params.id,
+        request.body.decision,
+        request.body.note,
+        request.id,
+      ),
   );
 
   app.post(
@@ -79,7 +89,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      return reply.code(201).send(await apiKeys.create(requireUserPrincipal(request), request.body, request.id));
+      return reply
+        .code(201)
+        .send(await apiKeys.create(requireUserPrincipal(request), request.body, request.id));
     },
   );
 

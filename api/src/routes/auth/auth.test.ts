@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { PASSWORD, bearer, buildTestApp, countRows, registerUser, uniqueEmail, type TestApp } from '../../test/harness.ts';
+import {
+  PASSWORD,
+  bearer,
+  buildTestApp,
+  countRows,
+  registerUser,
+  uniqueEmail,
+  type TestApp,
+} from '../../test/harness.ts';
 import { Keypair } from '@stellar/stellar-sdk';
 import { createWalletCrypto } from '../../wallets/custodial.ts';
 
@@ -22,13 +30,21 @@ describe('registration', () => {
     expect(res.statusCode).toBe(201);
     const session = res.json();
     expect(session.token_type).toBe('Bearer');
-    const user = await t.ctx.db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
+    const user = await t.ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', session.user_id)
+      .executeTakeFirstOrThrow();
     expect(user.email).toBe(email.toLowerCase());
     expect(user.role).toBe('learner');
     expect(user.password_hash).toMatch(/^\$argon2id\$v=19\$m=(\d+),p=1,t=2\$/);
     expect(Number(/m=(\d+)/.exec(user.password_hash!)![1])).toBeGreaterThanOrEqual(19_456);
     expect(user.wallet_kind).toBe('custodial');
-    const wallet = await t.ctx.db.selectFrom('custodial_wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const wallet = await t.ctx.db
+      .selectFrom('custodial_wallets')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(wallet.public_key).toBe(user.stellar_address);
     expect(wallet.secret_ciphertext).toMatch(/^v1\./);
     const secret = createWalletCrypto(t.config).decrypt(user.id, wallet.secret_ciphertext);
@@ -37,7 +53,11 @@ describe('registration', () => {
     expect(Keypair.fromSecret(secret).publicKey()).toBe(user.stellar_address);
     // Bound to its owner: the ciphertext does not decrypt for anyone else.
     expect(() => createWalletCrypto(t.config).decrypt('someone-else', wallet.secret_ciphertext)).toThrow();
-    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', user.id).execute();
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', user.id)
+      .execute();
     expect(audit.map((a) => a.action)).toContain('user.registered');
     // The secret never appears in the response.
     expect(res.body).not.toContain(secret);
@@ -46,10 +66,18 @@ describe('registration', () => {
   it('refuses a taken email with 409 and writes nothing', async () => {
     const { email } = await registerUser(t.app);
     const before = await countRows(t.ctx, 'users');
-    const res = await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD, display_name: 'B' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      payload: { email, password: PASSWORD, display_name: 'B' },
+    });
     expect(res.statusCode).toBe(409);
     expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(res.json()).toMatchObject({ code: 'email_taken', type: 'urn:starling:problem:email_taken', status: 409 });
+    expect(res.json()).toMatchObject({
+      code: 'email_taken',
+      type: 'urn:starling:problem:email_taken',
+      status: 409,
+    });
     expect(await countRows(t.ctx, 'users')).toBe(before);
   });
 
@@ -93,7 +121,11 @@ describe('registration', () => {
     const referrer = await registerUser(t.app);
     const me = (await t.app.inject({ url: '/v1/me', headers: bearer(referrer.access) })).json();
     const referee = await registerUser(t.app, { ref: me.referral_code });
-    const row = await t.ctx.db.selectFrom('users').select('referred_by').where('id', '=', referee.userId).executeTakeFirstOrThrow();
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .select('referred_by')
+      .where('id', '=', referee.userId)
+      .executeTakeFirstOrThrow();
     expect(row.referred_by).toBe(referrer.userId);
     const list = (await t.app.inject({ url: '/v1/me/referrals', headers: bearer(referrer.access) })).json();
     expect(list.referrals.map((r: { id: string }) => r.id)).toEqual([referee.userId]);
@@ -112,13 +144,25 @@ describe('registration', () => {
 describe('login and tokens', () => {
   it('logs in with the right password and refuses a wrong one the same way as an unknown email', async () => {
     const { email } = await registerUser(t.app);
-    const ok = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: PASSWORD },
+    });
     expect(ok.statusCode).toBe(200);
     const claims = decodeJwt(ok.json().access_token);
     expect(claims).toMatchObject({ iss: 'starling', aud: 'starling-api', role: 'learner' });
     expect(decodeProtectedHeader(ok.json().access_token)).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });
-    const wrong = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'wrong password!' } });
-    const unknown = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: uniqueEmail(), password: PASSWORD } });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: 'wrong password!' },
+    });
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: uniqueEmail(), password: PASSWORD },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     expect(wrong.json().code).toBe('invalid_credentials');
@@ -174,15 +218,27 @@ describe('login and tokens', () => {
 
   it('rotates refresh tokens and revokes the whole family when a used one comes back', async () => {
     const { refresh } = await registerUser(t.app);
-    const first = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refresh } });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: refresh },
+    });
     expect(first.statusCode).toBe(200);
     const next = first.json().refresh_token as string;
     expect(next).not.toBe(refresh);
-    const replay = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refresh } });
+    const replay = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: refresh },
+    });
     expect(replay.statusCode).toBe(401);
     expect(replay.json().code).toBe('refresh_token_reused');
     // The legitimate successor was revoked with the family.
-    const successor = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: next } });
+    const successor = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: next },
+    });
     expect(successor.statusCode).toBe(401);
     expect(successor.json().code).toBe('refresh_token_revoked');
   });
@@ -196,18 +252,31 @@ describe('login and tokens', () => {
     const codes = [a.statusCode, b.statusCode].sort();
     expect(codes).toEqual([200, 401]);
     const winner = (a.statusCode === 200 ? a : b).json().refresh_token as string;
-    const after = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: winner } });
+    const after = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: winner },
+    });
     expect(after.json().code).toBe('refresh_token_revoked');
   });
 
   it('logs out: the access token and its session stop working', async () => {
     const { access, refresh } = await registerUser(t.app);
-    const out = await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(access), payload: { refresh_token: refresh } });
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: bearer(access),
+      payload: { refresh_token: refresh },
+    });
     expect(out.statusCode).toBe(204);
     const me = await t.app.inject({ url: '/v1/me', headers: bearer(access) });
     expect(me.statusCode).toBe(401);
     expect(me.json().code).toBe('token_revoked');
-    const r = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refresh } });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: refresh },
+    });
     expect(r.json().code).toBe('refresh_token_revoked');
   });
 });
@@ -220,19 +289,37 @@ describe('referral listing', () => {
     for (let i = 0; i < 3; i++) ids.push((await registerUser(t.app, { ref: me.referral_code })).userId);
     // Same millisecond, different microseconds: a millisecond cursor would skip or repeat one.
     const base = '2026-01-01T00:00:00.123';
-    await t.ctx.db.updateTable('users').set({ created_at: `${base}100Z` }).where('id', '=', ids[0]!).execute();
-    await t.ctx.db.updateTable('users').set({ created_at: `${base}200Z` }).where('id', '=', ids[1]!).execute();
-    await t.ctx.db.updateTable('users').set({ created_at: `${base}300Z` }).where('id', '=', ids[2]!).execute();
+    await t.ctx.db
+      .updateTable('users')
+      .set({ created_at: `${base}100Z` })
+      .where('id', '=', ids[0]!)
+      .execute();
+    await t.ctx.db
+      .updateTable('users')
+      .set({ created_at: `${base}200Z` })
+      .where('id', '=', ids[1]!)
+      .execute();
+    await t.ctx.db
+      .updateTable('users')
+      .set({ created_at: `${base}300Z` })
+      .where('id', '=', ids[2]!)
+      .execute();
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.app.inject({ url: `/v1/me/referrals?limit=1${cursor ? `&cursor=${cursor}` : ''}`, headers: bearer(referrer.access) });
+      const res = await t.app.inject({
+        url: `/v1/me/referrals?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: bearer(referrer.access),
+      });
       const page = res.json() as { referrals: { id: string }[]; next_cursor: string | null };
       seen.push(...page.referrals.map((r) => r.id));
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual([ids[2], ids[1], ids[0]]);
-    const bad = await t.app.inject({ url: '/v1/me/referrals?cursor=bm9wZQ', headers: bearer(referrer.access) });
+    const bad = await t.app.inject({
+      url: '/v1/me/referrals?cursor=bm9wZQ',
+      headers: bearer(referrer.access),
+    });
     expect(bad.json()).toMatchObject({ status: 400, code: 'invalid_cursor', field: 'cursor' });
   });
 });

@@ -26,7 +26,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['auth'],
         summary: 'Create an account with email and password',
-        description: 'A custodial Stellar address is created for the new learner. `ref` records who referred them.',
+        description:
+          'A custodial Stellar address is created for the new learner. `ref` records who referred them.',
         body: RegisterBodySchema,
         response: { 201: SessionSchema, ...errorResponses },
       },
@@ -44,7 +45,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password',
-        description: 'When MFA is on, answers `{mfa_required, mfa_token}`; finish with POST /v1/auth/login/mfa.',
+        description:
+          'When MFA is on, answers `{mfa_required, mfa_token}`; finish with POST /v1/auth/login/mfa.',
         body: LoginBodySchema,
         response: { 200: LoginResponseSchema, ...errorResponses },
       },

@@ -14,7 +14,10 @@ import {
 } from '../../schemas/certificates.ts';
 import type { CertificatesService } from '../../certificates/certificates.service.ts';
 
-const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> = async (app, { certificates }) => {
+const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> = async (
+  app,
+  { certificates },
+) => {
   const security = [{ bearer: [] }];
 
   await app.register(async (scope) => {
@@ -31,7 +34,12 @@ const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> =
           response: { 200: MyCertificatesSchema, ...errorResponses },
         },
       },
-      async (request) => certificates.myCertificates(requireUserPrincipal(request).userId, request.query.limit ?? 20, request.query.cursor),
+      async (request) =>
+        certificates.myCertificates(
+          requireUserPrincipal(request).userId,
+          request.query.limit ?? 20,
+          request.query.cursor,
+        ),
     );
   });
 
@@ -51,7 +59,13 @@ const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> =
           response: { 200: RevokedSchema, ...errorResponses },
         },
       },
-      async (request) => certificates.revoke(requireUserPrincipal(request), request.params.id, request.body.reason.trim(), request.id),
+      async (request) =>
+        certificates.revoke(
+          requireUserPrincipal(request),
+          request.params.id,
+          request.body.reason.trim(),
+          request.id,
+        ),
     );
   });
 
@@ -102,7 +116,10 @@ const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> =
       tags: ['credentials'],
       summary: 'The certificate as a PDF with a QR code to the verification page',
       params: CredentialParamsSchema,
-      response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', contentMediaType: 'application/pdf' }), ...errorResponses },
+      response: {
+        200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', contentMediaType: 'application/pdf' }),
+        ...errorResponses,
+      },
     },
   };
   const sendPdf = async (id: string, reply: import('fastify').FastifyReply) => {
@@ -116,7 +133,14 @@ const routes: FastifyPluginAsyncTypebox<{ certificates: CertificatesService }> =
   app.get('/credentials/:id/pdf', pdfHandler, async (request, reply) => sendPdf(request.params.id, reply));
   app.get(
     '/credentials/:file(^[0-9a-fA-F-]{36}\\.pdf$)',
-    { ...pdfHandler, schema: { ...pdfHandler.schema, summary: 'Same as /credentials/{id}/pdf', params: Type.Object({ file: Type.String({ pattern: '^[0-9a-fA-F-]{36}\\.pdf$' }) }) } },
+    {
+      ...pdfHandler,
+      schema: {
+        ...pdfHandler.schema,
+        summary: 'Same as /credentials/{id}/pdf',
+        params: Type.Object({ file: Type.String({ pattern: '^[0-9a-fA-F-]{36}\\.pdf$' }) }),
+      },
+    },
     async (request, reply) => sendPdf(request.params.file.slice(0, 36), reply),
   );
 

@@ -2,7 +2,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireUserPrincipal } from '../../plugins/auth.ts';
 import { IdParamsSchema, errorResponses } from '../../schemas/common.ts';
-import { CompletionSchema, CourseChainStateSchema, CourseIdParamsSchema, MyProgressSchema } from '../../schemas/learning.ts';
+import {
+  CompletionSchema,
+  CourseChainStateSchema,
+  CourseIdParamsSchema,
+  MyProgressSchema,
+} from '../../schemas/learning.ts';
 import type { LearningService } from '../../learning/learning.service.ts';
 
 const routes: FastifyPluginAsyncTypebox<{ learning: LearningService }> = async (app, { learning }) => {
@@ -50,7 +55,8 @@ const routes: FastifyPluginAsyncTypebox<{ learning: LearningService }> = async (
         response: { 200: CourseChainStateSchema, ...errorResponses },
       },
     },
-    async (request) => learning.myCourseProgress(requireUserPrincipal(request).userId, request.params.courseId),
+    async (request) =>
+      learning.myCourseProgress(requireUserPrincipal(request).userId, request.params.courseId),
   );
 };
 

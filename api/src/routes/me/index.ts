@@ -3,19 +3,36 @@ import Type from 'typebox';
 import { requireUserPrincipal } from '../../plugins/auth.ts';
 import { CursorQuerySchema, errorResponses } from '../../schemas/common.ts';
 import { MfaCodeBodySchema, MfaSetupResponseSchema, RecoveryCodesSchema } from '../../schemas/auth.ts';
-import { KycSubmissionSchema, KycSubmitBodySchema, KycStatusSchema, MeSchema, ReferralsSchema, UpdateMeBodySchema } from '../../schemas/users.ts';
+import {
+  KycSubmissionSchema,
+  KycSubmitBodySchema,
+  KycStatusSchema,
+  MeSchema,
+  ReferralsSchema,
+  UpdateMeBodySchema,
+} from '../../schemas/users.ts';
 import walletRoutes from './wallet.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { users, mfa, kyc } = app.services;
   app.addHook('onRequest', app.requireUser());
   const security = [{ bearer: [] }];
-  const mfaRateLimit = { max: app.ctx.config.RATE_LIMIT_AUTH_MAX, timeWindow: app.ctx.config.RATE_LIMIT_AUTH_WINDOW_MS };
+  const mfaRateLimit = {
+    max: app.ctx.config.RATE_LIMIT_AUTH_MAX,
+    timeWindow: app.ctx.config.RATE_LIMIT_AUTH_WINDOW_MS,
+  };
   await app.register(walletRoutes);
 
   app.get(
     '',
-    { schema: { tags: ['me'], summary: 'My profile', security, response: { 200: MeSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'My profile',
+        security,
+        response: { 200: MeSchema, ...errorResponses },
+      },
+    },
     async (request) => users.me(requireUserPrincipal(request).userId),
   );
 
@@ -55,7 +72,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['mfa'],
         summary: 'Whether MFA is on, and how many recovery codes are left',
         security,
-        response: { 200: Type.Object({ enabled: Type.Boolean(), recovery_codes_left: Type.Integer() }), ...errorResponses },
+        response: {
+          200: Type.Object({ enabled: Type.Boolean(), recovery_codes_left: Type.Integer() }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => mfa.status(requireUserPrincipal(request).userId),
@@ -119,7 +139,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RecoveryCodesSchema, ...errorResponses },
       },
     },
-    async (request) => mfa.regenerateRecoveryCodes(requireUserPrincipal(request), request.body.code, request.id),
+    async (request) =>
+      mfa.regenerateRecoveryCodes(requireUserPrincipal(request), request.body.code, request.id),
   );
 
   app.get(
@@ -130,7 +151,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'My identity-verification status',
         security,
         response: {
-          200: Type.Object({ status: KycStatusSchema, submission: Type.Union([KycSubmissionSchema, Type.Null()]) }),
+          200: Type.Object({
+            status: KycStatusSchema,
+            submission: Type.Union([KycSubmissionSchema, Type.Null()]),
+          }),
           ...errorResponses,
         },
       },
@@ -150,7 +174,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 202: KycSubmissionSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(202).send(await kyc.submit(requireUserPrincipal(request), request.body, request.id)),
+    async (request, reply) =>
+      reply.code(202).send(await kyc.submit(requireUserPrincipal(request), request.body, request.id)),
   );
 };
 

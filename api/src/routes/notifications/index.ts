@@ -32,12 +32,18 @@ export const WS_PROTOCOL = 'starling.v1';
 const WS_TOKEN_TTL_SECONDS = 60;
 const HEARTBEAT_MS = 30_000;
 
-const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }> = async (app, { notifications }) => {
+const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }> = async (
+  app,
+  { notifications },
+) => {
   const { config } = app.ctx;
   const security = [{ bearer: [] }];
   const hub = createNotificationHub({ databaseUrl: config.DATABASE_URL, log: app.ctx.log });
   const tickets = createTicketStore(app.ctx.redis);
-  const connections = createConnectionRegistry(app.ctx.redis, { cap: config.WS_MAX_CONNECTIONS_PER_USER, ttlMs: 3 * HEARTBEAT_MS });
+  const connections = createConnectionRegistry(app.ctx.redis, {
+    cap: config.WS_MAX_CONNECTIONS_PER_USER,
+    ttlMs: 3 * HEARTBEAT_MS,
+  });
   app.addHook('onClose', async () => hub.close());
 
   await app.register(async (scope) => {
@@ -65,7 +71,14 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
 
     me.get(
       '/me/notifications/unread-count',
-      { schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: UnreadCountSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: 'How many are unread',
+          security,
+          response: { 200: UnreadCountSchema, ...errorResponses },
+        },
+      },
       async (request) => notifications.unreadCount(requireUserPrincipal(request).userId),
     );
 
@@ -85,7 +98,14 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
 
     me.post(
       '/me/notifications/read-all',
-      { schema: { tags: ['notifications'], summary: 'Mark all as read', security, response: { 200: ReadAllSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: 'Mark all as read',
+          security,
+          response: { 200: ReadAllSchema, ...errorResponses },
+        },
+      },
       async (request) => notifications.markAllRead(requireUserPrincipal(request).userId),
     );
 
@@ -110,7 +130,12 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
         const p = requireUserPrincipal(request);
         const { token, exp } = await me.tokens.sign('ws', p.userId, p.role, WS_TOKEN_TTL_SECONDS);
         const base = config.PUBLIC_API_URL.replace(/^http/, 'ws').replace(/\/+$/, '');
-        return { token, expires_at: new Date(exp * 1000).toISOString(), url: `${base}/v1/ws?token=${token}`, protocol: WS_PROTOCOL };
+        return {
+          token,
+          expires_at: new Date(exp * 1000).toISOString(),
+          url: `${base}/v1/ws?token=${token}`,
+          protocol: WS_PROTOCOL,
+        };
       },
     );
   });
@@ -147,7 +172,11 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
       // Counted across instances; the slot is taken now, so two handshakes cannot both take the last.
       const socketId = randomUUID();
       if (!(await connections.acquire(claims.sub, socketId))) {
-        throw new AppError(429, 'too_many_connections', `At most ${config.WS_MAX_CONNECTIONS_PER_USER} open connections per user.`);
+        throw new AppError(
+          429,
+          'too_many_connections',
+          `At most ${config.WS_MAX_CONNECTIONS_PER_USER} open connections per user.`,
+        );
       }
       request.wsUserId = claims.sub;
       request.wsSocketId = socketId;

@@ -2,7 +2,14 @@
 // indexer. Plus the public one-line status.
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../../schemas/common.ts';
-import { IndexerStatusSchema, IntentIdParamsSchema, IntentListQuerySchema, IntentListSchema, IntentSchema, PublicStatusSchema } from '../../schemas/ops.ts';
+import {
+  IndexerStatusSchema,
+  IntentIdParamsSchema,
+  IntentListQuerySchema,
+  IntentListSchema,
+  IntentSchema,
+  PublicStatusSchema,
+} from '../../schemas/ops.ts';
 import type { IntentKind, IntentStatus } from '../../intents/intents.repository.ts';
 import type { OpsService } from '../../ops/ops.service.ts';
 
@@ -11,7 +18,13 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
 
   app.get(
     '/status',
-    { schema: { tags: ['ops'], summary: 'Public health line: is chain recording working?', response: { 200: PublicStatusSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Public health line: is chain recording working?',
+        response: { 200: PublicStatusSchema, ...errorResponses },
+      },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=5');
       return ops.publicStatus();
@@ -44,7 +57,15 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
 
     op.get(
       '/ops/intents/:id',
-      { schema: { tags: ['ops'], summary: 'One intent', security, params: IntentIdParamsSchema, response: { 200: IntentSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'One intent',
+          security,
+          params: IntentIdParamsSchema,
+          response: { 200: IntentSchema, ...errorResponses },
+        },
+      },
       async (request) => ops.getIntent(request.params.id),
     );
 
@@ -65,7 +86,14 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
 
     op.get(
       '/ops/indexer',
-      { schema: { tags: ['ops'], summary: 'The indexer’s state: cursor, lag, status; intents by status', security, response: { 200: IndexerStatusSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'The indexer’s state: cursor, lag, status; intents by status',
+          security,
+          response: { 200: IndexerStatusSchema, ...errorResponses },
+        },
+      },
       async () => ops.indexerStatus(),
     );
   });

@@ -18,7 +18,12 @@ const routes: FastifyPluginAsyncTypebox<{ rewards: RewardsService }> = async (ap
         response: { 200: RewardsSchema, ...errorResponses },
       },
     },
-    async (request) => rewards.myRewards(requireUserPrincipal(request).userId, request.query.limit ?? 20, request.query.cursor),
+    async (request) =>
+      rewards.myRewards(
+        requireUserPrincipal(request).userId,
+        request.query.limit ?? 20,
+        request.query.cursor,
+      ),
   );
 };
 

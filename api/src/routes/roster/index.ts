@@ -19,7 +19,9 @@ export const RosterSchema = Type.Object({
       enrolled_at: Type.String({ format: 'date-time' }),
       last_activity_at: Type.String({ format: 'date-time' }),
       completed_at: Nullable(Type.String({ format: 'date-time' })),
-      certificate_status: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('revoked')])),
+      certificate_status: Nullable(
+        Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('revoked')]),
+      ),
     }),
   ),
   next_cursor: Nullable(Type.String()),
