@@ -15,14 +15,23 @@ if [ -f ops/scripts/test-contracts.sh ]; then
   echo "== contracts"
   bash ops/scripts/test-contracts.sh
 fi
+reports="$(mktemp -d)"
+# Runs one vitest suite with a JSON report beside its usual output, then its plain summary line.
+vitest_suite() {
+  local label="$1"
+  shift
+  local status=0
+  "$@" --reporter=default --reporter=json --outputFile.json="$reports/$label.json" || status=$?
+  if [ -f "$reports/$label.json" ]; then node "$STARLING_ROOT/ops/test/summary.ts" "$reports/$label.json"; fi
+  [ "$status" = 0 ] || exit "$status"
+}
+
 echo "== typescript tests"
-report="$(mktemp -d)/vitest.json"
-status=0
-pnpm -s exec vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
-if [ -f "$report" ]; then node ops/test/summary.ts "$report" typescript; fi
-[ "$status" = 0 ] || exit "$status"
+vitest_suite typescript pnpm -s exec vitest run
 echo "== web (svelte-check, build, unit, browser end-to-end)"
 pnpm -s --filter @starling/web run check
 pnpm -s --filter @starling/web run build >/dev/null
-pnpm -s --filter @starling/web run test:unit
-pnpm -s --filter @starling/web run test:e2e
+(cd web && vitest_suite web-unit pnpm -s exec vitest run --config vitest.config.ts)
+(cd web && vitest_suite web-e2e pnpm -s exec vitest run --config vitest.e2e.config.ts)
+echo "== summary (vitest suites; cargo's results are above)"
+node ops/test/summary.ts "$reports"/*.json

@@ -1,17 +1,27 @@
-// Prints vitest's JSON report as one plain closing line: "<label>: N passed, N failed, N skipped".
+// Prints vitest JSON reports as one plain closing line: "<label>: N passed, N failed, N skipped".
+// One report: labelled by its file name; several: their total, labelled "all".
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
-const [file, label = 'vitest'] = process.argv.slice(2);
-if (!file) throw new Error('usage: node ops/test/summary.ts <report.json> [label]');
-const report = JSON.parse(readFileSync(file, 'utf8')) as {
+interface Report {
   numPassedTests: number;
   numFailedTests: number;
   numFailedTestSuites: number;
   numPendingTests: number;
   numTodoTests: number;
-};
-// A file that fails to load runs no tests; count it as a failure so the line never reads clean.
-const failed = report.numFailedTests + report.numFailedTestSuites;
-console.log(
-  `${label}: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
-);
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) throw new Error('usage: node ops/test/summary.ts <report.json>…');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  passed += r.numPassedTests;
+  // A file that fails to load runs no tests; count it as a failure so the line never reads clean.
+  failed += r.numFailedTests + r.numFailedTestSuites;
+  skipped += r.numPendingTests + r.numTodoTests;
+}
+const label = files.length === 1 ? basename(files[0]!, '.json') : 'all';
+console.log(`${label}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
