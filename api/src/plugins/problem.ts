@@ -84,8 +84,15 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     }
     switch (fe.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return sendProblem(request, reply, 400, 'malformed_json', 'The request body is not valid JSON.');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendProblem(
+          request,
+          reply,
+          400,
+          'malformed_json',
+          'The body is empty but Content-Type says JSON: send a JSON body, or no Content-Type.',
+        );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendProblem(request, reply, 413, 'body_too_large', 'The request body is larger than allowed.');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

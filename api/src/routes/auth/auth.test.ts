@@ -107,6 +107,17 @@ describe('registration', () => {
     expect(res.json().code).toBe('malformed_json');
   });
 
+  it('says so when Content-Type claims JSON but the body is empty', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'malformed_json' });
+    expect(res.json().detail).toMatch(/empty/);
+  });
+
   it('refuses bodies over the size limit with 413', async () => {
     const res = await t.app.inject({
       method: 'POST',
