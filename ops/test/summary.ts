@@ -6,9 +6,9 @@ import { basename } from 'node:path';
 interface Report {
   numPassedTests: number;
   numFailedTests: number;
-  numFailedTestSuites: number;
   numPendingTests: number;
   numTodoTests: number;
+  testResults: { status: string; assertionResults: unknown[] }[];
 }
 
 const files = process.argv.slice(2);
@@ -20,7 +20,10 @@ for (const file of files) {
   const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
   passed += r.numPassedTests;
   // A file that fails to load runs no tests; count it as a failure so the line never reads clean.
-  failed += r.numFailedTests + r.numFailedTestSuites;
+  const unloaded = r.testResults.filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
+  failed += r.numFailedTests + unloaded;
   skipped += r.numPendingTests + r.numTodoTests;
 }
 const label = files.length === 1 ? basename(files[0]!, '.json') : 'all';

@@ -1,5 +1,6 @@
 // Builds the real app against this test file's own database and a key prefix in the shared Redis.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Keypair } from '@stellar/stellar-sdk';
 import pino from 'pino';
 import { createTestDatabase, redisTestUrl, uniquePrefix } from '../../../ops/test/db.ts';
@@ -42,6 +43,9 @@ export async function buildTestApp(
   const base = createContext(config, log);
   const redis =
     opts.redis === false ? null : createRedis(opts.env?.REDIS_URL ?? redisTestUrl(), log, uniquePrefix());
+  // Against the harness's Redis, start only once connected: requests made while ioredis is still
+  // connecting are counted by the per-process fallback, which would split a test's counts.
+  if (redis && !opts.env?.REDIS_URL && redis.status !== 'ready') await once(redis, 'ready');
   base.redis?.disconnect();
   const ctx: AppContext = { ...base, redis };
   const app = await buildApp({ config, context: ctx, logger: log });
