@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -101,7 +102,10 @@ describe('API keys', () => {
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     expect(row.key_hash.length).toBe(32);
-    expect(row.key_hash.toString('hex')).not.toContain(key.split('_')[2]);
+    // The secret (base64url, which may itself contain '_') is stored only as its SHA-256.
+    const secret = (key as string).slice('stk_'.length + 16 + 1);
+    expect(row.key_hash.equals(createHash('sha256').update(secret).digest())).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(secret);
     const listed = await t.app.inject({ url: '/v1/admin/api-keys', headers: bearer(admin) });
     expect(listed.body).not.toContain(key);
     expect(listed.json().api_keys.find((k: { id: string }) => k.id === id)).toMatchObject({
