@@ -275,6 +275,12 @@ describe('OpenAPI', () => {
     expect(
       doc.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.properties.email,
     ).toBeDefined();
+    // The WebSocket is documented too, and a plain GET of it is told to upgrade.
+    expect(documented).toContain('/v1/ws');
+    const plain = await t.app.inject({ url: '/v1/ws' });
+    expect(plain.statusCode).toBe(426);
+    expect(plain.json().code).toBe('upgrade_required');
+    expect(plain.headers.upgrade).toBe('websocket');
     const ui = await t.app.inject({ url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');

@@ -5,7 +5,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { AppError, forbidden, unauthorized } from '../../errors.ts';
 import { requireUserPrincipal } from '../../plugins/auth.ts';
-import { errorResponses } from '../../schemas/common.ts';
+import { ProblemRef, errorResponses } from '../../schemas/common.ts';
 import {
   NotificationIdParamsSchema,
   NotificationListQuerySchema,
@@ -152,6 +152,8 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
     // Everything is checked before the upgrade (preHandler: after the query is validated), so a
     // refused handshake is a plain HTTP problem and takes no connection slot.
     ws.addHook('preHandler', async (request) => {
+      // A plain GET is answered before any ticket or connection slot is spent on it.
+      if (!request.ws) throw upgradeRequired();
       const origin = request.headers.origin;
       // Browsers always send Origin; one outside the allow-list is a cross-site page.
       if (origin !== undefined && !config.CORS_ORIGINS.includes(origin)) {
@@ -182,19 +184,23 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
       request.wsSocketId = socketId;
     });
 
-    ws.get(
-      '/ws',
-      {
-        websocket: true,
-        schema: {
-          tags: ['notifications'],
-          summary: 'WebSocket: live notifications (messages: ready, notification, pong)',
-          description:
-            'Authenticate with ?token=<ws token> or Sec-WebSocket-Protocol: starling.v1, bearer.<ws token>. Reconnect with ?after=<last id seen> to receive everything missed first.',
-          querystring: WsQuerySchema,
-        },
+    // Declared with wsHandler + handler (not `websocket: true`, which hides the route from the
+    // OpenAPI document): upgrades go to wsHandler, and a plain GET gets a 426 problem.
+    ws.route({
+      method: 'GET',
+      url: '/ws',
+      handler: async () => {
+        throw upgradeRequired();
       },
-      (socket: WebSocket, request) => {
+      schema: {
+        tags: ['notifications'],
+        summary: 'WebSocket: live notifications (messages: ready, notification, pong)',
+        description:
+          'Authenticate with ?token=<ws token> or Sec-WebSocket-Protocol: starling.v1, bearer.<ws token>. Reconnect with ?after=<last id seen> to receive everything missed first.',
+        querystring: WsQuerySchema,
+        response: { 426: ProblemRef, ...errorResponses },
+      },
+      wsHandler: (socket: WebSocket, request) => {
         const userId = request.wsUserId!;
         const socketId = request.wsSocketId!;
         let stop: (() => void) | null = null;
@@ -241,8 +247,18 @@ const routes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }>
             socket.close(1011, 'server error');
           });
       },
-    );
+    });
   });
 };
+
+function upgradeRequired(): AppError {
+  return new AppError(
+    426,
+    'upgrade_required',
+    'Open this URL as a WebSocket (Upgrade: websocket), with a token from POST /v1/auth/ws-token.',
+    {},
+    { upgrade: 'websocket', connection: 'Upgrade' },
+  );
+}
 
 export default routes;
