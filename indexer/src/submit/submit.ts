@@ -261,10 +261,13 @@ export function createSubmitter(ctx: Context, opts: SubmitOptions): Submitter {
           metrics.submitted.inc({ outcome: 'error' });
           const why = `sendTransaction ERROR: ${describeResult(s.errorResultXdr)}`;
           // Rejected. It can still have landed earlier (a bad sequence because it consumed it):
-          // drop it only once getTransaction does not know it and its sequence is used up.
+          // drop it only once getTransaction does not know it and its sequence is used up. The
+          // sequence is read first: if our transaction consumed it, a getTransaction answered
+          // after that read knows it. Read the other way round, a ledger closing in between made
+          // our own landed transaction look lost, and a needless replacement was built.
+          const seqNow = BigInt(await loadSequence(tx.source));
           const again = await ctx.rpc.getTransaction(hash);
           if (again.status !== 'NOT_FOUND') continue;
-          const seqNow = BigInt(await loadSequence(tx.source));
           if (seqNow < BigInt(tx.sequence)) {
             await opts.fenced((db) =>
               reschedule(
