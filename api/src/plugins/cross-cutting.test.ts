@@ -87,6 +87,28 @@ describe('Idempotency-Key', () => {
     expect(rb.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('forgets a key after 24 hours: an old record no longer replays or conflicts', async () => {
+    const u = await registerUser(t.app);
+    const headers = { ...bearer(u.access), 'idempotency-key': 'kyc-old' };
+    const first = await t.app.inject({ method: 'POST', url: '/v1/me/kyc', headers, payload: kyc });
+    expect(first.statusCode).toBe(202);
+    await t.ctx.db
+      .updateTable('idempotency_keys')
+      .set({ created_at: new Date(Date.now() - 25 * 3600 * 1000) })
+      .where('key', '=', 'kyc-old')
+      .execute();
+    // Another body under the same key: 422 while remembered, a fresh request once forgotten.
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers,
+      payload: { ...kyc, country: 'FR' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('kyc_pending');
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+  });
+
   it('stores nothing for a request rejected by validation', async () => {
     const u = await registerUser(t.app);
     const before = await countRows(t.ctx, 'idempotency_keys');

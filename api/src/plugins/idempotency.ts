@@ -61,18 +61,28 @@ export default fp(
       const scope = request.principal ? principalId(request.principal) : `anon:${request.ip}`;
       const route = `${request.method} ${request.routeOptions.url}`;
       const hash = requestHash(request);
-      // Keys older than the retention window are forgotten and may be used afresh.
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('scope', '=', scope)
-        .where('route', '=', route)
-        .where('key', '=', key)
-        .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${RETENTION_HOURS})`)
-        .execute();
+      // One statement: claim the key, or take over a record older than the retention window
+      // (forgotten keys may be used afresh); a live record is left alone and read below.
       const inserted = await db
         .insertInto('idempotency_keys')
         .values({ scope, route, key, request_hash: hash, state: 'in_flight' })
-        .onConflict((oc) => oc.doNothing())
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'route', 'key'])
+            .doUpdateSet({
+              request_hash: hash,
+              state: 'in_flight',
+              response_status: null,
+              response_body: null,
+              response_type: null,
+              created_at: sql<Date>`now()`,
+            })
+            .where(
+              'idempotency_keys.created_at',
+              '<',
+              sql<Date>`now() - make_interval(hours => ${RETENTION_HOURS})`,
+            ),
+        )
         .returning('key')
         .executeTakeFirst();
       if (inserted) {
