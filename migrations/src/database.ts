@@ -228,6 +228,13 @@ export interface ForumThreads {
   updated_at: Generated<Timestamp>;
 }
 
+export interface GovernanceDescriptions {
+  body: string;
+  created_at: Generated<Timestamp>;
+  description_hash: string;
+  submitted_by: string | null;
+}
+
 export interface GovernanceProposals {
   contract_id: string;
   created_ledger: number;
@@ -242,6 +249,22 @@ export interface GovernanceProposals {
   tx_hash: string;
   votes_against: Generated<Numeric>;
   votes_for: Generated<Numeric>;
+}
+
+export interface GovernanceTransactions {
+  action: string;
+  args: Json;
+  contract_id: string;
+  created_at: Generated<Timestamp>;
+  error: string | null;
+  ledger: number | null;
+  proposal_id: Int8 | null;
+  source_address: string;
+  status: Generated<string>;
+  submitted_at: Timestamp | null;
+  tx_hash: string;
+  user_id: string;
+  valid_until: Timestamp;
 }
 
 export interface GovernanceVotes {
@@ -457,7 +480,9 @@ export interface DB {
   enrolments: Enrolments;
   forum_posts: ForumPosts;
   forum_threads: ForumThreads;
+  governance_descriptions: GovernanceDescriptions;
   governance_proposals: GovernanceProposals;
+  governance_transactions: GovernanceTransactions;
   governance_votes: GovernanceVotes;
   idempotency_keys: IdempotencyKeys;
   indexer_state: IndexerState;
