@@ -5,7 +5,7 @@ import { badRequest, conflict, notFound } from '../errors.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { insertIntent, intentKeys, listIntentsForCertificates } from '../intents/intents.repository.ts';
-import { insertNotification } from '../notifications/notifications.repository.ts';
+import { notifyCertificateRevoked } from '../notifications/notifications.repository.ts';
 import { certificateSummary } from '../learning/learning.service.ts';
 import {
   findCertificateView,
@@ -196,14 +196,7 @@ export function createCertificatesService(ctx: AppContext) {
           requestId,
           data: { reason, intent_id: intent?.id ?? null },
         });
-        await insertNotification(tx, {
-          userId: cert.user_id,
-          kind: 'certificate_revoked',
-          title: 'Your certificate was revoked',
-          body: `Reason: ${reason}`,
-          data: { certificate_id: id, course_id: cert.course_id, reason },
-          dedupeKey: `certificate_revoked:${id}`,
-        });
+        await notifyCertificateRevoked(tx, id);
         publicCache.delete(id);
         return {
           id,

@@ -85,6 +85,37 @@ export async function notifyCertificateConfirmed(
 }
 
 /**
+ * The learner's "certificate revoked" notification, once per certificate: the API writes it when
+ * an admin revokes, ingest when the revocation shows on chain (one made outside the API too), and
+ * whichever comes second writes nothing. Call it after the row is marked revoked.
+ */
+export async function notifyCertificateRevoked(
+  db: Db,
+  certificateId: string,
+  extra: { txHash?: string; ledger?: number } = {},
+): Promise<NotificationRow | null> {
+  const cert = await db
+    .selectFrom('certificates')
+    .select(['user_id', 'course_id', 'revoke_reason'])
+    .where('id', '=', certificateId)
+    .executeTakeFirst();
+  if (!cert) return null;
+  return insertNotification(db, {
+    userId: cert.user_id,
+    kind: 'certificate_revoked',
+    title: 'Your certificate was revoked',
+    body: `Reason: ${cert.revoke_reason ?? 'not given'}`,
+    data: {
+      certificate_id: certificateId,
+      course_id: cert.course_id,
+      reason: cert.revoke_reason,
+      ...(extra.txHash ? { tx_hash: extra.txHash, ledger: extra.ledger ?? null } : {}),
+    },
+    dedupeKey: `certificate_revoked:${certificateId}`,
+  });
+}
+
+/**
  * For ingest: a BST reward arrived at one of a user's addresses (by event id, so once per event).
  * `amount` is in base units (7 decimals).
  */

@@ -8,6 +8,7 @@ import type { DecodedEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
 import {
   notifyCertificateConfirmed,
+  notifyCertificateRevoked,
   notifyRewardReceived,
 } from '../../../api/src/notifications/notifications.repository.ts';
 
@@ -274,6 +275,7 @@ async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptio
       .where('chain_certificate_id', '=', String(f.id))
       .returning('id')
       .executeTakeFirst();
+    if (cert) await notifyCertificateRevoked(tx, cert.id, { txHash: e.txHash, ledger: e.ledger });
     const r = await sql`
       UPDATE intents SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = ${e.ledger}, updated_at = now(), last_error = NULL
       WHERE kind = 'revoke_certificate' AND status IN ('pending', 'submitting', 'submitted', 'failed')
