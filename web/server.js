@@ -5,10 +5,9 @@ import { createServer, request as httpRequest } from 'node:http';
 /* global process, URL, URLSearchParams, fetch, console, setTimeout */
 import { request as httpsRequest } from 'node:https';
 import { handler } from './build/handler.js';
+import { readServerConfig } from './config.ts';
 
-const apiUrl = new URL(process.env.API_URL || 'http://127.0.0.1:3000');
-const port = Number(process.env.PORT || 5173);
-const host = process.env.HOST || '0.0.0.0';
+const { apiUrl, port, host } = readServerConfig();
 
 function cookie(header, name) {
   for (const part of (header || '').split(';')) {

@@ -4,14 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { readDatabaseUrl } from './config.ts';
 import { runMigrations } from './runner.ts';
 
 const TYPES_FILE = fileURLToPath(new URL('./database.ts', import.meta.url));
 
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is required');
+  const url = readDatabaseUrl();
   if (command === 'migrate') {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     try {
