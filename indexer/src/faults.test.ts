@@ -1,9 +1,14 @@
 // Faults the daemon must survive (security.md 11–18): kill -9 at random points in both loops,
-// RPC faults from a proxy, two daemons at once and a leader whose connection dies. After each,
-// every intent has exactly one on-chain effect and the projections equal a rebuild from scratch.
+// RPC faults from a proxy, two daemons at once, a leader whose connection dies and a Postgres
+// server that restarts. After each, every intent has exactly one on-chain effect and the
+// projections equal a rebuild from scratch.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import { createDb, createPool, type Database } from '@starling/migrations';
+import { createDb, createPool, runMigrations, type Database } from '@starling/migrations';
+import { startPostgres, withDatabase as databaseUrl } from '../../ops/dev/services.ts';
 import { createTestDatabase } from '../../ops/test/db.ts';
 import { startRpcProxy, type RpcProxy } from './test/rpc-proxy.ts';
 import {
@@ -348,4 +353,96 @@ describe('Postgres connections dropped', () => {
       await expectVerifyEqual(env);
     });
   }, 180_000);
+});
+
+/** A supervisor (systemd, Kubernetes): starts the daemon again whenever it exits. */
+function superviseIndexer(env: Record<string, string>) {
+  const all: IndexerProcess[] = [spawnIndexer(env)];
+  const current = () => all.at(-1)!;
+  let supervising = true;
+  const loop = (async () => {
+    while (supervising) {
+      await Promise.race([current().exited, new Promise((r) => setTimeout(r, 200))]);
+      const c = current().child;
+      if (supervising && (c.exitCode !== null || c.signalCode !== null)) all.push(spawnIndexer(env));
+    }
+  })();
+  return {
+    restarts: () => all.length - 1,
+    output: () => all.map((p, i) => `--- daemon ${i}\n${p.output()}`).join('\n'),
+    async stop() {
+      supervising = false;
+      await loop;
+      await current().stop();
+    },
+  };
+}
+
+describe('Postgres restarts', () => {
+  it('the server shuts down (fast) and starts again, twice, with intents in flight: the daemon recovers, nothing lost or doubled', async () => {
+    // A private cluster: the shared one serves every test file at once and must not restart.
+    const dir = mkdtempSync(join(tmpdir(), 'starling-pg-restart-'));
+    chmodSync(dir, 0o755);
+    const server = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
+    const admin = createDb(createPool(server.url, 1));
+    await sql`CREATE DATABASE starling`.execute(admin);
+    await admin.destroy();
+    const url = databaseUrl(server.url, 'starling');
+    const pool = createPool(url, 4);
+    // Idle connections die with the server; the pool replaces them.
+    pool.on('error', () => undefined);
+    await runMigrations(pool);
+    const db = createDb(pool);
+    const env = indexerEnv(chain, url);
+    const daemon = superviseIndexer(env);
+    const referrers: string[] = [];
+    let total = 0;
+    try {
+      for (const [n, downMs] of [
+        [4, 2000],
+        [3, 500],
+      ] as const) {
+        const batch = await seed(db, n);
+        total += batch.total;
+        referrers.push(...batch.referrers);
+        await waitFor(
+          'intents in flight',
+          async () => {
+            const s = await intentStatuses(db);
+            return (s.confirmed ?? 0) < total && (s.submitting ?? 0) + (s.submitted ?? 0) > 0;
+          },
+          60_000,
+          20,
+        );
+        await server.restart(downMs);
+      }
+      await waitFor(
+        'every intent confirmed after the restarts',
+        async () => (await intentStatuses(db)).confirmed === total,
+        120_000,
+      ).catch((e: unknown) => {
+        console.error(daemon.output().slice(-6000));
+        throw e;
+      });
+      await waitFor(
+        'ingest following at the head',
+        async () =>
+          (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following',
+        30_000,
+      );
+    } finally {
+      await daemon.stop();
+    }
+    try {
+      // The leader lost its lock with the server; the daemon that leads now is a restarted one.
+      expect(daemon.restarts()).toBeGreaterThan(0);
+      expect(daemon.output()).toMatch(/lost the indexer lock/);
+      await expectOneEffectEach(db, referrers);
+      await expectVerifyEqual(env);
+    } finally {
+      await db.destroy();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -91,7 +91,16 @@ export interface PostgresOptions {
   log?: (line: string) => void;
 }
 
-export async function startPostgres(opts: PostgresOptions): Promise<RunningService> {
+export interface RunningPostgres extends RunningService {
+  /**
+   * Fast shutdown (open transactions roll back, every connection is closed), `downMs` with no
+   * server, then the same cluster starts again on the same port: what a database restart or
+   * a failover looks like to clients.
+   */
+  restart(downMs?: number): Promise<void>;
+}
+
+export async function startPostgres(opts: PostgresOptions): Promise<RunningPostgres> {
   const bin = postgresBinDir();
   const port = opts.port ?? (await freePort());
   const socketDir = join(opts.dataDir, 'socket');
@@ -127,39 +136,52 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningServi
     settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
   const args = ['-D', pgdata, '-p', String(port), '-k', socketDir, ...settings];
-  const child = spawn(join(bin, 'postgres'), args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: opts.dataDir,
-    ...pgUser(),
-  });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      lines.push(line);
-      if (lines.length > 50) lines.shift();
-      opts.log?.(line);
-    }
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
   const url = `postgres://starling@127.0.0.1:${port}/postgres`;
-  try {
-    await waitFor(
-      async () => {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.end();
-        return true;
-      },
-      'postgres',
-      child,
-    );
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${lines.join('\n')}`);
-  }
-  // SIGINT is Postgres's "fast" shutdown: rolls back open transactions and exits cleanly.
-  return { url, port, stop: () => stopChild(child, 'SIGINT') };
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(join(bin, 'postgres'), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: opts.dataDir,
+      ...pgUser(),
+    });
+    const lines: string[] = [];
+    const collect = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        lines.push(line);
+        if (lines.length > 50) lines.shift();
+        opts.log?.(line);
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    try {
+      await waitFor(
+        async () => {
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          await c.end();
+          return true;
+        },
+        'postgres',
+        child,
+      );
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}\n${lines.join('\n')}`);
+    }
+    return child;
+  };
+  let child = await launch();
+  return {
+    url,
+    port,
+    // SIGINT is Postgres's "fast" shutdown: rolls back open transactions and exits cleanly.
+    stop: () => stopChild(child, 'SIGINT'),
+    async restart(downMs = 0) {
+      await stopChild(child, 'SIGINT');
+      await new Promise((r) => setTimeout(r, downMs));
+      child = await launch();
+    },
+  };
 }
 
 export async function startRedis(opts: { port?: number; dir: string }): Promise<RunningService> {
