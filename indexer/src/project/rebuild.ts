@@ -9,6 +9,7 @@ import { IndexerError } from '../errors.ts';
 import { createLeadership } from '../store/leader.ts';
 import { readState, writeStatus } from '../store/state.repository.ts';
 import { uuidOfHex } from './project.ts';
+import { readGovernanceState, writeGovernanceState } from './rebuild-governance.ts';
 
 export interface RebuildResult {
   ledger: number;
@@ -16,9 +17,15 @@ export interface RebuildResult {
   progress: number;
   balances: number;
   supply: string;
+  proposals: number;
+  votes: number;
 }
 
-function contractDataKey(contractId: string, key: xdr.ScVal, durability: 'persistent' | 'instance'): string {
+export function contractDataKey(
+  contractId: string,
+  key: xdr.ScVal,
+  durability: 'persistent' | 'instance',
+): string {
   const k =
     durability === 'instance'
       ? xdr.LedgerKey.contractData(
@@ -38,9 +45,10 @@ function contractDataKey(contractId: string, key: xdr.ScVal, durability: 'persis
   return k.toXDR('base64');
 }
 
-const vecKey = (name: string, ...rest: xdr.ScVal[]) => xdr.ScVal.scvVec([xdr.ScVal.scvSymbol(name), ...rest]);
+export const vecKey = (name: string, ...rest: xdr.ScVal[]) =>
+  xdr.ScVal.scvVec([xdr.ScVal.scvSymbol(name), ...rest]);
 
-async function readEntries(
+export async function readEntries(
   ctx: Context,
   keys: string[],
 ): Promise<{ byKey: Map<string, xdr.ScVal>; latest: number }> {
@@ -152,6 +160,9 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
       }
     }
     const supply = balances.reduce((s, b) => s + b.balance, 0n);
+    const governance = ctx.config.contracts.governance
+      ? await readGovernanceState(ctx, ctx.config.contracts.governance)
+      : null;
 
     await ctx.db.transaction().execute(async (tx) => {
       await leadership.assertLeader(tx);
@@ -194,6 +205,7 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
         ON CONFLICT (singleton) DO UPDATE SET total = excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(
         tx,
       );
+      if (governance) await writeGovernanceState(tx, governance, latest);
       // Intents whose events fell into the gap: confirmed from the restored state. (A reward
       // mint leaves no state to match, so it stays submitted for an operator to check.)
       await sql`
@@ -236,6 +248,8 @@ export async function runRebuild(ctx: Context): Promise<RebuildResult> {
       progress: progress.length,
       balances: balances.length,
       supply: supply.toString(),
+      proposals: governance?.proposals.length ?? 0,
+      votes: governance?.votes.length ?? 0,
     };
   } finally {
     await leadership.release();

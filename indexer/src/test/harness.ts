@@ -151,8 +151,10 @@ export interface Learner {
   address: string;
 }
 
-export async function createLearner(db: Kysely<Database>): Promise<Learner> {
-  const address = Keypair.random().publicKey();
+export async function createLearner(
+  db: Kysely<Database>,
+  address = Keypair.random().publicKey(),
+): Promise<Learner> {
   const u = await db
     .insertInto('users')
     .values({
@@ -286,6 +288,9 @@ export async function tableHashes(db: Kysely<Database>): Promise<Record<string, 
     bst_transfers: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash',
     chain_certificates:
       'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason',
+    governance_proposals:
+      'contract_id, proposal_id, proposer, title, description_hash, snapshot_ledger, end_ledger, votes_for, votes_against, executed, executed_ledger, created_ledger, tx_hash',
+    governance_votes: 'contract_id, proposal_id, voter, support, weight, ledger, event_id',
   };
   const out: Record<string, string> = {};
   for (const [t, cols] of Object.entries(tables)) {
