@@ -26,6 +26,13 @@ export async function findReview(db: Db, id: string) {
   return reviewsWithAuthor(db).where('r.id', '=', id).executeTakeFirst();
 }
 
+export async function findReviewByAuthor(db: Db, courseId: string, userId: string) {
+  return reviewsWithAuthor(db)
+    .where('r.course_id', '=', courseId)
+    .where('r.user_id', '=', userId)
+    .executeTakeFirst();
+}
+
 export async function lockReview(db: Db, id: string) {
   return db.selectFrom('course_reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }

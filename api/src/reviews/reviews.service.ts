@@ -14,6 +14,7 @@ import {
   courseProgress,
   deleteReview,
   findReview,
+  findReviewByAuthor,
   insertFlag,
   insertReview,
   listFlaggedReviews,
@@ -124,6 +125,32 @@ export function createReviewsService(ctx: AppContext, cache: CatalogCache) {
         rating: ratingOf(c),
         reviews: page.map(toReview),
         next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
+      };
+    },
+
+    /**
+     * The caller's own review of a course (hidden or not) and whether they may write one now, so a
+     * page offers an edit form, a review form, or says how far they still have to go.
+     */
+    async mine(principal: UserPrincipal, courseId: string) {
+      const c = await findCourse(db, courseId);
+      if (!c || (c.status !== 'published' && !isStaff(principal, c)))
+        throw notFound('course_not_found', 'No course with that id.');
+      const [row, { done, total }] = await Promise.all([
+        findReviewByAuthor(db, courseId, principal.userId),
+        courseProgress(db, principal.userId, courseId),
+      ]);
+      const needed = Math.ceil(total * REVIEW_MIN_PROGRESS);
+      return {
+        review: row ? { ...toReview(row), hidden: row.hidden } : null,
+        can_review:
+          !row &&
+          c.status === 'published' &&
+          c.instructor_id !== principal.userId &&
+          total > 0 &&
+          done >= needed,
+        completed_lessons: done,
+        lessons_needed: needed,
       };
     },
 

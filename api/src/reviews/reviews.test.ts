@@ -259,6 +259,51 @@ describe('editing, deleting and access', () => {
   });
 });
 
+describe('my review', () => {
+  const mine = (c: string, who?: Actor) =>
+    t.app.inject({ method: 'GET', url: `/v1/courses/${c}/reviews/mine`, headers: who?.headers });
+
+  it('says how far a learner is from reviewing, then returns their review, hidden ones too', async () => {
+    const c = await buildCourse(t, owner, { shape: [4] });
+    const a = await learnerWith(c, 1);
+    expect((await mine(c.id, a)).json()).toEqual({
+      review: null,
+      can_review: false,
+      completed_lessons: 1,
+      lessons_needed: 2,
+    });
+    await completeLessons(t, a.userId, c.id, [c.lessons[1]!]);
+    expect((await mine(c.id, a)).json()).toMatchObject({ review: null, can_review: true });
+
+    const r = (await post(c.id, a, { rating: 3, body: 'Fine' })).json();
+    await patch(r.id, a, { rating: 5, body: 'Better after the second half' });
+    expect((await mine(c.id, a)).json()).toMatchObject({
+      review: { id: r.id, rating: 5, body: 'Better after the second half', edited: true, hidden: false },
+      can_review: false,
+    });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/v1/reviews/${r.id}/hidden`,
+      headers: admin.headers,
+      payload: { hidden: true },
+    });
+    expect((await mine(c.id, a)).json().review).toMatchObject({ id: r.id, hidden: true });
+    // Someone else's review is never "mine".
+    const b = await learnerWith(c, 2);
+    expect((await mine(c.id, b)).json()).toMatchObject({ review: null, can_review: true });
+  });
+
+  it('needs a signed-in caller and a visible course; instructors may not review their own', async () => {
+    const c = await buildCourse(t, owner, { shape: [1] });
+    expect((await mine(c.id)).statusCode).toBe(401);
+    await completeLessons(t, owner.userId, c.id, c.lessons);
+    expect((await mine(c.id, owner)).json()).toMatchObject({ review: null, can_review: false });
+    const draft = await buildCourse(t, owner, { shape: [1], publish: false });
+    const a = await learnerWith(c, 1);
+    expect((await mine(draft.id, a)).statusCode).toBe(404);
+  });
+});
+
 describe('flags', () => {
   it('lets a user flag a review once, not their own, and queues it for moderators', async () => {
     const c = await buildCourse(t, owner, { shape: [1] });

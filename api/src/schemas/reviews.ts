@@ -22,6 +22,18 @@ export const ModeratedReviewSchema = Type.Intersect([
   Type.Object({ hidden: Type.Boolean(), flag_count: Type.Integer() }),
 ]);
 
+export const MyReviewSchema = Type.Object({
+  review: Nullable(
+    Type.Intersect([
+      ReviewSchema,
+      Type.Object({ hidden: Type.Boolean({ description: 'Hidden by a moderator' }) }),
+    ]),
+  ),
+  can_review: Type.Boolean({ description: 'The caller may write a review of this course now' }),
+  completed_lessons: Type.Integer(),
+  lessons_needed: Type.Integer({ description: 'Lessons to complete before reviewing (half the course)' }),
+});
+
 export const CreateReviewBodySchema = Type.Object(
   { rating: Stars, body: Type.Optional(Type.String({ maxLength: 5000 })) },
   { additionalProperties: false },

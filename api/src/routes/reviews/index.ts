@@ -11,6 +11,7 @@ import {
   FlaggedQuerySchema,
   HideBodySchema,
   ModeratedReviewSchema,
+  MyReviewSchema,
   ReviewPageSchema,
   ReviewSchema,
   UpdateReviewBodySchema,
@@ -39,6 +40,21 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       reviews.list(viewerOf(request), request.params.id, request.query.limit ?? 20, request.query.cursor),
+  );
+
+  app.get(
+    '/courses/:id/reviews/mine',
+    {
+      onRequest: signedIn,
+      schema: {
+        tags: ['reviews'],
+        summary: 'My review of a course (even when hidden) and whether I may write one now',
+        security,
+        params: CourseIdParamsSchema,
+        response: { 200: MyReviewSchema, ...errorResponses },
+      },
+    },
+    async (request) => reviews.mine(requireUserPrincipal(request), request.params.id),
   );
 
   app.post(

@@ -56,6 +56,10 @@ describe('problems onto forms', () => {
       'Display name must be at most 80 characters.',
     );
   });
+
+  it('says a required text is empty rather than "at least 1 characters"', () => {
+    expect(humanise('reason', 'must NOT have fewer than 1 characters')).toBe('Reason cannot be empty.');
+  });
 });
 
 describe('the API gateway', () => {

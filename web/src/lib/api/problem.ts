@@ -65,6 +65,7 @@ export function humanise(field: string | undefined, message: string): string {
   const label = field ? (FIELD_LABELS[field] ?? field.replace(/_/g, ' ')) : '';
   let m = message
     .replace(/^\S+ (?=(must|is|has|does) )/, '')
+    .replace(/must NOT have fewer than 1 characters/, 'cannot be empty')
     .replace(/must NOT have fewer than (\d+) characters/, 'must be at least $1 characters')
     .replace(/must NOT have more than (\d+) characters/, 'must be at most $1 characters')
     .replace(/must match format "email"/, 'must be a valid email address')

@@ -130,7 +130,16 @@ export interface Review {
   body: string;
   author?: { id: string; display_name: string };
   user?: { id: string; display_name: string };
+  edited?: boolean;
   created_at: string;
+  updated_at?: string;
+}
+
+export interface MyReview {
+  review: (Review & { hidden: boolean }) | null;
+  can_review: boolean;
+  completed_lessons: number;
+  lessons_needed: number;
 }
 
 export interface Notification {
