@@ -31,6 +31,7 @@ export const paths = {
   threads: (courseId: string) => `/v1/courses/${e(courseId)}/threads`,
   thread: (id: string) => `/v1/threads/${e(id)}`,
   posts: (id: string) => `/v1/threads/${e(id)}/posts`,
+  post: (id: string) => `/v1/posts/${e(id)}`,
   pin: (id: string) => `/v1/threads/${e(id)}/pin`,
   answer: (id: string) => `/v1/threads/${e(id)}/answer`,
   wsToken: '/v1/auth/ws-token',

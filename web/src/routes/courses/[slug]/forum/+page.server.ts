@@ -31,6 +31,7 @@ export const load: PageServerLoad = async (event) => {
   return {
     course: { id: course.id, slug: course.slug, title: course.title },
     ...page,
+    deleted: event.url.searchParams.has('deleted'),
     idem: crypto.randomUUID(),
   };
 };
