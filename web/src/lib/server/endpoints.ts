@@ -40,6 +40,7 @@ export const paths = {
   courseById: (id: string) => `/v1/courses/${e(id)}`,
   modules: (courseId: string) => `/v1/courses/${e(courseId)}/modules`,
   module: (id: string) => `/v1/modules/${e(id)}`,
+  prerequisites: (moduleId: string) => `/v1/modules/${e(moduleId)}/prerequisites`,
   moduleOrder: (courseId: string) => `/v1/courses/${e(courseId)}/modules/order`,
   lessons: (moduleId: string) => `/v1/modules/${e(moduleId)}/lessons`,
   lessonOrder: (moduleId: string) => `/v1/modules/${e(moduleId)}/lessons/order`,

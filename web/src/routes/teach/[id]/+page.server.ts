@@ -71,6 +71,14 @@ export const actions: Actions = {
       return { saved: 'module' };
     });
   },
+  prerequisites: async ({ locals, request }) => {
+    const form = await request.formData();
+    return act(form, async () => {
+      const ids = form.getAll('requires').filter((x): x is string => typeof x === 'string');
+      await locals.api.put(paths.prerequisites(text(form, 'module_id')), { module_ids: ids });
+      return { saved: 'prerequisites' };
+    });
+  },
   moveModule: async ({ locals, params, request }) => {
     const form = await request.formData();
     return act(form, async () => {
