@@ -2,7 +2,6 @@
 // bytes, strings, bools, maps, vecs). Decoding with the SDK's generic XDR classes cost ~28 µs
 // per event and dominated catch-up; this reads the bytes directly. Anything else (U256, muxed
 // and other address kinds, errors, …) throws Unsupported and the caller falls back to the SDK.
-import { StrKey } from '@stellar/stellar-sdk';
 import type { Decoded, ScType } from './scval.ts';
 
 export type SV =
@@ -16,6 +15,46 @@ export type SV =
   | { t: 'map'; v: [SV, SV][] };
 
 export class Unsupported extends Error {}
+
+// StrKey (SEP-23) for 32-byte keys: version byte, key, CRC16-XModem (little-endian), base32. The
+// SDK's encoder allocates several arrays per address; a page of mints has one address per event.
+const ACCOUNT_VERSION = 6 << 3; // 'G…'
+const CONTRACT_VERSION = 2 << 3; // 'C…'
+const BASE32 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 'latin1');
+const CRC16 = Uint16Array.from({ length: 256 }, (_, i) => {
+  let c = i << 8;
+  for (let j = 0; j < 8; j++) c = (c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1) & 0xffff;
+  return c;
+});
+// Scratch space: strKey runs synchronously to completion, so one pair serves every call.
+const raw = new Uint8Array(35);
+const text = Buffer.alloc(56);
+
+export function strKey(version: number, key: Uint8Array): string {
+  raw[0] = version;
+  raw.set(key, 1);
+  let crc = 0;
+  for (let i = 0; i < 33; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ raw[i]!) & 0xff]!;
+  raw[33] = crc & 0xff;
+  raw[34] = crc >> 8;
+  // 35 bytes are seven 5-byte groups of eight base32 digits each.
+  for (let i = 0, j = 0; i < 35; i += 5, j += 8) {
+    const b0 = raw[i]!;
+    const b1 = raw[i + 1]!;
+    const b2 = raw[i + 2]!;
+    const b3 = raw[i + 3]!;
+    const b4 = raw[i + 4]!;
+    text[j] = BASE32[b0 >> 3]!;
+    text[j + 1] = BASE32[((b0 & 7) << 2) | (b1 >> 6)]!;
+    text[j + 2] = BASE32[(b1 >> 1) & 31]!;
+    text[j + 3] = BASE32[((b1 & 1) << 4) | (b2 >> 4)]!;
+    text[j + 4] = BASE32[((b2 & 15) << 1) | (b3 >> 7)]!;
+    text[j + 5] = BASE32[(b3 >> 2) & 31]!;
+    text[j + 6] = BASE32[((b3 & 3) << 3) | (b4 >> 5)]!;
+    text[j + 7] = BASE32[b4 & 31]!;
+  }
+  return text.toString('latin1', 0, 56);
+}
 
 function reader(buf: Buffer) {
   let pos = 0;
@@ -80,9 +119,9 @@ function reader(buf: Buffer) {
         const kind = i32();
         if (kind === 0) {
           if (i32() !== 0) throw new Unsupported('public key type');
-          return { t: 'address', v: StrKey.encodeEd25519PublicKey(Buffer.from(fixed(32))) };
+          return { t: 'address', v: strKey(ACCOUNT_VERSION, fixed(32)) };
         }
-        if (kind === 1) return { t: 'address', v: StrKey.encodeContract(Buffer.from(fixed(32))) };
+        if (kind === 1) return { t: 'address', v: strKey(CONTRACT_VERSION, fixed(32)) };
         throw new Unsupported(`address kind ${kind}`);
       }
       default:
