@@ -191,6 +191,19 @@ describe('learner to verifier', () => {
     expect(await page.locator('meta[property="og:title"]').getAttribute('content')).toContain(
       'Stellar Foundations',
     );
+    // Link previews get a real image of the certificate's state, with a text alternative.
+    const ogImage = (await page.locator('meta[property="og:image"]').getAttribute('content'))!;
+    expect(ogImage).toMatch(new RegExp(`^${stack.webUrl}/og/certificate-(valid|pending)\\.png$`));
+    const image = await fetch(ogImage);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(
+      Buffer.from(await image.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    expect(await page.locator('meta[property="og:image:alt"]').getAttribute('content')).toMatch(
+      /^Starling certificate, (valid|pending confirmation): /,
+    );
     // Step 1 recomputes the document hash in the browser and matches the published one.
     await expect.poll(() => page.locator('.step').first().getAttribute('data-state')).toBe('ok');
     if (stack.rpcUrl) {
@@ -257,6 +270,9 @@ describe('learner to verifier', () => {
     await page.goto(`/verify/${certificateId}`);
     expect(await page.getByTestId('status').textContent()).toBe('Revoked');
     expect(await page.getByText('Academic misconduct found on review').first().isVisible()).toBe(true);
+    expect(await page.locator('meta[property="og:image"]').getAttribute('content')).toBe(
+      `${stack.webUrl}/og/certificate-revoked.png`,
+    );
     if (stack.rpcUrl) {
       // Once the revocation is on chain, the browser's own read of the contract shows it too.
       await expect
