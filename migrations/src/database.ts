@@ -315,6 +315,16 @@ export interface IndexerState {
   updated_at: Generated<Timestamp>;
 }
 
+export interface IndexerStatusSamples {
+  events_ingested: Int8;
+  lag_ledgers: number | null;
+  lag_seconds: number | null;
+  last_ledger: number | null;
+  latest_rpc_ledger: number | null;
+  sampled_at: Generated<Timestamp>;
+  status: string;
+}
+
 export interface Intents {
   args: Json;
   attempts: Generated<number>;
@@ -486,6 +496,7 @@ export interface DB {
   governance_votes: GovernanceVotes;
   idempotency_keys: IdempotencyKeys;
   indexer_state: IndexerState;
+  indexer_status_samples: IndexerStatusSamples;
   intents: Intents;
   kyc_submissions: KycSubmissions;
   lesson_completions: LessonCompletions;

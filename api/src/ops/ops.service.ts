@@ -14,10 +14,13 @@ import {
   type IntentRow,
   type IntentStatus,
 } from '../intents/intents.repository.ts';
-import { findIndexerState } from './ops.repository.ts';
+import { findIndexerState, listStatusSamples } from './ops.repository.ts';
 
 /** An indexer that has not written its state for this long is reported as stale. */
 export const INDEXER_STALE_SECONDS = 60;
+/** The indexer samples its status at most every 5 s (migration 0007); a chart needs no more points than this. */
+export const HISTORY_SAMPLE_SECONDS = 5;
+export const HISTORY_MAX_POINTS = 360;
 
 function encodeCursor(id: string): string {
   return Buffer.from(`i:${id}`).toString('base64url');
@@ -136,6 +139,26 @@ export function createOpsService(ctx: AppContext) {
         updated_at: s?.updated_at.toISOString() ?? null,
         seconds_since_update: ix ? Math.round(ix.ageSeconds) : null,
         intents: counts,
+      };
+    },
+
+    /** The indexer's recent status, downsampled to at most HISTORY_MAX_POINTS points for a chart. */
+    async indexerHistory(minutes: number) {
+      const windowSeconds = minutes * 60;
+      const bucketSeconds = Math.max(HISTORY_SAMPLE_SECONDS, Math.ceil(windowSeconds / HISTORY_MAX_POINTS));
+      const rows = await listStatusSamples(db, windowSeconds, bucketSeconds);
+      return {
+        window_seconds: windowSeconds,
+        bucket_seconds: bucketSeconds,
+        samples: rows.map((r) => ({
+          at: r.at.toISOString(),
+          status: r.status,
+          lag_ledgers: r.lag_ledgers,
+          lag_seconds: r.lag_seconds,
+          last_ledger: r.last_ledger,
+          latest_rpc_ledger: r.latest_rpc_ledger,
+          events_ingested: String(r.events_ingested),
+        })),
       };
     },
 

@@ -269,3 +269,59 @@ describe('indexer status', () => {
     expect((await get('/v1/status')).json().status).toBe('degraded');
   });
 });
+
+describe('indexer history', () => {
+  const sample = (secondsAgo: number, lag: number, status = 'following', events = '0') =>
+    t.ctx.db
+      .insertInto('indexer_status_samples')
+      .values({
+        sampled_at: new Date(Date.now() - secondsAgo * 1000),
+        status,
+        lag_ledgers: lag,
+        lag_seconds: lag * 5.5,
+        last_ledger: 1000 - lag,
+        latest_rpc_ledger: 1000,
+        events_ingested: events,
+      })
+      .execute();
+
+  it('serves the samples of the window, oldest first, downsampled to the worst lag', async () => {
+    await t.ctx.db.deleteFrom('indexer_status_samples').execute();
+    await sample(3 * 3600, 500, 'catching_up', '10'); // outside the default hour
+    await sample(30 * 60, 40, 'catching_up', '20');
+    await sample(20 * 60, 3, 'following', '30');
+    await sample(60, 1, 'following', '45');
+    const r = await get('/v1/ops/indexer/history', operatorToken);
+    expect(r.statusCode).toBe(200);
+    const h = r.json();
+    expect(h).toMatchObject({ window_seconds: 3600, bucket_seconds: 10 });
+    expect(h.samples.map((s: { lag_ledgers: number }) => s.lag_ledgers)).toEqual([40, 3, 1]);
+    expect(h.samples[0]).toMatchObject({ status: 'catching_up', lag_seconds: 220, events_ingested: '20' });
+    expect(Date.parse(h.samples[2].at)).toBeGreaterThan(Date.parse(h.samples[1].at));
+
+    // A day in 360 points: the 3-hour-old spike is still there, in a 240 s bucket.
+    const day = (await get('/v1/ops/indexer/history?minutes=1440', operatorToken)).json();
+    expect(day.bucket_seconds).toBe(240);
+    expect(day.samples[0].lag_ledgers).toBe(500);
+    // Two samples in one bucket become one point carrying the worse lag and the later status.
+    await sample(61, 9, 'catching_up', '44');
+    const merged = (await get('/v1/ops/indexer/history?minutes=1440', operatorToken)).json();
+    expect(merged.samples).toHaveLength(day.samples.length);
+    expect(merged.samples.at(-1)).toMatchObject({
+      lag_ledgers: 9,
+      status: 'following',
+      events_ingested: '45',
+    });
+  });
+
+  it('is for operators and operator-scoped keys, and names a bad window', async () => {
+    expect((await get('/v1/ops/indexer/history')).statusCode).toBe(401);
+    expect((await get('/v1/ops/indexer/history', learnerToken)).statusCode).toBe(403);
+    expect((await get('/v1/ops/indexer/history', await keyFor(['operator']))).statusCode).toBe(200);
+    for (const q of ['minutes=0', 'minutes=1441', 'minutes=abc', 'since=1']) {
+      const r = await get(`/v1/ops/indexer/history?${q}`, operatorToken);
+      expect(r.statusCode, q).toBe(400);
+      expect(r.json().field, q).toBe(q.split('=')[0]);
+    }
+  });
+});

@@ -83,6 +83,31 @@ export const IndexerStatusSchema = Type.Object({
   intents: Counts,
 });
 
+export const IndexerHistoryQuerySchema = Type.Object(
+  {
+    minutes: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'How far back (at most 24 h)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IndexerHistorySchema = Type.Object({
+  window_seconds: Type.Integer(),
+  bucket_seconds: Type.Integer({ description: 'Each point sums up this many seconds of samples' }),
+  samples: Type.Array(
+    Type.Object({
+      at: DateTime,
+      status: Type.String(),
+      lag_ledgers: Nullable(Type.Integer({ description: 'The worst lag within the bucket' })),
+      lag_seconds: Nullable(Type.Number()),
+      last_ledger: Nullable(Type.Integer()),
+      latest_rpc_ledger: Nullable(Type.Integer()),
+      events_ingested: Type.String({ description: 'Running total (int64 as a string)' }),
+    }),
+  ),
+});
+
 export const PublicStatusSchema = Type.Object({
   status: Type.Union([
     Type.Literal('operational'),

@@ -1,5 +1,6 @@
 // indexer_state: the cursor (advanced only inside a page's transaction) and the status the API
-// serves at GET /v1/ops/indexer. SQL for it lives only here.
+// serves at GET /v1/ops/indexer, with its bounded history (indexer_status_samples, served at
+// /v1/ops/indexer/history). SQL for them lives only here.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, IndexerState } from '@starling/migrations';
 
@@ -71,6 +72,33 @@ export interface StatusPatch {
   network_passphrase?: string;
 }
 
+/** The status history keeps one sample per this many seconds at most, for this many hours. */
+export const SAMPLE_EVERY_SECONDS = 5;
+export const HISTORY_HOURS = 24;
+
+/**
+ * Copies the status into the history unless a sample was taken in the last SAMPLE_EVERY_SECONDS,
+ * and then drops samples older than HISTORY_HOURS: one statement, a no-op on most page commits.
+ */
+async function sampleStatus(db: Db): Promise<void> {
+  await sql`
+    WITH added AS (
+      INSERT INTO indexer_status_samples
+        (status, last_ledger, latest_rpc_ledger, lag_ledgers, lag_seconds, events_ingested)
+      SELECT status, last_ledger, latest_rpc_ledger, lag_ledgers, lag_seconds, events_ingested
+      FROM indexer_state
+      WHERE singleton AND NOT EXISTS (
+        SELECT 1 FROM indexer_status_samples
+        WHERE sampled_at > now() - make_interval(secs => ${SAMPLE_EVERY_SECONDS})
+      )
+      ON CONFLICT (sampled_at) DO NOTHING
+      RETURNING sampled_at
+    )
+    DELETE FROM indexer_status_samples
+    WHERE sampled_at < now() - make_interval(hours => ${HISTORY_HOURS}) AND EXISTS (SELECT 1 FROM added)
+  `.execute(db);
+}
+
 export async function writeStatus(
   db: Db,
   patch: StatusPatch & { lastErrorNow?: boolean; rpcErrorsInc?: number },
@@ -86,6 +114,7 @@ export async function writeStatus(
     })
     .where('singleton', '=', true)
     .execute();
+  await sampleStatus(db);
 }
 
 export async function countIntentsByStatus(db: Db): Promise<Record<string, number>> {

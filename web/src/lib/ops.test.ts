@@ -3,8 +3,9 @@ import {
   chartPoints,
   eventsPerSecond,
   humanSeconds,
-  pushSample,
   retentionHeadroom,
+  samplesOf,
+  windowOf,
   type Sample,
 } from './ops.ts';
 import { _move } from '../routes/teach/[id]/+page.server.ts';
@@ -22,11 +23,31 @@ describe('operator dashboard', () => {
     expect(eventsPerSecond([s(0, 1, 100)])).toBeNull();
   });
 
-  it('keeps a bounded, ordered window of samples', () => {
-    let xs: Sample[] = [];
-    for (let i = 0; i < 10; i++) xs = pushSample(xs, s(i * 1000, i, i), 5);
-    expect(xs.map((x) => x.at)).toEqual([5000, 6000, 7000, 8000, 9000]);
-    expect(pushSample(xs, s(9000 + 31 * 60_000, 0, 0)).length).toBe(1);
+  it('reads the API’s history into ordered samples', () => {
+    const row = (at: string, lag: number | null, events: string) => ({
+      at,
+      status: 'following',
+      lag_ledgers: lag,
+      lag_seconds: lag === null ? null : lag * 5,
+      last_ledger: 10,
+      latest_rpc_ledger: 11,
+      events_ingested: events,
+    });
+    const h = {
+      window_seconds: 3600,
+      bucket_seconds: 10,
+      samples: [row('2026-01-01T00:00:10Z', 2, '9007199254740993'), row('2026-01-01T00:00:00Z', null, '5')],
+    };
+    expect(samplesOf(h)).toEqual([
+      { at: Date.parse('2026-01-01T00:00:00Z'), lagLedgers: null, lagSeconds: null, events: 5 },
+      { at: Date.parse('2026-01-01T00:00:10Z'), lagLedgers: 2, lagSeconds: 10, events: 9007199254740992 },
+    ]);
+  });
+
+  it('offers only the windows the API keeps', () => {
+    expect(windowOf('360')).toBe(360);
+    expect(windowOf('5000')).toBe(60);
+    expect(windowOf(null)).toBe(60);
   });
 
   it('reports retention headroom in ledgers and time', () => {

@@ -1,6 +1,6 @@
-// Operator dashboard arithmetic (pure; unit-tested): samples of the indexer's status over time,
+// Operator dashboard arithmetic (pure; unit-tested): the indexer's stored status history,
 // events per second between samples, retention headroom, and the lag chart's SVG path.
-import type { IndexerStatus } from '$lib/api';
+import type { IndexerHistory, IndexerStatus } from '$lib/api';
 
 export interface Sample {
   at: number;
@@ -11,14 +11,30 @@ export interface Sample {
 
 export const LEDGER_SECONDS = 5.5;
 
-export function sampleOf(s: IndexerStatus, at: number): Sample {
-  return { at, lagLedgers: s.lag_ledgers, lagSeconds: s.lag_seconds, events: Number(s.events_ingested) || 0 };
+/** The windows the dashboard offers (minutes → label); the API keeps 24 h. */
+export const WINDOWS = [
+  { minutes: 60, label: '1 h' },
+  { minutes: 360, label: '6 h' },
+  { minutes: 1440, label: '24 h' },
+] as const;
+
+/** A `?window=` value the dashboard offers, or the first one. */
+export function windowOf(param: string | null): number {
+  const n = Number(param);
+  return WINDOWS.some((w) => w.minutes === n) ? n : WINDOWS[0].minutes;
 }
 
-/** Keeps at most `max` samples, oldest first, dropping ones older than `windowMs`. */
-export function pushSample(samples: Sample[], s: Sample, max = 360, windowMs = 30 * 60_000): Sample[] {
-  const out = [...samples.filter((x) => s.at - x.at <= windowMs && x.at < s.at), s];
-  return out.slice(-max);
+/** The API's stored history (GET /v1/ops/indexer/history) as chart samples, oldest first. */
+export function samplesOf(h: IndexerHistory): Sample[] {
+  return h.samples
+    .map((x) => ({
+      at: Date.parse(x.at),
+      lagLedgers: x.lag_ledgers,
+      lagSeconds: x.lag_seconds,
+      events: Number(x.events_ingested) || 0,
+    }))
+    .filter((x) => Number.isFinite(x.at))
+    .sort((a, b) => a.at - b.at);
 }
 
 /** Events ingested per second over the last two samples at least a second apart; null without. */

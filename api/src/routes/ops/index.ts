@@ -3,6 +3,8 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../../schemas/common.ts';
 import {
+  IndexerHistoryQuerySchema,
+  IndexerHistorySchema,
   IndexerStatusSchema,
   IntentIdParamsSchema,
   IntentListQuerySchema,
@@ -95,6 +97,20 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
         },
       },
       async () => ops.indexerStatus(),
+    );
+
+    op.get(
+      '/ops/indexer/history',
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'The indexer’s lag and progress over the last minutes (kept for 24 h), for a chart',
+          security,
+          querystring: IndexerHistoryQuerySchema,
+          response: { 200: IndexerHistorySchema, ...errorResponses },
+        },
+      },
+      async (request) => ops.indexerHistory(request.query.minutes ?? 60),
     );
   });
 };

@@ -248,3 +248,17 @@ export interface IndexerStatus {
   seconds_since_update: number | null;
   intents: Record<string, number>;
 }
+
+export interface IndexerHistory {
+  window_seconds: number;
+  bucket_seconds: number;
+  samples: {
+    at: string;
+    status: string;
+    lag_ledgers: number | null;
+    lag_seconds: number | null;
+    last_ledger: number | null;
+    latest_rpc_ledger: number | null;
+    events_ingested: string;
+  }[];
+}

@@ -48,6 +48,7 @@ export const paths = {
   opsIntents: '/v1/ops/intents',
   retryIntent: (id: string | number) => `/v1/ops/intents/${e(String(id))}/retry`,
   indexerStatus: '/v1/ops/indexer',
+  indexerHistory: '/v1/ops/indexer/history',
   publicStatus: '/v1/status',
   proposals: '/v1/governance/proposals',
 };
