@@ -265,6 +265,10 @@ describe('course editor', () => {
       .poll(() => prereqs('The network').getByRole('alert').textContent())
       .toContain('would make a cycle');
     expect(await page.getByTestId('requires-0').textContent()).toBe('No prerequisites');
+    // The refused choice stays ticked, to change or keep.
+    expect(await prereqs('The network').getByLabel('Smart contracts', { exact: true }).isChecked()).toBe(
+      true,
+    );
     const edges = await stack.db.query(
       'SELECT p.* FROM module_prerequisites p JOIN course_modules m ON m.id = p.module_id WHERE m.course_id = $1',
       [courseId],

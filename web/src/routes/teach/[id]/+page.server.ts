@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { orNull, type Course } from '$lib/api';
 import { paths } from '$lib/server/endpoints.ts';
-import { act, requireUser, text } from '$lib/server/guard.ts';
+import { act, failed, requireUser, text } from '$lib/server/guard.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -73,11 +73,14 @@ export const actions: Actions = {
   },
   prerequisites: async ({ locals, request }) => {
     const form = await request.formData();
-    return act(form, async () => {
-      const ids = form.getAll('requires').filter((x): x is string => typeof x === 'string');
+    const ids = form.getAll('requires').filter((x): x is string => typeof x === 'string');
+    const r = await act(form, async () => {
       await locals.api.put(paths.prerequisites(text(form, 'module_id')), { module_ids: ids });
       return { saved: 'prerequisites' };
     });
+    // A refused choice is shown again as it was ticked (the values keep one entry per name).
+    if (failed(r)) r.data.values.requires = ids.join(',');
+    return r;
   },
   moveModule: async ({ locals, params, request }) => {
     const form = await request.formData();
