@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { createDb, createPool, runMigrations, type Database } from '@starling/migrations';
-import { startPostgres, withDatabase as databaseUrl } from '../../ops/dev/services.ts';
+import { startPostgres, withDatabase as databaseUrl, type RunningPostgres } from '../../ops/dev/services.ts';
 import { createTestDatabase } from '../../ops/test/db.ts';
 import { startRpcProxy, type RpcProxy } from './test/rpc-proxy.ts';
 import {
@@ -262,7 +262,8 @@ describe('two daemons', () => {
         expect((await db.selectFrom('indexer_state').select('leader').executeTakeFirstOrThrow()).leader).toBe(
           'daemon-a',
         );
-        expect(b.output()).toContain('standby');
+        // b may still be starting (a loaded machine takes seconds to boot a daemon): wait for it.
+        await waitFor('b on standby', async () => b.output().includes('standby'), 20_000);
 
         await a.kill9();
         const next = await waitFor(
@@ -378,71 +379,81 @@ function superviseIndexer(env: Record<string, string>) {
   };
 }
 
+/**
+ * A private, migrated cluster for a test that restarts the server (the shared one serves every
+ * test file at once); stopped and removed however the test ends.
+ */
+async function withPrivatePostgres<T>(
+  fn: (db: Kysely<Database>, url: string, server: RunningPostgres) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'starling-pg-restart-'));
+  chmodSync(dir, 0o755);
+  const server = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
+  const pool = createPool(databaseUrl(server.url, 'starling'), 4);
+  // Idle connections die with the server; the pool replaces them.
+  pool.on('error', () => undefined);
+  const db = createDb(pool);
+  try {
+    const admin = createDb(createPool(server.url, 1));
+    await sql`CREATE DATABASE starling`.execute(admin).finally(() => admin.destroy());
+    await runMigrations(pool);
+    return await fn(db, databaseUrl(server.url, 'starling'), server);
+  } finally {
+    await db.destroy();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('Postgres restarts', () => {
   it('the server shuts down (fast) and starts again, twice, with intents in flight: the daemon recovers, nothing lost or doubled', async () => {
-    // A private cluster: the shared one serves every test file at once and must not restart.
-    const dir = mkdtempSync(join(tmpdir(), 'starling-pg-restart-'));
-    chmodSync(dir, 0o755);
-    const server = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
-    const admin = createDb(createPool(server.url, 1));
-    await sql`CREATE DATABASE starling`.execute(admin);
-    await admin.destroy();
-    const url = databaseUrl(server.url, 'starling');
-    const pool = createPool(url, 4);
-    // Idle connections die with the server; the pool replaces them.
-    pool.on('error', () => undefined);
-    await runMigrations(pool);
-    const db = createDb(pool);
-    const env = indexerEnv(chain, url);
-    const daemon = superviseIndexer(env);
-    const referrers: string[] = [];
-    let total = 0;
-    try {
-      for (const [n, downMs] of [
-        [4, 2000],
-        [3, 500],
-      ] as const) {
-        const batch = await seed(db, n);
-        total += batch.total;
-        referrers.push(...batch.referrers);
+    await withPrivatePostgres(async (db, url, server) => {
+      const env = indexerEnv(chain, url);
+      const daemon = superviseIndexer(env);
+      const referrers: string[] = [];
+      let total = 0;
+      try {
+        for (const [n, downMs] of [
+          [4, 2000],
+          [3, 500],
+        ] as const) {
+          const batch = await seed(db, n);
+          total += batch.total;
+          referrers.push(...batch.referrers);
+          await waitFor(
+            'intents in flight',
+            async () => {
+              const s = await intentStatuses(db);
+              return (s.confirmed ?? 0) < total && (s.submitting ?? 0) + (s.submitted ?? 0) > 0;
+            },
+            60_000,
+            20,
+          );
+          await server.restart(downMs);
+        }
         await waitFor(
-          'intents in flight',
-          async () => {
-            const s = await intentStatuses(db);
-            return (s.confirmed ?? 0) < total && (s.submitting ?? 0) + (s.submitted ?? 0) > 0;
-          },
-          60_000,
-          20,
+          'every intent confirmed after the restarts',
+          async () => (await intentStatuses(db)).confirmed === total,
+          120_000,
+        ).catch((e: unknown) => {
+          console.error(daemon.output().slice(-6000));
+          throw e;
+        });
+        await waitFor(
+          'ingest following at the head',
+          async () =>
+            (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status ===
+            'following',
+          30_000,
         );
-        await server.restart(downMs);
+      } finally {
+        await daemon.stop();
       }
-      await waitFor(
-        'every intent confirmed after the restarts',
-        async () => (await intentStatuses(db)).confirmed === total,
-        120_000,
-      ).catch((e: unknown) => {
-        console.error(daemon.output().slice(-6000));
-        throw e;
-      });
-      await waitFor(
-        'ingest following at the head',
-        async () =>
-          (await db.selectFrom('indexer_state').select('status').executeTakeFirst())?.status === 'following',
-        30_000,
-      );
-    } finally {
-      await daemon.stop();
-    }
-    try {
       // The leader lost its lock with the server; the daemon that leads now is a restarted one.
       expect(daemon.restarts()).toBeGreaterThan(0);
       expect(daemon.output()).toMatch(/lost the indexer lock/);
       await expectOneEffectEach(db, referrers);
       await expectVerifyEqual(env);
-    } finally {
-      await db.destroy();
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 300_000);
 });
