@@ -19,6 +19,7 @@ import {
 } from '../errors.ts';
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
 import { projectPage, type ChainEvent } from '../project/project.ts';
+import { withPageTransaction } from '../store/page-transaction.ts';
 import { cursorLedger, parseLedgerRangeError, type GetEventsResult } from '../rpc/rpc.client.ts';
 import {
   advanceCursor,
@@ -165,11 +166,12 @@ export async function commitPage(
     : null;
   const headroom = step.lastLedger - step.page.oldestLedger;
   const following = !step.full && step.lastLedger >= latest;
-  const result = await ctx.db.transaction().execute(async (tx) => {
+  const result = await withPageTransaction(ctx.pool, async (tx, copyIn) => {
     await opts.assertLeader(tx);
     const r = await projectPage(tx, step.events, {
       network: ctx.config.STELLAR_NETWORK,
       sideEffects: opts.sideEffects ?? true,
+      copyIn,
     });
     const moved = await advanceCursor(tx, {
       from: state.cursor,

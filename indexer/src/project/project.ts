@@ -1,11 +1,14 @@
 // Applies one page of decoded events to Postgres inside the caller's transaction. Raw events
 // are inserted by id first; only the rows that were new are projected, so replaying a page
 // (after a crash between fetch and commit, or a second daemon) changes nothing. Writes are
-// batched per table (unnest) so a catch-up page of 10,000 events costs a handful of statements.
+// batched per table, the big ones (raw events, transfers, balances) with COPY when the caller's
+// transaction can stream it, so a catch-up page of 10,000 events costs a handful of statements.
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
 import type { DecodedEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
+import { IndexerError, errorMessage } from '../errors.ts';
+import { writeRows, type Column, type CopyIn, type Row } from '../store/page-transaction.ts';
 import {
   notifyCertificateConfirmed,
   notifyCertificateRevoked,
@@ -28,6 +31,8 @@ export interface ProjectOptions {
   network: string;
   /** Live ingest also touches the API's rows: intents, certificates, notifications. verify does not. */
   sideEffects: boolean;
+  /** COPY on the transaction's connection (store/page-transaction.ts); without it, unnest inserts. */
+  copyIn?: CopyIn;
 }
 
 export interface ProjectResult {
@@ -42,23 +47,99 @@ export function uuidOfHex(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Base64 has no commas, so topics travel as one comma-joined string per event (cheap to split). */
-export async function insertRawEvents(tx: Tx, events: readonly ChainEvent[]): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const res = await sql<{ id: string }>`
-    INSERT INTO chain_events (id, ledger, ledger_closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
-    SELECT e.id, e.ledger, e.closed_at, e.contract_id, e.tx_hash, e.name, e.topics::jsonb, e.value::jsonb,
-           string_to_array(e.topics_xdr, ','), e.value_xdr
-    FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.ledger)}::int[], ${events.map((e) => e.ledgerClosedAt)}::timestamptz[],
-                ${events.map((e) => e.contractId)}::text[], ${events.map((e) => e.txHash)}::text[], ${events.map((e) => e.decoded.name)}::text[],
-                ${events.map((e) => JSON.stringify(e.decoded.known ? topicFields(e) : (e.decoded.raw?.topics ?? [])))}::text[],
-                ${events.map((e) => JSON.stringify(e.decoded.known ? e.decoded.fields : (e.decoded.raw?.value ?? null)))}::text[],
-                ${events.map((e) => e.topicsXdr.join(','))}::text[], ${events.map((e) => e.valueXdr)}::text[])
-         AS e(id, ledger, closed_at, contract_id, tx_hash, name, topics, value, topics_xdr, value_xdr)
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id`.execute(tx);
-  return new Set(res.rows.map((r) => r.id));
+const RAW_EVENT_COLUMNS: readonly Column[] = [
+  ['id', 'text'],
+  ['ledger', 'integer'],
+  ['ledger_closed_at', 'timestamptz'],
+  ['contract_id', 'text'],
+  ['tx_hash', 'text'],
+  ['name', 'text'],
+  ['topics', 'jsonb'],
+  ['value', 'jsonb'],
+  ['topics_xdr', 'text[]'],
+  ['value_xdr', 'text'],
+];
+
+/** A text[] literal with every element quoted (base64 needs no escaping, but stay exact). */
+function textArrayLiteral(xs: readonly string[]): string {
+  return `{${xs.map((x) => `"${x.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
+
+function rawEventRow(e: ChainEvent): Row {
+  return [
+    e.id,
+    String(e.ledger),
+    e.ledgerClosedAt,
+    e.contractId,
+    e.txHash,
+    e.decoded.name,
+    JSON.stringify(e.decoded.known ? topicFields(e) : (e.decoded.raw?.topics ?? [])),
+    JSON.stringify(e.decoded.known ? e.decoded.fields : (e.decoded.raw?.value ?? null)),
+    textArrayLiteral(e.topicsXdr),
+    e.valueXdr,
+  ];
+}
+
+/**
+ * Stores the page's raw events that are not stored yet and returns those (in page order). One
+ * leader writes, fenced per transaction; a second writer's rows would fail this one's insert with
+ * a unique violation, and the page is retried from the cursor then.
+ */
+export async function insertRawEvents(
+  tx: Tx,
+  events: readonly ChainEvent[],
+  copyIn?: CopyIn,
+): Promise<ChainEvent[]> {
+  if (events.length === 0) return [];
+  // An event's id encodes its ledger: a stored copy of one of these is in their ledger range.
+  // (An integer range scan; matching 10,000 text ids with = ANY cost as much as the COPY.)
+  let low = Infinity;
+  let high = 0;
+  for (const e of events) {
+    if (e.ledger < low) low = e.ledger;
+    if (e.ledger > high) high = e.ledger;
+  }
+  const stored = await sql<{ id: string }>`
+    SELECT id FROM chain_events WHERE ledger BETWEEN ${low} AND ${high}`.execute(tx);
+  const seen = new Set(stored.rows.map((r) => r.id));
+  const fresh: ChainEvent[] = [];
+  for (const e of events) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    fresh.push(e);
+  }
+  try {
+    await writeRows(tx, copyIn, 'chain_events', RAW_EVENT_COLUMNS, fresh.map(rawEventRow));
+  } catch (e) {
+    if ((e as { code?: string }).code !== '23505') throw e;
+    throw new IndexerError(
+      'write_conflict',
+      `another writer stored events of this page: ${errorMessage(e)}`,
+      true,
+      {
+        cause: e,
+      },
+    );
+  }
+  return fresh;
+}
+
+const TRANSFER_COLUMNS: readonly Column[] = [
+  ['event_id', 'text'],
+  ['kind', 'text'],
+  ['from_address', 'text'],
+  ['to_address', 'text'],
+  ['amount', 'numeric'],
+  ['ledger', 'integer'],
+  ['ledger_closed_at', 'timestamptz'],
+  ['tx_hash', 'text'],
+];
+
+const BALANCE_DELTA_COLUMNS: readonly Column[] = [
+  ['address', 'text'],
+  ['delta', 'numeric'],
+  ['ledger', 'integer'],
+];
 
 /** The decoded topics as an array in order (name first), as stored in chain_events.topics. */
 function topicFields(e: ChainEvent): unknown[] {
@@ -70,8 +151,8 @@ export async function projectPage(
   events: readonly ChainEvent[],
   opts: ProjectOptions,
 ): Promise<ProjectResult> {
-  const fresh = await insertRawEvents(tx, events);
-  const todo = events.filter((e) => fresh.has(e.id) && e.decoded.known);
+  const fresh = await insertRawEvents(tx, events, opts.copyIn);
+  const todo = fresh.filter((e) => e.decoded.known);
   let confirmedIntents = 0;
 
   const progress = new Map<string, ChainEvent>();
@@ -139,20 +220,36 @@ export async function projectPage(
   }
 
   if (transfers.length > 0) {
-    const kindOf = (e: ChainEvent) => e.decoded.name;
+    // A transfer row is written only with its raw event, which is new: so is the transfer.
+    await writeRows(
+      tx,
+      opts.copyIn,
+      'bst_transfers',
+      TRANSFER_COLUMNS,
+      transfers.map((e) => [
+        e.id,
+        e.decoded.name,
+        e.decoded.name === 'mint' ? null : String(e.decoded.fields.from),
+        e.decoded.name === 'burn' ? null : String(e.decoded.fields.to),
+        String(e.decoded.fields.amount),
+        String(e.ledger),
+        e.ledgerClosedAt,
+        e.txHash,
+      ]),
+    );
     await sql`
-      INSERT INTO bst_transfers (event_id, kind, from_address, to_address, amount, ledger, ledger_closed_at, tx_hash)
-      SELECT * FROM unnest(${transfers.map((e) => e.id)}::text[], ${transfers.map(kindOf)}::text[],
-        ${transfers.map((e) => (e.decoded.name === 'mint' ? null : String(e.decoded.fields.from)))}::text[],
-        ${transfers.map((e) => (e.decoded.name === 'burn' ? null : String(e.decoded.fields.to)))}::text[],
-        ${transfers.map((e) => String(e.decoded.fields.amount))}::numeric[], ${transfers.map((e) => e.ledger)}::int[],
-        ${transfers.map((e) => e.ledgerClosedAt)}::timestamptz[], ${transfers.map((e) => e.txHash)}::text[])
-      ON CONFLICT (event_id) DO NOTHING`.execute(tx);
-    const addrs = [...deltas.entries()];
+      CREATE TEMPORARY TABLE IF NOT EXISTS page_balance_deltas (address text, delta numeric, ledger integer)
+      ON COMMIT DELETE ROWS`.execute(tx);
+    await writeRows(
+      tx,
+      opts.copyIn,
+      'pg_temp.page_balance_deltas',
+      BALANCE_DELTA_COLUMNS,
+      [...deltas].map(([a, v]) => [a, v.delta.toString(), String(v.ledger)]),
+    );
     await sql`
       INSERT INTO bst_balances (address, balance, ledger, updated_at)
-      SELECT a, d, l, now() FROM unnest(${addrs.map(([a]) => a)}::text[], ${addrs.map(([, v]) => v.delta.toString())}::numeric[],
-                                        ${addrs.map(([, v]) => v.ledger)}::int[]) AS t(a, d, l)
+      SELECT address, delta, ledger, now() FROM pg_temp.page_balance_deltas
       ON CONFLICT (address) DO UPDATE SET balance = bst_balances.balance + excluded.balance,
         ledger = greatest(bst_balances.ledger, excluded.ledger), updated_at = now()`.execute(tx);
     if (supplyDelta !== 0n) {
@@ -196,7 +293,7 @@ export async function projectPage(
     if (e.kind === 'certificate') confirmedIntents += await projectCertificateEvent(tx, e, opts);
     else if (e.kind === 'governance') await projectGovernanceEvent(tx, e);
   }
-  return { inserted: fresh.size, confirmedIntents };
+  return { inserted: fresh.length, confirmedIntents };
 }
 
 async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptions): Promise<number> {

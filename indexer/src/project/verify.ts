@@ -8,6 +8,7 @@ import { createContext, type Context } from '../context.ts';
 import { decodeEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
 import { runIngest } from '../ingest/ingest.ts';
+import { withPageTransaction } from '../store/page-transaction.ts';
 import { readState } from '../store/state.repository.ts';
 import { projectPage, type ChainEvent } from './project.ts';
 
@@ -184,9 +185,9 @@ async function replayStoredEvents(ctx: Context, scratch: Context, through: numbe
         decoded: decodeEvent(kind, r.topics_xdr, r.value_xdr),
       };
     });
-    await scratch.db
-      .transaction()
-      .execute((tx) => projectPage(tx, events, { network: ctx.config.STELLAR_NETWORK, sideEffects: false }));
+    await withPageTransaction(scratch.pool, (tx, copyIn) =>
+      projectPage(tx, events, { network: ctx.config.STELLAR_NETWORK, sideEffects: false, copyIn }),
+    );
     after = rows.rows.at(-1)!.id;
   }
 }
