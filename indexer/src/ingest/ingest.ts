@@ -18,7 +18,7 @@ import {
   isRetryable,
 } from '../errors.ts';
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
-import { projectPage, type ChainEvent } from '../project/project.ts';
+import { pageRows, projectPage, type ChainEvent, type PageRows } from '../project/project.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
 import { cursorLedger, parseLedgerRangeError, type GetEventsResult } from '../rpc/rpc.client.ts';
 import {
@@ -33,6 +33,8 @@ export type SyncStep =
   | {
       kind: 'events';
       events: ChainEvent[];
+      /** The page's bulk rows, built here so that a prefetched page's are ready before its commit. */
+      rows?: PageRows;
       cursor: string;
       lastLedger: number;
       lastLedgerClosedAt: string | null;
@@ -136,6 +138,7 @@ export async function syncStep(
   return {
     kind: 'events',
     events,
+    rows: pageRows(events),
     cursor: page.cursor,
     lastLedger,
     lastLedgerClosedAt:
@@ -172,6 +175,7 @@ export async function commitPage(
       network: ctx.config.STELLAR_NETWORK,
       sideEffects: opts.sideEffects ?? true,
       copyIn,
+      ...(step.rows ? { rows: step.rows } : {}),
     });
     const moved = await advanceCursor(tx, {
       from: state.cursor,

@@ -33,6 +33,8 @@ export interface ProjectOptions {
   sideEffects: boolean;
   /** COPY on the transaction's connection (store/page-transaction.ts); without it, unnest inserts. */
   copyIn?: CopyIn;
+  /** pageRows(events) built ahead (ingest does while the previous page commits); used if all are new. */
+  rows?: PageRows;
 }
 
 export interface ProjectResult {
@@ -81,15 +83,11 @@ function rawEventRow(e: ChainEvent): Row {
 }
 
 /**
- * Stores the page's raw events that are not stored yet and returns those (in page order). One
- * leader writes, fenced per transaction; a second writer's rows would fail this one's insert with
- * a unique violation, and the page is retried from the cursor then.
+ * The page's events that are not stored yet (in page order). One leader writes, fenced per
+ * transaction; a second writer's rows would fail this one's insert with a unique violation, and
+ * the page is retried from the cursor then.
  */
-export async function insertRawEvents(
-  tx: Tx,
-  events: readonly ChainEvent[],
-  copyIn?: CopyIn,
-): Promise<ChainEvent[]> {
+async function newEvents(tx: Tx, events: readonly ChainEvent[]): Promise<ChainEvent[]> {
   if (events.length === 0) return [];
   // An event's id encodes its ledger: a stored copy of one of these is in their ledger range.
   // (An integer range scan; matching 10,000 text ids with = ANY cost as much as the COPY.)
@@ -108,20 +106,21 @@ export async function insertRawEvents(
     seen.add(e.id);
     fresh.push(e);
   }
+  return fresh;
+}
+
+async function writeRawEvents(tx: Tx, rows: readonly Row[], copyIn?: CopyIn): Promise<void> {
   try {
-    await writeRows(tx, copyIn, 'chain_events', RAW_EVENT_COLUMNS, fresh.map(rawEventRow));
+    await writeRows(tx, copyIn, 'chain_events', RAW_EVENT_COLUMNS, rows);
   } catch (e) {
     if ((e as { code?: string }).code !== '23505') throw e;
     throw new IndexerError(
       'write_conflict',
       `another writer stored events of this page: ${errorMessage(e)}`,
       true,
-      {
-        cause: e,
-      },
+      { cause: e },
     );
   }
-  return fresh;
 }
 
 const TRANSFER_COLUMNS: readonly Column[] = [
@@ -146,18 +145,24 @@ function topicFields(e: ChainEvent): unknown[] {
   return [e.decoded.name, ...Object.values(e.decoded.fields).slice(0, Math.max(0, e.topicsXdr.length - 1))];
 }
 
-export async function projectPage(
-  tx: Tx,
-  events: readonly ChainEvent[],
-  opts: ProjectOptions,
-): Promise<ProjectResult> {
-  const fresh = await insertRawEvents(tx, events, opts.copyIn);
-  const todo = fresh.filter((e) => e.decoded.known);
-  let confirmedIntents = 0;
+/**
+ * A page's bulk rows: its raw events, and the SEP-41 moves among its known events (transfers,
+ * each address's net balance change, the supply change). Pure, so ingest builds them for the next
+ * page while this one commits, and the commit mostly waits on Postgres.
+ */
+export interface PageRows {
+  events: readonly ChainEvent[];
+  rawEvents: Row[];
+  transfers: Row[];
+  balanceDeltas: Row[];
+  supplyDelta: bigint;
+  /** The last ledger among the known events (bst_supply.ledger). */
+  lastLedger: number;
+}
 
-  const progress = new Map<string, ChainEvent>();
-  const transfers: ChainEvent[] = [];
-  const rewards: ChainEvent[] = [];
+export function pageRows(events: readonly ChainEvent[]): PageRows {
+  const rawEvents: Row[] = [];
+  const transfers: Row[] = [];
   const deltas = new Map<string, { delta: bigint; ledger: number }>();
   let supplyDelta = 0n;
   let lastLedger = 0;
@@ -165,28 +170,52 @@ export async function projectPage(
     const cur = deltas.get(addr) ?? { delta: 0n, ledger };
     deltas.set(addr, { delta: cur.delta + d, ledger: Math.max(cur.ledger, ledger) });
   };
+  for (const e of events) {
+    rawEvents.push(rawEventRow(e));
+    if (!e.decoded.known) continue;
+    lastLedger = Math.max(lastLedger, e.ledger);
+    if (e.kind !== 'token') continue;
+    const f = e.decoded.fields;
+    const name = e.decoded.name;
+    if (name !== 'mint' && name !== 'burn' && name !== 'transfer') continue;
+    const amount = BigInt(String(f.amount));
+    if (name !== 'mint') addDelta(String(f.from), -amount, e.ledger);
+    if (name !== 'burn') addDelta(String(f.to), amount, e.ledger);
+    if (name === 'mint') supplyDelta += amount;
+    if (name === 'burn') supplyDelta -= amount;
+    transfers.push([
+      e.id,
+      name,
+      name === 'mint' ? null : String(f.from),
+      name === 'burn' ? null : String(f.to),
+      String(f.amount),
+      String(e.ledger),
+      e.ledgerClosedAt,
+      e.txHash,
+    ]);
+  }
+  const balanceDeltas: Row[] = [...deltas].map(([a, v]) => [a, v.delta.toString(), String(v.ledger)]);
+  return { events, rawEvents, transfers, balanceDeltas, supplyDelta, lastLedger };
+}
 
+export async function projectPage(
+  tx: Tx,
+  events: readonly ChainEvent[],
+  opts: ProjectOptions,
+): Promise<ProjectResult> {
+  const fresh = await newEvents(tx, events);
+  const rows = opts.rows?.events === events && fresh.length === events.length ? opts.rows : pageRows(fresh);
+  await writeRawEvents(tx, rows.rawEvents, opts.copyIn);
+  const todo = fresh.filter((e) => e.decoded.known);
+  let confirmedIntents = 0;
+
+  const progress = new Map<string, ChainEvent>();
+  const rewards: ChainEvent[] = [];
   for (const e of todo) {
     const f = e.decoded.fields;
-    lastLedger = Math.max(lastLedger, e.ledger);
     switch (`${e.kind}:${e.decoded.name}`) {
       case 'analytics:progress_recorded':
         progress.set(`${String(f.student)}|${String(f.course_id)}`, e);
-        break;
-      case 'token:mint':
-        transfers.push(e);
-        addDelta(String(f.to), BigInt(String(f.amount)), e.ledger);
-        supplyDelta += BigInt(String(f.amount));
-        break;
-      case 'token:burn':
-        transfers.push(e);
-        addDelta(String(f.from), -BigInt(String(f.amount)), e.ledger);
-        supplyDelta -= BigInt(String(f.amount));
-        break;
-      case 'token:transfer':
-        transfers.push(e);
-        addDelta(String(f.from), -BigInt(String(f.amount)), e.ledger);
-        addDelta(String(f.to), BigInt(String(f.amount)), e.ledger);
         break;
       case 'token:reward_minted':
         rewards.push(e);
@@ -219,24 +248,9 @@ export async function projectPage(
     }
   }
 
-  if (transfers.length > 0) {
+  if (rows.transfers.length > 0) {
     // A transfer row is written only with its raw event, which is new: so is the transfer.
-    await writeRows(
-      tx,
-      opts.copyIn,
-      'bst_transfers',
-      TRANSFER_COLUMNS,
-      transfers.map((e) => [
-        e.id,
-        e.decoded.name,
-        e.decoded.name === 'mint' ? null : String(e.decoded.fields.from),
-        e.decoded.name === 'burn' ? null : String(e.decoded.fields.to),
-        String(e.decoded.fields.amount),
-        String(e.ledger),
-        e.ledgerClosedAt,
-        e.txHash,
-      ]),
-    );
+    await writeRows(tx, opts.copyIn, 'bst_transfers', TRANSFER_COLUMNS, rows.transfers);
     await sql`
       CREATE TEMPORARY TABLE IF NOT EXISTS page_balance_deltas (address text, delta numeric, ledger integer)
       ON COMMIT DELETE ROWS`.execute(tx);
@@ -245,16 +259,16 @@ export async function projectPage(
       opts.copyIn,
       'pg_temp.page_balance_deltas',
       BALANCE_DELTA_COLUMNS,
-      [...deltas].map(([a, v]) => [a, v.delta.toString(), String(v.ledger)]),
+      rows.balanceDeltas,
     );
     await sql`
       INSERT INTO bst_balances (address, balance, ledger, updated_at)
       SELECT address, delta, ledger, now() FROM pg_temp.page_balance_deltas
       ON CONFLICT (address) DO UPDATE SET balance = bst_balances.balance + excluded.balance,
         ledger = greatest(bst_balances.ledger, excluded.ledger), updated_at = now()`.execute(tx);
-    if (supplyDelta !== 0n) {
+    if (rows.supplyDelta !== 0n) {
       await sql`
-        INSERT INTO bst_supply (singleton, total, ledger, updated_at) VALUES (true, ${supplyDelta.toString()}::numeric, ${lastLedger}, now())
+        INSERT INTO bst_supply (singleton, total, ledger, updated_at) VALUES (true, ${rows.supplyDelta.toString()}::numeric, ${rows.lastLedger}, now())
         ON CONFLICT (singleton) DO UPDATE SET total = bst_supply.total + excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(
         tx,
       );
