@@ -30,8 +30,9 @@ export function createRedis(url: string, log: Logger, keyPrefix = ''): Redis {
 }
 
 export function createContext(config: Readonly<Config>, log: Logger): AppContext {
-  const pool = createPool(config.DATABASE_URL, 20);
-  pool.on('error', (err) => log.error({ err }, 'idle postgres client error'));
+  const pool = createPool(config.DATABASE_URL, 20, (err, where) =>
+    log.error({ err, where }, 'postgres connection failed'),
+  );
   enablePreparedStatements(pool);
   return {
     config,

@@ -23,18 +23,13 @@ export function createContext(
 ): Context {
   const log =
     opts.log ?? pino({ level: config.LOG_LEVEL, base: { service: 'indexer', instance: config.instanceId } });
-  const pool = createPool(config.DATABASE_URL, opts.poolSize ?? 6);
+  const pool = createPool(config.DATABASE_URL, opts.poolSize ?? 6, (e, where) =>
+    log.warn({ err: e.message, where }, 'Postgres connection failed'),
+  );
   if (opts.searchPath) {
     const sp = opts.searchPath;
     pool.on('connect', (c) => void c.query(`SET search_path TO ${sp}, public`));
   }
-  pool.on('error', (e) => log.warn({ err: e.message }, 'idle Postgres connection failed'));
-  // pg-pool takes its error listener off a client while it is checked out: a connection that dies
-  // between two statements (a server restart) would otherwise crash the process. The failed
-  // client is dropped when released, and the statement that needed it fails and is retried.
-  pool.on('connect', (c) =>
-    c.on('error', (e) => log.warn({ err: e.message }, 'Postgres connection failed while in use')),
-  );
   const metrics = createMetrics({ defaultMetrics: true });
   const rpc = createRpcClient({
     url: config.STELLAR_RPC_URL,
