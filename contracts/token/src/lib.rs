@@ -57,6 +57,16 @@ pub struct RewardMinted {
 fn keep_alive(e: &Env, account: &Address) {
     Base::balance(e, account);
     votes::get_voting_units(e, account);
+    keep_votes_alive(e, account);
+}
+
+/// A change of voting units writes a new checkpoint for the holder's delegatee, again with the
+/// network's minimum TTL; governance reads it at a proposal's snapshot, possibly weeks later.
+/// Reading the delegatee's latest checkpoint extends it (and its count) to OpenZeppelin's term.
+fn keep_votes_alive(e: &Env, holder: &Address) {
+    if let Some(delegatee) = votes::get_delegate(e, holder) {
+        votes::get_votes(e, &delegatee);
+    }
 }
 
 #[contract]
@@ -104,6 +114,7 @@ impl BstToken {
         }
         FungibleVotes::mint(&e, &to, amount);
         keep_alive(&e, &to);
+        votes::get_total_supply(&e);
         RewardMinted {
             to,
             reason,
@@ -149,12 +160,14 @@ impl FungibleToken for BstToken {
         ttl::extend_instance(e);
         FungibleVotes::transfer(e, &from, &to, amount);
         keep_alive(e, &to.address());
+        keep_votes_alive(e, &from);
     }
 
     fn transfer_from(e: &Env, spender: Address, from: Address, to: Address, amount: i128) {
         ttl::extend_instance(e);
         FungibleVotes::transfer_from(e, &spender, &from, &to, amount);
         keep_alive(e, &to);
+        keep_votes_alive(e, &from);
     }
 
     fn approve(e: &Env, owner: Address, spender: Address, amount: i128, live_until_ledger: u32) {
@@ -176,11 +189,15 @@ impl FungibleBurnable for BstToken {
     fn burn(e: &Env, from: Address, amount: i128) {
         ttl::extend_instance(e);
         FungibleVotes::burn(e, &from, amount);
+        keep_votes_alive(e, &from);
+        votes::get_total_supply(e);
     }
 
     fn burn_from(e: &Env, spender: Address, from: Address, amount: i128) {
         ttl::extend_instance(e);
         FungibleVotes::burn_from(e, &spender, &from, amount);
+        keep_votes_alive(e, &from);
+        votes::get_total_supply(e);
     }
 }
 
@@ -194,7 +211,18 @@ impl FungibleBurnable for BstToken {
 /// # Events
 /// `delegate_changed` and `delegate_votes_changed` on `delegate`.
 #[contractimpl(contracttrait)]
-impl Votes for BstToken {}
+impl Votes for BstToken {
+    fn delegate(e: &Env, account: Address, delegatee: Address) {
+        ttl::extend_instance(e);
+        let previous = votes::get_delegate(e, &account);
+        votes::delegate(e, &account, &delegatee);
+        // Both delegatees got a new checkpoint; keep them for later snapshots.
+        votes::get_votes(e, &delegatee);
+        if let Some(p) = previous {
+            votes::get_votes(e, &p);
+        }
+    }
+}
 
 /// Role administration from OpenZeppelin: `grant_role`/`revoke_role` by the admin, two-step
 /// `transfer_admin_role` + `accept_admin_transfer`, and the role queries.

@@ -13,6 +13,7 @@ use starling_shared::{
     testutils::{account, advance, contract_address, muxed, test_env, wasm_bytes, VectorRecorder},
     ttl, SharedError,
 };
+use stellar_governance::votes::{VotesStorageKey, VOTES_EXTEND_AMOUNT};
 use stellar_tokens::fungible::FungibleStorageKey;
 
 use crate::{BstToken, BstTokenClient, TokenError, DECIMALS};
@@ -405,6 +406,58 @@ fn storage_ttl_is_extended_on_use() {
         advance(&f.env, 25 * ttl::DAY_IN_LEDGERS);
         assert_eq!(f.client.balance(&f.alice), BST - 1);
     }
+}
+
+#[test]
+fn votes_checkpoints_outlive_the_network_minimum() {
+    let f = setup();
+    let id = f.client.address.clone();
+    let ttl_of = |key: VotesStorageKey| {
+        f.env
+            .as_contract(&id, || f.env.storage().persistent().get_ttl(&key))
+    };
+    f.env.mock_all_auths();
+    f.client.delegate(&f.alice, &f.alice);
+    mint(&f, &f.alice, 10 * BST);
+    // Each write made a new checkpoint entry; each is kept for OpenZeppelin's term.
+    assert_eq!(
+        ttl_of(VotesStorageKey::DelegateCheckpoint(f.alice.clone(), 0)),
+        VOTES_EXTEND_AMOUNT
+    );
+    assert_eq!(
+        ttl_of(VotesStorageKey::TotalSupplyCheckpoint(0)),
+        VOTES_EXTEND_AMOUNT
+    );
+    advance(&f.env, 1);
+    f.env.mock_all_auths();
+    f.client
+        .transfer(&f.alice, MuxedAddress::from(&f.bob), &(4 * BST));
+    let transferred_at = f.env.ledger().sequence();
+    assert_eq!(
+        ttl_of(VotesStorageKey::DelegateCheckpoint(f.alice.clone(), 1)),
+        VOTES_EXTEND_AMOUNT
+    );
+    advance(&f.env, 1);
+    f.env.mock_all_auths();
+    f.client.burn(&f.alice, &BST);
+    assert_eq!(
+        ttl_of(VotesStorageKey::DelegateCheckpoint(f.alice.clone(), 2)),
+        VOTES_EXTEND_AMOUNT
+    );
+    assert_eq!(
+        ttl_of(VotesStorageKey::TotalSupplyCheckpoint(1)),
+        VOTES_EXTEND_AMOUNT
+    );
+    // A proposal's snapshot read weeks later still finds them (an archived entry would fail).
+    advance(&f.env, 20 * ttl::DAY_IN_LEDGERS);
+    assert_eq!(
+        f.client.get_votes_at_checkpoint(&f.alice, &transferred_at),
+        6 * BST as u128
+    );
+    assert_eq!(
+        f.client.get_total_supply_at_checkpoint(&transferred_at),
+        10 * BST as u128
+    );
 }
 
 #[test]
