@@ -12,7 +12,7 @@
 //   → confirmed, in ledgers.
 // submit: confirmed transactions per ledger with 1 and with 4 channel accounts.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrKey } from '@stellar/stellar-sdk';
@@ -81,6 +81,46 @@ function runChild(
   });
 }
 
+/**
+ * CPU seconds (user + system, Linux /proc, USER_HZ 100) used so far by this process's descendants
+ * whose command is `comm`, counting exited children their parent has reaped: Postgres backends
+ * come and go, the postmaster stays. Where the time goes, next to the wall-clock figures.
+ */
+function treeCpuSeconds(comm: string): number {
+  const procs = new Map<number, { ppid: number; comm: string; own: number; reaped: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const f = stat.slice(close + 2).split(' ');
+      procs.set(Number(d), {
+        ppid: Number(f[1]),
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        own: Number(f[11]) + Number(f[12]),
+        reaped: Number(f[13]) + Number(f[14]),
+      });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, p] of procs)
+      if (!mine.has(pid) && mine.has(p.ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const pid of mine) {
+    const p = procs.get(pid);
+    if (p?.comm === comm) ticks += p.own + p.reaped;
+  }
+  return ticks / 100;
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
@@ -107,7 +147,11 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       LOG_LEVEL: 'warn',
       DEPLOYMENT_MANIFEST: '',
     };
+    const pg0 = treeCpuSeconds('postgres');
+    const chain0 = treeCpuSeconds('localnet');
     const r = await runChild(['backfill', '--from', '1'], env);
+    const backfillPostgresCpu = treeCpuSeconds('postgres') - pg0;
+    const backfillChainCpu = treeCpuSeconds('localnet') - chain0;
     if (r.code !== 0) throw new Error(`backfill failed: ${r.err.slice(-2000)}`);
     const result = JSON.parse(r.out.trim().split('\n').pop()!) as {
       events: number;
@@ -126,9 +170,11 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       .data_directory;
     const file = join(dataDir, 'bench_events.copy');
     await client.query(`COPY chain_events TO '${file}'`);
+    const copyPg0 = treeCpuSeconds('postgres');
     const c0 = performance.now();
     await client.query(`COPY chain_events_copy FROM '${file}'`);
     const copySeconds = (performance.now() - c0) / 1000;
+    const copyPostgresCpu = treeCpuSeconds('postgres') - copyPg0;
     const counts = await client.query<{ e: string; b: string; t: string; s: string }>(
       `SELECT (SELECT count(*) FROM chain_events) e, (SELECT count(*) FROM bst_balances) b, (SELECT count(*) FROM bst_transfers) t, (SELECT total FROM bst_supply) s`,
     );
@@ -144,6 +190,10 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       ratioToCopy: +(result.eventsPerSecond / copyRate).toFixed(3),
       indexerPeakRssMb: result.peakRssMb,
       indexerCpuSeconds: result.cpuSeconds,
+      // Postgres (all its processes) and the chain during the backfill; Postgres during the COPY.
+      backfillPostgresCpuSeconds: +backfillPostgresCpu.toFixed(1),
+      backfillChainCpuSeconds: +backfillChainCpu.toFixed(1),
+      rawCopyPostgresCpuSeconds: +copyPostgresCpu.toFixed(1),
       rows: counts.rows[0],
     };
   } finally {
