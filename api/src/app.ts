@@ -28,6 +28,8 @@ import enrolmentRoutes from './routes/enrolments/index.ts';
 import courseRoutes from './routes/courses/index.ts';
 import chainRoutes from './routes/chain/index.ts';
 import rosterRoutes from './routes/roster/index.ts';
+import governanceRoutes from './routes/governance/index.ts';
+import { createGovernanceService } from './governance/governance.service.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -138,6 +140,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       await v1.register(courseRoutes);
       await v1.register(chainRoutes);
       await v1.register(rosterRoutes);
+      await v1.register(governanceRoutes, { governance: createGovernanceService(ctx) });
     },
     { prefix: '/v1' },
   );

@@ -60,6 +60,9 @@ export const ConfigSchema = Type.Object({
   STELLAR_NETWORK: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', default: 'local' }),
   /** The certificate contract (C…), shown in Open Badges; chain proofs carry the id ingest saw. */
   CERTIFICATE_CONTRACT_ID: Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' }),
+  /** The governance contract and the BST token whose votes it counts (wallet holders vote through the API). */
+  GOVERNANCE_CONTRACT_ID: Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' }),
+  TOKEN_CONTRACT_ID: Type.String({ pattern: '^(C[A-Z2-7]{55})?$', default: '' }),
 
   /** How long each instance reuses a serialized public credential (0: never); revocations through it clear it. */
   CREDENTIAL_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),

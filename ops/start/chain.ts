@@ -107,6 +107,8 @@ async function startOrThrow(
       STELLAR_NETWORK: 'local',
       STELLAR_NETWORK_PASSPHRASE: manifest.networkPassphrase,
       CERTIFICATE_CONTRACT_ID: manifest.contracts.certificate.contractId,
+      GOVERNANCE_CONTRACT_ID: manifest.contracts.governance.contractId,
+      TOKEN_CONTRACT_ID: manifest.contracts.token.contractId,
     },
   };
 }

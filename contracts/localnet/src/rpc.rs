@@ -1056,9 +1056,12 @@ fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
                 };
                 return Ok(json!({ "error": message, "events": events, "latestLedger": latest }));
             };
+            // An entry written and removed within the call (a reentrancy guard's flag) changed
+            // nothing: Stellar RPC leaves it out, and clients cannot parse it without a key.
             let state_changes: Vec<Value> = r
                 .modified_entries
                 .iter()
+                .filter(|d| d.state_before.is_some() || d.state_after.is_some())
                 .map(|d| {
                     let key = d
                         .state_after
