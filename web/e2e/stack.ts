@@ -18,7 +18,7 @@ import {
   type RunningService,
 } from '../../ops/dev/services.ts';
 import { localnetBinary, startLocalnet, type Localnet } from '../../ops/localnet/localnet.ts';
-import { deploy } from '../../ops/deploy/deploy.ts';
+import { deploy, type Manifest } from '../../ops/deploy/deploy.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 
@@ -29,6 +29,8 @@ export interface Stack {
   rpcUrl: string | null;
   /** Why the chain is not running (no Rust toolchain, no contracts build…), when it is not. */
   chainSkipped: string | null;
+  /** The local chain's deployment (contract ids, platform key, the chain's own RPC URL), when running. */
+  manifest: Manifest | null;
   databaseUrl: string;
   db: pg.Pool;
   logs: string[];
@@ -124,6 +126,7 @@ function startCorsForwarder(target: string, port: number): Promise<Server> {
 
 interface Chain {
   localnet: Localnet;
+  manifest: Manifest;
   forwarder: Server;
   rpcUrl: string;
   env: { api: Record<string, string>; indexer: Record<string, string> };
@@ -146,6 +149,7 @@ async function startChain(dir: string): Promise<Chain> {
     const forwarder = await startCorsForwarder(localnet.url, port);
     return {
       localnet,
+      manifest,
       forwarder,
       rpcUrl: `http://127.0.0.1:${port}`,
       env: {
@@ -153,6 +157,8 @@ async function startChain(dir: string): Promise<Chain> {
           STELLAR_RPC_URL: localnet.url,
           STELLAR_NETWORK: 'local',
           CERTIFICATE_CONTRACT_ID: manifest.contracts.certificate.contractId,
+          GOVERNANCE_CONTRACT_ID: manifest.contracts.governance.contractId,
+          TOKEN_CONTRACT_ID: manifest.contracts.token.contractId,
           STELLAR_NETWORK_PASSPHRASE: manifest.networkPassphrase,
         },
         indexer: {
@@ -274,7 +280,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     );
     children.push(web);
     await waitForHttp(`${webUrl}/verify`, web, 'web', logs);
-    return { apiUrl, webUrl, rpcUrl, chainSkipped, databaseUrl, db, logs, stop };
+    return {
+      apiUrl,
+      webUrl,
+      rpcUrl,
+      chainSkipped,
+      manifest: chain?.manifest ?? null,
+      databaseUrl,
+      db,
+      logs,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

@@ -13,7 +13,7 @@ import {
 import type { AppContext } from '../context.ts';
 import type { Principal } from '../auth/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import { AppError, badRequest, conflict, forbidden, notFound, unprocessable } from '../errors.ts';
+import { badRequest, conflict, forbidden, notFound, unprocessable } from '../errors.ts';
 import {
   ENTRY_ARCHIVED,
   contractFailure,

@@ -31,7 +31,7 @@ export async function signWithFreighter(
   const f = await freighter();
   const signed = await f.signTransaction(xdr, { networkPassphrase, address });
   if (signed.error || !signed.signedTxXdr)
-    throw new WalletError(signed.error?.message ?? 'The wallet did not sign the challenge.');
+    throw new WalletError(signed.error?.message ?? 'The wallet did not sign.');
   return signed.signedTxXdr;
 }
 
@@ -64,4 +64,46 @@ export async function sep10(endpoint: string, address: string): Promise<Record<s
       body: JSON.stringify({ transaction: signed }),
     }),
   );
+}
+
+interface GovernanceResult {
+  status: 'success' | 'failed' | 'pending';
+  ledger: number | null;
+  error: string | null;
+  error_code: string | null;
+  tx_hash: string;
+}
+
+interface PreparedTx {
+  transaction: string;
+  network_passphrase: string;
+}
+
+/**
+ * A governance action signed with Freighter: the site's server prepares the transaction for the
+ * signed-in user's own wallet (`step` = vote, propose or delegate), Freighter signs it, and the
+ * server relays it. Freighter must hold the same address the account is linked to.
+ */
+export async function signGovernance(
+  expectedAddress: string,
+  body: Record<string, unknown>,
+): Promise<GovernanceResult> {
+  const address = await connectFreighter();
+  if (address !== expectedAddress)
+    throw new WalletError(
+      `Freighter is set to ${address.slice(0, 6)}…, but your account's wallet is ${expectedAddress.slice(0, 6)}…. Switch accounts in Freighter and try again.`,
+    );
+  const post = (payload: Record<string, unknown>) =>
+    fetch('/governance/tx', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(payload),
+    });
+  // `state_archived`: contract state expired while signing; a new transaction restores it.
+  for (let attempt = 1; ; attempt++) {
+    const prepared = await json<PreparedTx>(await post(body));
+    const signed = await signWithFreighter(prepared.transaction, prepared.network_passphrase, address);
+    const result = await json<GovernanceResult>(await post({ step: 'relay', transaction: signed }));
+    if (result.error_code !== 'state_archived' || attempt === 2) return result;
+  }
 }

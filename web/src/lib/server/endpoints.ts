@@ -51,4 +51,9 @@ export const paths = {
   indexerHistory: '/v1/ops/indexer/history',
   publicStatus: '/v1/status',
   proposals: '/v1/governance/proposals',
+  proposal: (id: string) => `/v1/governance/proposals/${e(id)}`,
+  proposalVote: (id: string) => `/v1/governance/proposals/${e(id)}/vote`,
+  governanceMe: '/v1/governance/me',
+  delegation: '/v1/governance/delegation',
+  governanceTransactions: '/v1/governance/transactions',
 };

@@ -1,26 +1,31 @@
-import { ApiError } from '$lib/api';
+// Proposals are public (read without an account or JavaScript); the wallet panel needs a sign-in.
+import { ApiError, orNull } from '$lib/api';
 import { paths } from '$lib/server/endpoints.ts';
-import { requireUser } from '$lib/server/guard.ts';
+import type { GovernanceMe, Proposal } from '$lib/governance.ts';
 import type { PageServerLoad } from './$types';
 
-interface Proposal {
-  id: string;
-  title: string;
-  description?: string;
-  status: string;
-  votes_for?: string;
-  votes_against?: string;
-  ends_at?: string;
-}
-
-export const load: PageServerLoad = async (event) => {
-  await requireUser(event);
-  try {
-    const r = await event.locals.api.get<{ proposals: Proposal[] }>(paths.proposals);
-    return { available: true, proposals: r.proposals };
-  } catch (e) {
-    if (e instanceof ApiError && e.problem.code === 'route_not_found')
-      return { available: false, proposals: [] as Proposal[] };
-    throw e;
-  }
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const cursor = url.searchParams.get('cursor') ?? undefined;
+  const [page, me] = await Promise.all([
+    locals.api
+      .get<{ proposals: Proposal[]; latest_ledger: number | null; next_cursor: string | null }>(
+        paths.proposals,
+        {
+          cursor,
+          limit: 20,
+        },
+      )
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.status < 500) return null;
+        throw e;
+      }),
+    locals.token ? orNull(locals.api.get<GovernanceMe>(paths.governanceMe)).catch(() => null) : null,
+  ]);
+  return {
+    available: page !== null,
+    proposals: page?.proposals ?? [],
+    latestLedger: page?.latest_ledger ?? null,
+    nextCursor: page?.next_cursor ?? null,
+    me,
+  };
 };

@@ -1,0 +1,128 @@
+// Governance in Chromium against the real chain and indexer: a learner signed in with Freighter (a
+// stand-in that signs with a test key) delegates their BST to themselves, proposes, votes for, and
+// sees the tally once the indexer has ingested the vote. Reading works without JavaScript.
+import { Address, Contract, Keypair, TransactionBuilder, nativeToScVal, rpc } from '@stellar/stellar-sdk';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launch, newPage, shot } from './browser.ts';
+import { installFreighter } from './freighter.ts';
+import { startStack, type Stack } from './stack.ts';
+
+let stack: Stack;
+let browser: Browser;
+const MINTED = 1_230_000_000n; // 123 BST
+
+beforeAll(async () => {
+  stack = await startStack();
+  browser = await launch();
+});
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail')
+    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Funds `key` through friendbot and mints it BST with the platform key (what a referral reward does). */
+async function fundWithBst(key: Keypair): Promise<void> {
+  const m = stack.manifest!;
+  const res = await fetch(`${m.rpcUrl}/friendbot?addr=${key.publicKey()}`, { method: 'POST' });
+  expect(res.ok).toBe(true);
+  const server = new rpc.Server(m.rpcUrl, { allowHttp: true });
+  const platform = Keypair.fromSecret(m.platform.secret!);
+  // The local chain's 250 ms ledgers can archive fresh state between simulation and apply: retry.
+  for (let attempt = 1; ; attempt++) {
+    const draft = new TransactionBuilder(await server.getAccount(platform.publicKey()), {
+      fee: '100',
+      networkPassphrase: m.networkPassphrase,
+    })
+      .addOperation(
+        new Contract(m.contracts.token.contractId).call(
+          'mint_reward',
+          new Address(platform.publicKey()).toScVal(),
+          new Address(key.publicKey()).toScVal(),
+          nativeToScVal(MINTED, { type: 'i128' }),
+          nativeToScVal('referral', { type: 'symbol' }),
+        ),
+      )
+      .setTimeout(60)
+      .build();
+    const tx = await server.prepareTransaction(draft);
+    tx.sign(platform);
+    const sent = await server.sendTransaction(tx);
+    const done = await server.pollTransaction(sent.hash, { attempts: 60 });
+    if (done.status === 'SUCCESS') break;
+    if (attempt === 3) throw new Error(`mint_reward ${done.status}`);
+  }
+  for (let i = 0; i < 50; i++) {
+    if (await server.getAccount(key.publicKey()).catch(() => null)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('governance', () => {
+  it('a wallet holder delegates, proposes and votes with Freighter, and sees the indexed tally', async (ctx) => {
+    if (!stack.manifest) return ctx.skip();
+    const key = Keypair.random();
+    await fundWithBst(key);
+    const { page } = await newPage(browser, stack.webUrl);
+    const signed = await installFreighter(page, key);
+    await page.goto('/signin');
+    await page.getByRole('button', { name: 'Sign in with Freighter' }).click();
+    await page.waitForURL(/\/dashboard/);
+
+    await page.goto('/governance');
+    await page.getByRole('button', { name: 'Delegate my votes to myself' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent(), { timeout: 30_000 })
+      .toContain('delegated to yourself');
+    expect(await page.getByTestId('my-votes').textContent()).toBe('123');
+
+    await page.getByLabel('Title').fill('Weekly Soroban office hours');
+    await page
+      .getByLabel('Proposal text')
+      .fill('Hold a one-hour office hour every week for learners of the Soroban course.');
+    await page.getByLabel(/Voting period/).fill('2000');
+    await page.getByRole('button', { name: 'Propose with Freighter' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent(), { timeout: 30_000 })
+      .toContain('Your proposal is on chain');
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByTestId('proposal').count();
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'governance');
+
+    await page.getByRole('link', { name: /Weekly Soroban office hours/ }).click();
+    await page.waitForURL(/\/governance\/\d+$/);
+    expect(await page.getByTestId('hash-check').textContent()).toContain('Matches');
+    expect(await page.getByTestId('votes-for').textContent()).toBe('0');
+    await page.getByRole('button', { name: 'Vote for' }).click();
+    await page.getByTestId('my-vote').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('votes-for').textContent()).toBe('123');
+    expect(await page.getByTestId('votes-against').textContent()).toBe('0');
+    expect(await page.getByRole('status').first().textContent()).toContain('counted in the tally');
+    expect(signed.length).toBeGreaterThanOrEqual(4); // sign-in, delegate, propose, vote
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'governance-proposal');
+
+    // Reading needs neither an account nor JavaScript.
+    const ctxNoJs = await browser.newContext({ baseURL: stack.webUrl, javaScriptEnabled: false });
+    const anon = await ctxNoJs.newPage();
+    await anon.goto(page.url());
+    expect(await anon.getByTestId('votes-for').textContent()).toBe('123');
+    expect(await anon.getByRole('link', { name: 'Sign in' }).count()).toBeGreaterThan(0);
+    await ctxNoJs.close();
+  });
+});
