@@ -6,6 +6,7 @@ import {
   Account,
   Address,
   Contract,
+  Keypair,
   TransactionBuilder,
   nativeToScVal,
   rpc,
@@ -148,6 +149,23 @@ export function createGovernanceChain(config: Readonly<Config>, log?: Logger) {
       ]);
       const d = delegate ? (scValToNative(delegate) as string | null | undefined) : null;
       return { votes: votes ? String(scValToNative(votes)) : '0', delegate: d ?? null };
+    },
+
+    /**
+     * The contract's verdict on a proposal whose voting closed: succeeded (quorum and majority
+     * reached, so anyone may execute it) or defeated. Null when the chain cannot say.
+     */
+    async outcome(proposalId: string): Promise<'succeeded' | 'defeated' | null> {
+      if (!server || !config.GOVERNANCE_CONTRACT_ID) return null;
+      try {
+        const v = await simulateRead(Keypair.random().publicKey(), config.GOVERNANCE_CONTRACT_ID, 'state', [
+          nativeToScVal(BigInt(proposalId), { type: 'u64' }),
+        ]);
+        const state = v ? Number(scValToNative(v)) : NaN;
+        return state === 2 || state === 3 ? 'succeeded' : state === 1 ? 'defeated' : null;
+      } catch {
+        return null;
+      }
     },
 
     vote(voter: string, proposalId: string, support: boolean): Invocation {

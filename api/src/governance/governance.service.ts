@@ -190,8 +190,15 @@ export function createGovernanceService(
       ]);
       const page = votes.slice(0, limit);
       const last = page.at(-1);
+      const proposal = shape(p, latest);
       return {
-        proposal: shape(p, latest),
+        proposal,
+        outcome:
+          proposal.status === 'executed'
+            ? ('succeeded' as const)
+            : proposal.status === 'closed'
+              ? await chain.outcome(id)
+              : null,
         // The database only holds texts whose SHA-256 is their key; hash again to be sure.
         description:
           text && sha256Hex(text.body) === p.description_hash

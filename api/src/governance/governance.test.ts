@@ -368,12 +368,48 @@ describe('the wallet flow on the local chain', () => {
     expect(again.json().code).toBe('already_voted');
   });
 
-  it('answers 404 for a proposal nobody made and pages the list with a cursor', async () => {
+  it('closes a proposal once the chain passes its end ledger, with the contract’s verdict', async () => {
+    const { result } = await walletAction('/v1/governance/proposals', {
+      title: 'Short vote',
+      description: 'Closes after ten ledgers.',
+      voting_period: 10,
+    });
+    expect(result.status).toBe('success');
+    const closed = await waitFor('the short proposal closed', async () => {
+      const r = await t.app.inject({ url: '/v1/governance/proposals?limit=1' });
+      const p = (r.json() as { proposals: { title: string; status: string }[] }).proposals[0];
+      return p?.title === 'Short vote' && p.status === 'closed'
+        ? (r.json() as { proposals: { id: string; ledgers_left: number }[]; next_cursor: string })
+        : null;
+    });
+    expect(closed.proposals[0]!.ledgers_left).toBe(0);
+    const detail = await t.app.inject({ url: `/v1/governance/proposals/${closed.proposals[0]!.id}` });
+    // Nobody voted: no quorum.
+    expect(detail.json()).toMatchObject({ outcome: 'defeated', votes: [] });
+    const open = await t.app.inject({ url: `/v1/governance/proposals/${proposalId}` });
+    expect(open.json()).toMatchObject({ outcome: null, proposal: { status: 'active' } });
+
+    const voteLate = await t.app.inject({
+      method: 'POST',
+      url: `/v1/governance/proposals/${closed.proposals[0]!.id}/vote`,
+      headers: bearer(holderToken),
+      payload: { support: true },
+    });
+    expect(voteLate.statusCode).toBe(409);
+    expect(voteLate.json().code).toBe('voting_closed');
+
+    // The second page, through the cursor the first one gave, holds the first proposal.
+    const next = await t.app.inject({
+      url: `/v1/governance/proposals?limit=1&cursor=${encodeURIComponent(closed.next_cursor)}`,
+    });
+    expect(next.json().proposals.map((p: { id: string }) => p.id)).toEqual([proposalId]);
+    expect(next.json().next_cursor).toBeNull();
+  });
+
+  it('answers 404 for a proposal nobody made and 400 for a cursor it did not give', async () => {
     const missing = await t.app.inject({ url: '/v1/governance/proposals/999' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('proposal_not_found');
-    const page = await t.app.inject({ url: '/v1/governance/proposals?limit=1' });
-    expect(page.json().next_cursor).toBeNull();
     const bad = await t.app.inject({ url: '/v1/governance/proposals?cursor=zzz' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().field).toBe('cursor');

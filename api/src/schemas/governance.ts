@@ -47,6 +47,8 @@ export const VoteSchema = Type.Object({
 
 export const ProposalDetailSchema = Type.Object({
   proposal: ProposalSchema,
+  /** Once voting closed, the contract's verdict (quorum and majority); null while active or unknown. */
+  outcome: Nullable(Type.Union([Type.Literal('succeeded'), Type.Literal('defeated')])),
   description: Nullable(
     Type.Object({
       text: Type.String(),

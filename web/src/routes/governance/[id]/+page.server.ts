@@ -9,6 +9,7 @@ import type { PageServerLoad } from './$types';
 
 interface Detail {
   proposal: Proposal;
+  outcome: 'succeeded' | 'defeated' | null;
   description: { text: string; sha256: string } | null;
   votes: Vote[];
   votes_next_cursor: string | null;
