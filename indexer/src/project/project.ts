@@ -90,7 +90,7 @@ function rawEventRow(e: ChainEvent): Row {
 async function newEvents(tx: Tx, events: readonly ChainEvent[]): Promise<ChainEvent[]> {
   if (events.length === 0) return [];
   // An event's id encodes its ledger: a stored copy of one of these is in their ledger range.
-  // (An integer range scan; matching 10,000 text ids with = ANY cost as much as the COPY.)
+  // (An integer range scan; matching 2000 text ids with = ANY cost about as much as the COPY.)
   let low = Infinity;
   let high = 0;
   for (const e of events) {
