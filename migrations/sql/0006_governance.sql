@@ -16,7 +16,7 @@ CREATE TABLE governance_transactions (
   tx_hash        text PRIMARY KEY CHECK (tx_hash ~ '^[0-9a-f]{64}$'),
   user_id        uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   source_address text NOT NULL CHECK (source_address ~ '^G[A-Z2-7]{55}$'),
-  action         text NOT NULL CHECK (action IN ('vote', 'propose', 'delegate')),
+  action         text NOT NULL CHECK (action IN ('vote', 'propose', 'execute', 'delegate')),
   contract_id    text NOT NULL CHECK (contract_id ~ '^C[A-Z2-7]{55}$'),
   proposal_id    bigint,
   args           jsonb NOT NULL,

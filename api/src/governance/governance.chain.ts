@@ -18,12 +18,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { AppError, conflict } from '../errors.ts';
 
-export type GovernanceAction = 'vote' | 'propose' | 'delegate';
+export type GovernanceAction = 'vote' | 'propose' | 'execute' | 'delegate';
 
 export interface Invocation {
   action: GovernanceAction;
   contractId: string;
-  fn: 'vote' | 'propose' | 'delegate';
+  fn: GovernanceAction;
   args: xdr.ScVal[];
 }
 
@@ -43,6 +43,21 @@ const CONTRACT_ERRORS: Record<number, { code: string; message: string }> = {
     code: 'no_voting_power',
     message:
       'This wallet had no BST votes when the proposal opened. Votes count from the ledger before a proposal is created, once you have delegated your BST to yourself.',
+  },
+  87: {
+    code: 'voting_not_ended',
+    message: 'Voting on this proposal is still open: it can be executed once voting closes, if it passed.',
+  },
+  88: { code: 'already_executed', message: 'This proposal was already executed.' },
+  89: {
+    code: 'quorum_not_reached',
+    message:
+      'This proposal was defeated: too few votes were cast to reach the quorum, so it cannot be executed.',
+  },
+  90: {
+    code: 'majority_not_reached',
+    message:
+      'This proposal was defeated: the votes for did not reach the majority, so it cannot be executed.',
   },
   4103: { code: 'already_delegated', message: 'Your votes are already delegated to yourself.' },
 };
@@ -192,6 +207,16 @@ export function createGovernanceChain(config: Readonly<Config>, log?: Logger) {
           xdr.ScVal.scvBytes(Buffer.from(descriptionHash, 'hex')),
           nativeToScVal(votingPeriod, { type: 'u32' }),
         ],
+      };
+    },
+
+    /** Anyone may execute: the contract checks the period is over and quorum and majority held. */
+    execute(proposalId: string): Invocation {
+      return {
+        action: 'execute',
+        contractId: config.GOVERNANCE_CONTRACT_ID,
+        fn: 'execute',
+        args: [nativeToScVal(BigInt(proposalId), { type: 'u64' })],
       };
     },
 

@@ -97,7 +97,7 @@ export interface PreparedRow {
   txHash: string;
   userId: string;
   source: string;
-  action: 'vote' | 'propose' | 'delegate';
+  action: 'vote' | 'propose' | 'execute' | 'delegate';
   contractId: string;
   proposalId: string | null;
   args: Record<string, unknown>;

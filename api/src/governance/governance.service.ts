@@ -280,6 +280,16 @@ export function createGovernanceService(
       );
     },
 
+    /**
+     * Prepare executing a proposal. The contract lets anyone execute once voting closed with
+     * quorum and majority; simulation refuses the rest (still open, defeated, already executed)
+     * before anything is stored.
+     */
+    async prepareExecute(principal: Principal & { kind: 'user' }, id: string, requestId?: string) {
+      const source = await ownWallet(principal.userId);
+      return prepare(principal, source, chain.execute(id), id, { proposal_id: id }, undefined, requestId);
+    },
+
     async prepareDelegate(principal: Principal & { kind: 'user' }, requestId?: string) {
       const source = await ownWallet(principal.userId);
       return prepare(
@@ -319,12 +329,13 @@ export function createGovernanceService(
       const call = invocationOf(tx);
       const allowed =
         call &&
-        ((call.contractId === chain.governanceId && (call.fn === 'vote' || call.fn === 'propose')) ||
+        ((call.contractId === chain.governanceId &&
+          (call.fn === 'vote' || call.fn === 'propose' || call.fn === 'execute')) ||
           (call.contractId === chain.tokenId && call.fn === 'delegate'));
       if (!call || !allowed)
         throw unprocessable(
           'unexpected_transaction',
-          'This is not a governance transaction this API prepares (one call to vote or propose on the governance contract, or delegate on the token).',
+          'This is not a governance transaction this API prepares (one call to vote, propose or execute on the governance contract, or delegate on the token).',
           'transaction',
         );
       if (tx.source !== source)
@@ -345,7 +356,7 @@ export function createGovernanceService(
       const signed = tx.signatures.some((s) => key.verify(tx.hash(), s.signature));
       if (!signed)
         throw badRequest('invalid_signature', 'The transaction is not signed by your wallet.', 'transaction');
-      const action = row.action as 'vote' | 'propose' | 'delegate';
+      const action = row.action as 'vote' | 'propose' | 'execute' | 'delegate';
       if (row.status === 'success' || row.status === 'failed')
         return {
           action,

@@ -193,6 +193,7 @@ describe('governance input and access', () => {
       ['/v1/governance/proposals/1/vote', { support: true }],
       ['/v1/governance/proposals', { title: 'Mine', description: 'text', voting_period: 100 }],
       ['/v1/governance/delegation', {}],
+      ['/v1/governance/proposals/1/execute', {}],
     ] as const) {
       const res = await t.app.inject({ method: 'POST', url, headers: bearer(u.access), payload });
       expect(res.statusCode).toBe(403);
@@ -207,6 +208,16 @@ describe('the wallet flow on the local chain', () => {
   const text =
     'Fund a Soroban study group.\n\nEach month, 500 BST go to the group with the most completed lessons.';
   let proposalId: string;
+  let defeatedId: string;
+  const u64 = (id: string) => nativeToScVal(BigInt(id), { type: 'u64' });
+  const governance = () => chain.manifest.contracts.governance.contractId;
+  const execute = (id: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/v1/governance/proposals/${id}/execute`,
+      headers: bearer(holderToken),
+      payload: {},
+    });
 
   it('delegates the holder’s BST to itself, so it has votes', async () => {
     const before = await t.app.inject({ url: '/v1/governance/me', headers: bearer(holderToken) });
@@ -383,6 +394,7 @@ describe('the wallet flow on the local chain', () => {
         : null;
     });
     expect(closed.proposals[0]!.ledgers_left).toBe(0);
+    defeatedId = closed.proposals[0]!.id;
     const detail = await t.app.inject({ url: `/v1/governance/proposals/${closed.proposals[0]!.id}` });
     // Nobody voted: no quorum.
     expect(detail.json()).toMatchObject({ outcome: 'defeated', votes: [] });
@@ -405,6 +417,72 @@ describe('the wallet flow on the local chain', () => {
     expect(next.json().proposals.map((p: { id: string }) => p.id)).toEqual([proposalId]);
     expect(next.json().next_cursor).toBeNull();
   });
+
+  it('refuses to execute a proposal still open or defeated, saying why, and writes nothing', async () => {
+    const before = await counts();
+    for (const [id, code, says] of [
+      [proposalId, 'voting_not_ended', 'still open'],
+      [defeatedId, 'quorum_not_reached', 'defeated'],
+    ] as const) {
+      const res = await execute(id);
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code });
+      expect(res.json().detail).toContain(says);
+    }
+    expect(await counts()).toEqual(before);
+    // ProposalState: 0 active, 1 defeated.
+    expect(await read(governance(), 'state', [u64(proposalId)])).toBe(0);
+    expect(await read(governance(), 'state', [u64(defeatedId)])).toBe(1);
+  });
+
+  it('executes a proposal that passed: it lands on chain, shows as executed once indexed, and only once', async () => {
+    const title = 'Passing vote';
+    const proposed = await walletAction('/v1/governance/proposals', {
+      title,
+      description: 'Passes with the holder’s votes.',
+      voting_period: 60,
+    });
+    expect(proposed.result.status).toBe('success');
+    // Its id from the chain (ids are sequential): the indexer may not have read it before voting ends.
+    let id = '';
+    for (let n = 1; ; n++) {
+      const p = (await read(governance(), 'get_proposal', [u64(String(n))]).catch(() => null)) as {
+        title: string;
+        end_ledger: number;
+      } | null;
+      if (!p) break;
+      if (p.title === title) id = String(n);
+    }
+    expect(id).not.toBe('');
+    const voted = await walletAction(`/v1/governance/proposals/${id}/vote`, { support: true });
+    expect(voted.result.status).toBe('success');
+
+    const { end_ledger } = (await read(governance(), 'get_proposal', [u64(id)])) as { end_ledger: number };
+    await waitFor('voting on it closed', async () => (await server.getLatestLedger()).sequence > end_ledger);
+    const { prepared, result } = await walletAction(`/v1/governance/proposals/${id}/execute`, {});
+    expect(prepared.action).toBe('execute');
+    expect(result).toMatchObject({ action: 'execute', status: 'success', error: null });
+    expect(await read(governance(), 'state', [u64(id)])).toBe(3); // Executed
+
+    const detail = await waitFor('the execution ingested', async () => {
+      const r = await t.app.inject({ url: `/v1/governance/proposals/${id}` });
+      return r.json().proposal.executed ? (r.json() as Record<string, unknown>) : null;
+    });
+    expect(detail).toMatchObject({
+      outcome: 'succeeded',
+      proposal: { status: 'executed', votes_for: MINTED.toString(), votes_against: '0' },
+    });
+
+    const before = await counts();
+    const again = await execute(id);
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({
+      code: 'already_executed',
+      detail: 'This proposal was already executed.',
+    });
+    expect(await counts()).toEqual(before);
+  }, 120_000);
 
   it('answers 404 for a proposal nobody made and 400 for a cursor it did not give', async () => {
     const missing = await t.app.inject({ url: '/v1/governance/proposals/999' });

@@ -101,8 +101,15 @@ export const ProposeBodySchema = Type.Object(
 
 export const EmptyBodySchema = Type.Object({}, { additionalProperties: false });
 
+export const GovernanceActionSchema = Type.Union([
+  Type.Literal('vote'),
+  Type.Literal('propose'),
+  Type.Literal('execute'),
+  Type.Literal('delegate'),
+]);
+
 export const PreparedTransactionSchema = Type.Object({
-  action: Type.Union([Type.Literal('vote'), Type.Literal('propose'), Type.Literal('delegate')]),
+  action: GovernanceActionSchema,
   /** Unsigned transaction envelope (base64 XDR), simulated and assembled: sign it with the wallet. */
   transaction: Type.String(),
   tx_hash: Hash,
@@ -119,7 +126,7 @@ export const RelayBodySchema = Type.Object(
 );
 
 export const RelayResultSchema = Type.Object({
-  action: Type.Union([Type.Literal('vote'), Type.Literal('propose'), Type.Literal('delegate')]),
+  action: GovernanceActionSchema,
   tx_hash: Hash,
   status: Type.Union([Type.Literal('success'), Type.Literal('failed'), Type.Literal('pending')]),
   ledger: Nullable(Type.Integer()),

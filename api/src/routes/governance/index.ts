@@ -98,6 +98,29 @@ const routes: FastifyPluginAsyncTypebox<{ governance: GovernanceService }> = asy
   );
 
   app.post(
+    '/governance/proposals/:id/execute',
+    {
+      onRequest: signedIn,
+      config: { idempotent: true, rateLimit: WALLET_LIMIT },
+      schema: {
+        tags,
+        summary:
+          'Prepare executing a proposal that passed: an unsigned transaction for my own wallet to sign',
+        description:
+          'Anyone may execute a proposal once voting closed with quorum and majority. A proposal still open, defeated or already executed is refused with 409 (voting_not_ended, quorum_not_reached, majority_not_reached, already_executed).',
+        security,
+        params: ProposalParamsSchema,
+        body: EmptyBodySchema,
+        response: { 201: PreparedTransactionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await governance.prepareExecute(requireUserPrincipal(request), request.params.id, request.id)),
+  );
+
+  app.post(
     '/governance/proposals',
     {
       onRequest: signedIn,
