@@ -81,7 +81,7 @@ interface PreparedTx {
 
 /**
  * A governance action signed with Freighter: the site's server prepares the transaction for the
- * signed-in user's own wallet (`step` = vote, propose or delegate), Freighter signs it, and the
+ * signed-in user's own wallet (`step` = vote, propose, execute or delegate), Freighter signs it, and the
  * server relays it. Freighter must hold the same address the account is linked to.
  */
 export async function signGovernance(

@@ -53,6 +53,7 @@ export const paths = {
   proposals: '/v1/governance/proposals',
   proposal: (id: string) => `/v1/governance/proposals/${e(id)}`,
   proposalVote: (id: string) => `/v1/governance/proposals/${e(id)}/vote`,
+  proposalExecute: (id: string) => `/v1/governance/proposals/${e(id)}/execute`,
   governanceMe: '/v1/governance/me',
   delegation: '/v1/governance/delegation',
   governanceTransactions: '/v1/governance/transactions',

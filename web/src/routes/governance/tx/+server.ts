@@ -27,6 +27,10 @@ export const POST: RequestHandler = async ({ locals, request }) => {
         return json(
           await locals.api.post(paths.proposalVote(body.proposal_id), { support: body.support === true }),
         );
+      case 'execute':
+        if (typeof body.proposal_id !== 'string' || !ID.test(body.proposal_id))
+          return json({ detail: 'Which proposal?' }, { status: 400 });
+        return json(await locals.api.post(paths.proposalExecute(body.proposal_id), {}));
       case 'propose':
         return json(
           await locals.api.post(paths.proposals, {
