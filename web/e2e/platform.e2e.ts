@@ -1,11 +1,12 @@
 // The rest of the site in Chromium: wallet sign-in and linking with a stand-in for the Freighter
 // extension that signs with a test key, the live notification bell across a dropped connection,
 // MFA set-up, the instructor's editor and the operator's dashboard (with screenshots of each).
-import { Keypair, TransactionBuilder } from '@stellar/stellar-sdk';
-import type { Browser, Page } from 'playwright-core';
+import { Keypair } from '@stellar/stellar-sdk';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launch, newPage, shot } from './browser.ts';
 import { seed, signIn, signUp, uniqueEmail } from './fixtures.ts';
+import { installFreighter } from './freighter.ts';
 import { startStack, type Stack } from './stack.ts';
 
 let stack: Stack;
@@ -28,55 +29,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/**
- * Answers @stellar/freighter-api's window.postMessage protocol the way the extension's content script
- * does (FREIGHTER_EXTERNAL_MSG_REQUEST → FREIGHTER_EXTERNAL_MSG_RESPONSE), signing in Node with `key`.
- */
-async function installFreighter(page: Page, key: Keypair): Promise<string[]> {
-  const signed: string[] = [];
-  await page.exposeFunction('__standInSign', (xdrB64: string, passphrase: string) => {
-    const tx = TransactionBuilder.fromXDR(xdrB64, passphrase);
-    tx.sign(key);
-    signed.push(tx.hash().toString('hex'));
-    return tx.toXDR();
-  });
-  await page.addInitScript((publicKey: string) => {
-    window.addEventListener('message', async (ev: MessageEvent) => {
-      const m = ev.data as {
-        source?: string;
-        messageId?: number;
-        type?: string;
-        transactionXdr?: string;
-        networkPassphrase?: string;
-      };
-      if (ev.source !== window || m?.source !== 'FREIGHTER_EXTERNAL_MSG_REQUEST') return;
-      const reply = (payload: Record<string, unknown>) =>
-        window.postMessage(
-          { source: 'FREIGHTER_EXTERNAL_MSG_RESPONSE', messagedId: m.messageId, ...payload },
-          window.location.origin,
-        );
-      switch (m.type) {
-        case 'REQUEST_CONNECTION_STATUS':
-          return reply({ isConnected: true });
-        case 'REQUEST_ALLOWED_STATUS':
-          return reply({ isAllowed: true });
-        case 'REQUEST_ACCESS':
-        case 'REQUEST_PUBLIC_KEY':
-          return reply({ publicKey });
-        case 'SUBMIT_TRANSACTION': {
-          const sign = (window as unknown as { __standInSign(x: string, p: string): Promise<string> })
-            .__standInSign;
-          return reply({
-            signedTransaction: await sign(m.transactionXdr!, m.networkPassphrase!),
-            signerAddress: publicKey,
-          });
-        }
-      }
-    });
-  }, key.publicKey());
-  return signed;
-}
 
 async function insertNotification(userId: string, title: string): Promise<string> {
   const r = await stack.db.query<{ id: string }>(
