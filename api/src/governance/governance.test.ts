@@ -159,6 +159,8 @@ describe('governance input and access', () => {
       { url: '/v1/governance/proposals', payload: { title: '', description: 'x', voting_period: 100 } },
       { url: '/v1/governance/proposals', payload: { title: 'T', description: 'x', voting_period: 0 } },
       { url: '/v1/governance/delegation', payload: { to: holder.publicKey() } },
+      { url: '/v1/governance/proposals/abc/execute', payload: {} },
+      { url: '/v1/governance/proposals/1/execute', payload: { force: true } },
       { url: '/v1/governance/transactions', payload: { transaction: 'not-xdr' } },
     ];
     for (const c of cases) {
