@@ -240,12 +240,18 @@ describe('instructors and operators', () => {
     );
     await shot(page, 'ops');
     await row.getByRole('button', { name: /Retry/ }).click();
+    // Requeued by the operator. With the chain up, the indexer may claim it at once and fail it
+    // again on its bad args, so judge by the audit record and by the old error being gone.
     await expect
-      .poll(
-        async () =>
-          (await stack.db.query('SELECT status FROM intents WHERE id = $1', [failed.rows[0]!.id])).rows[0]
-            .status,
-      )
-      .toBe('pending');
+      .poll(async () => {
+        const r = await stack.db.query<{ status: string; last_error: string | null; retried: boolean }>(
+          `SELECT status, last_error, EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'intent.retried'
+             AND a.target_id = i.id::text) AS retried FROM intents i WHERE i.id = $1`,
+          [failed.rows[0]!.id],
+        );
+        const i = r.rows[0]!;
+        return i.retried && (i.status !== 'failed' || !i.last_error?.startsWith('txBadSeq'));
+      })
+      .toBe(true);
   });
 });
