@@ -140,7 +140,12 @@ describe('governance', () => {
     expect(await anon.getByTestId('votes-for').textContent()).toBe('123');
     expect(await anon.getByRole('link', { name: 'Sign in' }).count()).toBeGreaterThan(0);
     // Governance is public, so the site links to it for visitors too.
-    expect(await anon.getByRole('link', { name: 'Governance', exact: true }).count()).toBe(1);
+    expect(
+      await anon
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Governance', exact: true })
+        .count(),
+    ).toBe(1);
     await ctxNoJs.close();
 
     // A short proposal the holder votes for straight on chain passes once voting closes: the page
