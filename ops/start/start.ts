@@ -1,8 +1,9 @@
 // The README's first command: brings the whole system up on one machine with embedded defaults.
-// A private Postgres when DATABASE_URL is unset (data kept in .starling/), no Redis when REDIS_URL is
+// A private Postgres when DATABASE_URL is unset (data kept in .starling/, or /var/lib/starling/
+// when the postgres user cannot reach the checkout), no Redis when REDIS_URL is
 // unset, migrations, the API, demo data; prints every URL and the demo credentials. Ctrl-C stops all.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair } from '@stellar/stellar-sdk';
@@ -20,6 +21,20 @@ const services: RunningService[] = [];
 
 function log(line: string): void {
   console.log(`starling: ${line}`);
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user and must reach its data directory. A checkout
+ * under a private home (/root is 0700) cannot be reached, so its data then lives in
+ * /var/lib/starling/<hash of the checkout path>/, kept across restarts like .starling/.
+ */
+function postgresDataDir(): string {
+  const inCheckout = join(stateDir, 'postgres');
+  if (process.getuid?.() !== 0) return inCheckout;
+  if (spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', stateDir]).status === 0) return inCheckout;
+  const dir = join('/var/lib/starling', createHash('sha256').update(root).digest('hex').slice(0, 12));
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  return join(dir, 'postgres');
 }
 
 /** Development secrets, generated once and kept so restarts keep sessions and wallets readable. */
@@ -115,7 +130,7 @@ async function main(): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     const postgres = await startPostgres({
-      dataDir: join(stateDir, 'postgres'),
+      dataDir: postgresDataDir(),
       port: Number(process.env.STARLING_PG_PORT ?? 54329),
     });
     services.push(postgres);
