@@ -3,33 +3,23 @@
 // posts, the instructor pins and marks an answer, an admin removes a reply; the instructor sets
 // module prerequisites (a cycle is refused with a readable message) and sequential mode.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launch, newPage, shot } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { newPage, shot } from './browser.ts';
 import { seed, signIn, signUp, uniqueEmail } from './fixtures.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Stack } from './stack.ts';
+import { useSystem } from './suite.ts';
 
 let stack: Stack;
 let browser: Browser;
 let courseSlug: string;
 let courseId: string;
 
-beforeAll(async () => {
-  // The chain plays no part in reviews, forums or the editor.
-  stack = await startStack({ chain: false });
+// The chain plays no part in reviews, forums or the editor.
+useSystem({ chain: false }, async (system) => {
+  ({ stack, browser } = system);
   ({ courseSlug } = await seed(stack));
   courseId = (await stack.db.query<{ id: string }>('SELECT id FROM courses WHERE slug = $1', [courseSlug]))
     .rows[0]!.id;
-  browser = await launch();
-});
-
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 /** A page that never runs the site's scripts: every form must work as plain HTML. */

@@ -14,29 +14,19 @@ import {
   xdr,
 } from '@stellar/stellar-sdk';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launch, newPage, shot } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { newPage, shot } from './browser.ts';
 import { installFreighter } from './freighter.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Stack } from './stack.ts';
+import { useSystem } from './suite.ts';
 
 let stack: Stack;
 let browser: Browser;
 const MINTED = 1_230_000_000n; // 123 BST
 const OFFICE_HOURS = 'Hold a one-hour office hour every week for learners of the Soroban course.';
 
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launch();
-});
-
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
+useSystem({}, async (system) => {
+  ({ stack, browser } = system);
 });
 
 /**

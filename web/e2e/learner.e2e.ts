@@ -1,33 +1,22 @@
 // A learner signs up, finds and enrols in a course, completes every lesson and sees the certificate;
 // a verifier opens the certificate's link (the QR code's target) and sees it; an admin revokes it and
 // the verifier sees it revoked. The site is the built one, the API the real one.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launch, newPage, shot } from './browser.ts';
+import { newPage, shot } from './browser.ts';
 import { seed, signIn, uniqueEmail } from './fixtures.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Stack } from './stack.ts';
+import { useSystem } from './suite.ts';
 
 let stack: Stack;
 let browser: Browser;
 let courseSlug: string;
 let certificateId = '';
 
-beforeAll(async () => {
-  stack = await startStack();
+useSystem({}, async (system) => {
+  ({ stack, browser } = system);
   if (stack.chainSkipped) console.warn(`e2e: no chain, certificates stay pending (${stack.chainSkipped})`);
   ({ courseSlug } = await seed(stack));
-  browser = await launch();
-});
-
-// When a step fails, show what the servers said around it.
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 const errorsOf = (p: Page) => (p as Page & { errors?: string[] }).errors ?? [];

@@ -3,31 +3,20 @@
 // MFA set-up, the instructor's editor and the operator's dashboard (with screenshots of each).
 import { Keypair } from '@stellar/stellar-sdk';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launch, newPage, shot } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { newPage, shot } from './browser.ts';
 import { seed, signIn, signUp, uniqueEmail } from './fixtures.ts';
 import { installFreighter } from './freighter.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Stack } from './stack.ts';
+import { useSystem } from './suite.ts';
 
 let stack: Stack;
 let browser: Browser;
 let courseSlug: string;
 
-beforeAll(async () => {
-  stack = await startStack();
+useSystem({}, async (system) => {
+  ({ stack, browser } = system);
   ({ courseSlug } = await seed(stack));
-  browser = await launch();
-});
-
-// When a step fails, show what the servers said around it.
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    console.error(`--- server logs\n${stack.logs.slice(-60).join('\n')}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 async function insertNotification(userId: string, title: string): Promise<string> {
