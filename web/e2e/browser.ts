@@ -45,6 +45,6 @@ export async function shot(page: Page, name: string): Promise<void> {
   if (process.env.STARLING_SCREENSHOTS === '0') return;
   mkdirSync(SHOTS, { recursive: true });
   // A full-page shot of a scrolled page paints the sticky header where the viewport was.
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
