@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../ops/test/db.ts';
-import { MIGRATIONS_DIR, runMigrations } from './runner.ts';
+import { MIGRATIONS_DIR, loadMigrations, runMigrations } from './runner.ts';
 
 async function emptyDatabase(): Promise<{ pool: pg.Pool; drop(): Promise<void> }> {
   // The template is already migrated; start from a clean schema to exercise the runner itself.
@@ -50,6 +50,19 @@ describe('migration runner', () => {
     writeFileSync(join(dir, first), readFileSync(join(dir, first), 'utf8') + '\n-- edited\n');
     await expect(runMigrations(ctx.pool, dir)).rejects.toMatchObject({ code: 'edited' });
     rmSync(dir, { recursive: true });
+  });
+
+  it('keeps every landed migration byte for byte (migrations/landed.json)', async () => {
+    // A database migrated by an earlier release refuses an edited migration at start-up; tests
+    // migrate from empty and would not notice, so the landed checksums are pinned here.
+    const landed = JSON.parse(readFileSync(join(MIGRATIONS_DIR, '../landed.json'), 'utf8')) as {
+      migrations: Record<string, string>;
+    };
+    const files = new Map((await loadMigrations()).map((m) => [m.name, m.checksum]));
+    expect(Object.keys(landed.migrations).length).toBeGreaterThan(0);
+    for (const [file, checksum] of Object.entries(landed.migrations)) {
+      expect({ file, checksum: files.get(file) }).toEqual({ file, checksum });
+    }
   });
 
   it('rolls back a failing migration whole and records nothing for it', async () => {
