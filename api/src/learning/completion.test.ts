@@ -3,12 +3,13 @@ import { sql } from 'kysely';
 import { bearer, buildTestApp, registerUser, type TestApp } from '../test/harness.ts';
 import { count, createCourse, enrol } from '../test/learning-fixtures.ts';
 import { sha256Hex } from '../certificates/certificate-document.ts';
+import { actor, buildCourse, MANY_USERS } from '../test/courses.ts';
 
 let t: TestApp;
 let instructorId: string;
 
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({ env: MANY_USERS });
   instructorId = (await registerUser(t.app, { display_name: 'Grace Instructor' })).userId;
 });
 afterAll(async () => t?.close());
@@ -345,6 +346,38 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(locked.json().code).toBe('lesson_locked');
     expect((await complete(learner.access, c.lessonIds[0]!)).statusCode).toBe(200);
     expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(1);
+  });
+
+  it('a module with an unfinished prerequisite is locked — writing nothing — until that module is done', async () => {
+    const owner = await actor(t, 'instructor', 'Grace Instructor');
+    const course = await buildCourse(t, owner, { shape: [1, 1] });
+    const [m1, m2] = course.modules as [{ id: string; lessons: string[] }, { id: string; lessons: string[] }];
+    const prereq = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/modules/${m2.id}/prerequisites`,
+      headers: owner.headers,
+      payload: { module_ids: [m1.id] },
+    });
+    expect(prereq.statusCode, prereq.body).toBe(200);
+    const learner = await registerUser(t.app);
+    const enrolled = await t.app.inject({
+      method: 'POST',
+      url: `/v1/courses/${course.id}/enrolment`,
+      headers: bearer(learner.access),
+    });
+    expect(enrolled.statusCode, enrolled.body).toBeLessThan(300);
+
+    const locked = await complete(learner.access, m2.lessons[0]!);
+    expect(locked.statusCode).toBe(403);
+    expect(locked.headers['content-type']).toContain('application/problem+json');
+    expect(locked.json()).toMatchObject({ code: 'lesson_locked', status: 403 });
+    expect(await count(t.ctx, 'lesson_completions', { user_id: learner.userId })).toBe(0);
+    expect(await count(t.ctx, 'intents', { user_id: learner.userId })).toBe(0);
+
+    expect((await complete(learner.access, m1.lessons[0]!)).statusCode).toBe(200);
+    const opened = await complete(learner.access, m2.lessons[0]!);
+    expect(opened.statusCode, opened.body).toBe(200);
+    expect(opened.json()).toMatchObject({ lesson_id: m2.lessons[0], percent: 100 });
   });
 
   it('replays the first response for a repeated Idempotency-Key', async () => {
