@@ -2,6 +2,9 @@
 // Same key + same request: the stored response is replayed. Same key + another body: 422. Original
 // still running: 409. Keys are scoped to the caller and the route and kept at least 24 h. A 5xx is
 // not stored, so the client may retry. Runs after validation: a rejected request writes nothing.
+// A route whose response carries a secret shown once names those fields (`secretFields`): they are
+// removed before the response is stored, and a replay of a success is a 409 that names what was
+// created instead of the secret, which exists nowhere but in the first response.
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
@@ -12,10 +15,15 @@ import { principalId } from '../auth/principal.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    idempotent?: boolean;
+    idempotent?: boolean | { secretFields: readonly string[] };
   }
   interface FastifyRequest {
-    idempotency: { scope: string; route: string; key: string } | null;
+    idempotency: {
+      scope: string;
+      route: string;
+      key: string;
+      secretFields: readonly string[];
+    } | null;
   }
 }
 
@@ -41,6 +49,25 @@ export function requestFingerprint(method: string, url: string, body: unknown): 
 
 const requestHash = (request: FastifyRequest): Buffer =>
   requestFingerprint(request.method, request.url, request.body);
+
+const secretFieldsOf = (request: FastifyRequest): readonly string[] => {
+  const opt = request.routeOptions.config.idempotent;
+  return typeof opt === 'object' ? opt.secretFields : [];
+};
+
+/** The JSON body without its secret fields; anything that is not a JSON object is kept as it is. */
+export function redactSecrets(payload: string, fields: readonly string[]): string {
+  if (!fields.length) return payload;
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return '';
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return '';
+  const kept = Object.fromEntries(Object.entries(body).filter(([k]) => !fields.includes(k)));
+  return JSON.stringify(kept);
+}
 
 export default fp(
   async (app, opts: { ctx: AppContext }) => {
@@ -85,8 +112,9 @@ export default fp(
         )
         .returning('key')
         .executeTakeFirst();
+      const secretFields = secretFieldsOf(request);
       if (inserted) {
-        request.idempotency = { scope, route, key };
+        request.idempotency = { scope, route, key, secretFields };
         return;
       }
       const existing = await db
@@ -114,9 +142,19 @@ export default fp(
           'A request with this Idempotency-Key is in progress; retry shortly.',
         );
       }
+      const status = existing.response_status ?? 200;
+      if (secretFields.length && status < 300) {
+        reply.header('idempotent-replayed', 'true');
+        throw conflict(
+          'secret_shown_once',
+          'The first request with this Idempotency-Key already created this; its secret was shown only ' +
+            'in that response and is not stored. If it was lost, revoke what was created and create another.',
+          { created: existing.response_body ? JSON.parse(existing.response_body) : null },
+        );
+      }
       reply.header('idempotent-replayed', 'true');
       if (existing.response_type) reply.type(existing.response_type);
-      return reply.code(existing.response_status ?? 200).send(existing.response_body ?? '');
+      return reply.code(status).send(existing.response_body ?? '');
     });
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -141,7 +179,10 @@ export default fp(
         .set({
           state: 'done',
           response_status: reply.statusCode,
-          response_body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
+          response_body: redactSecrets(
+            typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
+            idem.secretFields,
+          ),
           response_type: String(reply.getHeader('content-type') ?? 'application/json'),
         })
         .execute();

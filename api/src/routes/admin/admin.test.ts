@@ -146,6 +146,46 @@ describe('API keys', () => {
     expect(again.statusCode).toBe(404);
   });
 
+  it('never stores the secret for an Idempotency-Key, and a replay says it was shown once', async () => {
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/admin/api-keys',
+        headers: { ...bearer(admin), 'idempotency-key': 'create-ci-key-1' },
+        payload: { name: 'ci', scopes: ['read'] },
+      });
+    const before = await countRows(t.ctx, 'api_keys');
+    const first = await send();
+    expect(first.statusCode).toBe(201);
+    const { key, id, prefix } = first.json();
+    const secret = (key as string).slice('stk_'.length + 16 + 1);
+    const stored = await t.ctx.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('key', '=', 'create-ci-key-1')
+      .executeTakeFirstOrThrow();
+    expect(stored.state).toBe('done');
+    const storedText = JSON.stringify(stored);
+    expect(storedText).not.toContain(secret);
+    expect(JSON.parse(stored.response_body!)).toMatchObject({ id, prefix });
+    expect(JSON.parse(stored.response_body!)).not.toHaveProperty('key');
+
+    const replay = await send();
+    expect(replay.statusCode).toBe(409);
+    expect(replay.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toMatchObject({ code: 'secret_shown_once', created: { id, prefix } });
+    expect(replay.body).not.toContain(secret);
+    // The replay minted nothing: one key for the two requests, and it still works.
+    expect(await countRows(t.ctx, 'api_keys')).toBe(before + 1);
+    const keyWorks = await t.app.inject({ url: '/v1/ops/indexer', headers: bearer(key) });
+    expect(keyWorks.statusCode).not.toBe(401);
+    // Nor does the secret sit anywhere else in the database but as its hash.
+    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', id).execute();
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit)).not.toContain(secret);
+  });
+
   it('rejects unknown scopes and non-admins', async () => {
     const before = await countRows(t.ctx, 'api_keys');
     const bad = await t.app.inject({

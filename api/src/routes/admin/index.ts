@@ -79,7 +79,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api-keys',
     {
-      config: { idempotent: true },
+      // A retry must not mint a second key, but the secret may not be stored to replay it.
+      config: { idempotent: { secretFields: ['key'] } },
       schema: {
         tags: ['admin', 'api-keys'],
         summary: 'Create an API key (the key is shown once)',
