@@ -380,6 +380,46 @@ describe('POST /v1/lessons/:id/complete', () => {
     expect(opened.json()).toMatchObject({ lesson_id: m2.lessons[0], percent: 100 });
   });
 
+  it('shows a claimed intent as pending and a submitted one as submitted, with its transaction', async () => {
+    const learner = await registerUser(t.app);
+    const c = await createCourse(t.ctx, { instructorId, lessons: 1 });
+    await enrol(t.ctx, learner.userId, c.courseId);
+    expect((await complete(learner.access, c.lessonIds[0]!)).statusCode).toBe(200);
+    const views = async () => {
+      const progress = await t.app.inject({
+        method: 'GET',
+        url: `/v1/me/progress/${c.courseId}`,
+        headers: bearer(learner.access),
+      });
+      const certs = await t.app.inject({
+        method: 'GET',
+        url: '/v1/me/certificates',
+        headers: bearer(learner.access),
+      });
+      return { progress: progress.json(), certificate: certs.json().certificates[0] };
+    };
+    const setStatus = (status: 'submitting' | 'submitted', txHash: string | null) =>
+      t.ctx.db
+        .updateTable('intents')
+        .set({ status, tx_hash: txHash, tx_envelope: 'AAAA', submitted_at: new Date() })
+        .where('user_id', '=', learner.userId)
+        .execute();
+
+    // Claimed by the submitter but not yet sent: still pending to the learner, no transaction shown.
+    await setStatus('submitting', 'cc'.repeat(32));
+    const claimed = await views();
+    expect(claimed.progress).toMatchObject({ progress_chain: { status: 'pending', tx_hash: null } });
+    expect(claimed.progress.certificate).toMatchObject({ chain: { status: 'pending', tx_hash: null } });
+    expect(claimed.certificate).toMatchObject({ chain: { status: 'pending', tx_hash: null } });
+
+    await setStatus('submitted', 'dd'.repeat(32));
+    const sent = await views();
+    const submitted = { status: 'submitted', tx_hash: 'dd'.repeat(32), ledger: null };
+    expect(sent.progress).toMatchObject({ percent: 100, progress_chain: { percent: 100, ...submitted } });
+    expect(sent.progress.certificate).toMatchObject({ status: 'pending', chain: submitted });
+    expect(sent.certificate).toMatchObject({ status: 'pending', chain: submitted });
+  });
+
   it('replays the first response for a repeated Idempotency-Key', async () => {
     const learner = await registerUser(t.app);
     const c = await createCourse(t.ctx, { instructorId, lessons: 2 });
