@@ -52,7 +52,7 @@ export async function setKycReview(
   db: Db,
   id: string,
   status: KycStatus,
-  reviewerId: string,
+  reviewerId: string | null,
   note: string | null,
 ) {
   return db

@@ -82,8 +82,9 @@ export function createKycService(ctx: AppContext, provider: KycProvider) {
     list: async (status: KycStatus | undefined, limit: number) =>
       (await listKycSubmissions(ctx.db, status, limit)).map(toKycSubmission),
 
+    /** By an admin, or by a vendor's integration (an API key with `write`; reviewed_by stays null). */
     async review(
-      actor: UserPrincipal,
+      actor: Principal,
       id: string,
       decision: 'verified' | 'rejected',
       note: string | undefined,
@@ -94,7 +95,8 @@ export function createKycService(ctx: AppContext, provider: KycProvider) {
         if (!row) throw notFound('kyc_submission_not_found', 'No KYC submission with that id.');
         if (row.status !== 'pending')
           throw conflict('kyc_already_reviewed', `This submission was already ${row.status}.`);
-        const updated = await setKycReview(trx, id, decision, actor.userId, note ?? null);
+        const reviewer = actor.kind === 'user' ? actor.userId : null;
+        const updated = await setKycReview(trx, id, decision, reviewer, note ?? null);
         await updateUser(trx, row.user_id, { kyc_status: decision });
         await recordAudit(trx, {
           actor,

@@ -1,4 +1,5 @@
-// Authentication at onRequest: a Bearer access JWT or an API key. Guards for roles and scopes.
+// Authentication at onRequest: a Bearer access JWT or an API key. Guards for roles and scopes
+// (api/README.md lists which routes accept which API key scope).
 // Authenticated responses are never cached.
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
@@ -21,18 +22,13 @@ declare module 'fastify' {
     authenticate: onRequestHookHandler;
     /** Requires a signed-in user (not an API key) with one of the roles, when given. */
     requireUser: (...roles: UserRole[]) => onRequestHookHandler;
-    /** Requires a user whose role grants the scope, or an API key holding it. */
-    requireScope: (scope: Scope) => onRequestHookHandler;
+    /**
+     * Requires a signed-in user with one of `roles`, or an API key holding one of `scopes`. Users act
+     * by their role and keys by their scopes; neither is translated into the other.
+     */
+    requireAccess: (access: { roles: readonly UserRole[]; scopes: readonly Scope[] }) => onRequestHookHandler;
   }
 }
-
-/** What each role may do when it acts through a user session. */
-const ROLE_SCOPES: Record<UserRole, readonly Scope[]> = {
-  learner: ['read', 'write'],
-  instructor: ['read', 'write'],
-  admin: ['read', 'write', 'operator'],
-  operator: ['read', 'write', 'operator'],
-};
 
 export function requireUserPrincipal(request: FastifyRequest): Extract<Principal, { kind: 'user' }> {
   const p = request.principal;
@@ -89,12 +85,23 @@ export default fp(
         throw forbidden('insufficient_role', `This action needs the ${roles.join(' or ')} role.`);
       }
     });
-    app.decorate('requireScope', (scope: Scope) => async (request: FastifyRequest) => {
-      const p = await resolve(request);
-      const scopes = p.kind === 'user' ? ROLE_SCOPES[p.role] : p.scopes;
-      if (!scopes.includes(scope))
-        throw forbidden('insufficient_scope', `This action needs the ${scope} scope.`);
-    });
+    app.decorate(
+      'requireAccess',
+      ({ roles, scopes }: { roles: readonly UserRole[]; scopes: readonly Scope[] }) =>
+        async (request: FastifyRequest) => {
+          const p = await resolve(request);
+          if (p.kind === 'user') {
+            if (!roles.includes(p.role))
+              throw forbidden('insufficient_role', `This action needs the ${roles.join(' or ')} role.`);
+            return;
+          }
+          if (!scopes.some((s) => p.scopes.includes(s)))
+            throw forbidden(
+              'insufficient_scope',
+              `This action needs an API key with the ${scopes.join(' or ')} scope.`,
+            );
+        },
+    );
 
     app.addHook('onSend', async (request, reply, payload) => {
       if (request.principal || request.headers.authorization) reply.header('cache-control', 'no-store');

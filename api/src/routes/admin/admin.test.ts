@@ -179,7 +179,7 @@ describe('API keys', () => {
     // The replay minted nothing: one key for the two requests, and it still works.
     expect(await countRows(t.ctx, 'api_keys')).toBe(before + 1);
     const keyWorks = await t.app.inject({ url: '/v1/ops/indexer', headers: bearer(key) });
-    expect(keyWorks.statusCode).not.toBe(401);
+    expect(keyWorks.statusCode).toBe(200);
     // Nor does the secret sit anywhere else in the database but as its hash.
     const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', id).execute();
     expect(audit).toHaveLength(1);
@@ -204,6 +204,105 @@ describe('API keys', () => {
     });
     expect(denied.statusCode).toBe(403);
     expect(await countRows(t.ctx, 'api_keys')).toBe(before);
+  });
+});
+
+describe('API key scopes', () => {
+  const createKey = async (scopes: string[]): Promise<string> => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      headers: bearer(admin),
+      payload: { name: `scopes ${scopes.join('+')}`, scopes },
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json().key as string;
+  };
+  const pendingSubmission = async (): Promise<{ id: string; userId: string; access: string }> => {
+    const learner = await registerUser(t.app);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: bearer(learner.access),
+      payload: { full_name: 'Mary Somerville', country: 'GB', document_type: 'passport' },
+    });
+    expect(res.statusCode).toBe(202);
+    return { id: res.json().id, userId: learner.userId, access: learner.access };
+  };
+  const review = (id: string, token: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/kyc/${id}/review`,
+      headers: bearer(token),
+      payload: { decision: 'verified', note: 'vendor check passed' },
+    });
+  const someIntent = '00000000-0000-4000-8000-000000000001';
+
+  it('read: the indexer health reads, nothing that writes or belongs to operators', async () => {
+    const key = await createKey(['read']);
+    for (const url of ['/v1/ops/indexer', '/v1/ops/indexer/history'])
+      expect((await t.app.inject({ url, headers: bearer(key) })).statusCode, url).toBe(200);
+    const retry = await t.app.inject({
+      method: 'POST',
+      url: `/v1/ops/intents/${someIntent}/retry`,
+      headers: bearer(key),
+    });
+    expect(retry.statusCode).toBe(403);
+    expect(retry.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(retry.json().code).toBe('insufficient_scope');
+    const queue = await t.app.inject({ url: '/v1/ops/intents', headers: bearer(key) });
+    expect(queue.json().code).toBe('insufficient_scope');
+    const sub = await pendingSubmission();
+    const denied = await review(sub.id, key);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().code).toBe('insufficient_scope');
+    expect((await t.app.inject({ url: '/v1/me/kyc', headers: bearer(sub.access) })).json().status).toBe(
+      'pending',
+    );
+  });
+
+  it('write: a verification vendor records a KYC decision, audited to the key', async () => {
+    const key = await createKey(['write']);
+    // write does not imply read.
+    const health = await t.app.inject({ url: '/v1/ops/indexer', headers: bearer(key) });
+    expect(health.statusCode).toBe(403);
+    expect(health.json().code).toBe('insufficient_scope');
+    const sub = await pendingSubmission();
+    const ok = await review(sub.id, key);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ id: sub.id, status: 'verified', review_note: 'vendor check passed' });
+    const row = await t.ctx.db
+      .selectFrom('kyc_submissions')
+      .select(['status', 'reviewed_by'])
+      .where('id', '=', sub.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'verified', reviewed_by: null });
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'kyc.reviewed')
+      .where('target_id', '=', sub.userId)
+      .executeTakeFirstOrThrow();
+    expect(audit.actor_type).toBe('api_key');
+    // Everything else under /v1/admin stays with signed-in admins.
+    const keys = await t.app.inject({ url: '/v1/admin/api-keys', headers: bearer(key) });
+    expect(keys.statusCode).toBe(403);
+    expect(keys.json().code).toBe('user_required');
+  });
+
+  it('operator implies neither read-only integrations nor write; users act by role, not scope', async () => {
+    const key = await createKey(['operator']);
+    const sub = await pendingSubmission();
+    const denied = await review(sub.id, key);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().code).toBe('insufficient_scope');
+    expect((await t.app.inject({ url: '/v1/ops/indexer', headers: bearer(key) })).statusCode).toBe(200);
+    // A learner's session is not a read key: the indexer health is for operators and admins.
+    const learner = await registerUser(t.app);
+    const mine = await t.app.inject({ url: '/v1/ops/indexer', headers: bearer(learner.access) });
+    expect(mine.statusCode).toBe(403);
+    expect(mine.json().code).toBe('insufficient_role');
+    expect((await review(sub.id, learner.access)).json().code).toBe('insufficient_role');
   });
 });
 

@@ -15,12 +15,15 @@ import {
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { users, kyc, apiKeys } = app.services;
-  app.addHook('onRequest', app.requireUser('admin'));
+  // Admins only, except that a KYC decision may also come from an identity-verification vendor's
+  // integration holding an API key with the `write` scope.
+  const adminOnly = app.requireUser('admin');
   const security = [{ bearer: [] }];
 
   app.put(
     '/users/:id/role',
     {
+      onRequest: adminOnly,
       schema: {
         tags: ['admin'],
         summary: 'Change a user’s role',
@@ -37,6 +40,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/kyc',
     {
+      onRequest: adminOnly,
       schema: {
         tags: ['admin', 'kyc'],
         summary: 'KYC submissions, oldest first',
@@ -57,6 +61,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/kyc/:id/review',
     {
+      onRequest: app.requireAccess({ roles: ['admin'], scopes: ['write'] }),
       schema: {
         tags: ['admin', 'kyc'],
         summary: 'Verify or reject a pending KYC submission',
@@ -67,18 +72,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      kyc.review(
-        requireUserPrincipal(request),
-        request.params.id,
-        request.body.decision,
-        request.body.note,
-        request.id,
-      ),
+      kyc.review(request.principal!, request.params.id, request.body.decision, request.body.note, request.id),
   );
 
   app.post(
     '/api-keys',
     {
+      onRequest: adminOnly,
       // A retry must not mint a second key, but the secret may not be stored to replay it.
       config: { idempotent: { secretFields: ['key'] } },
       schema: {
@@ -99,6 +99,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api-keys',
     {
+      onRequest: adminOnly,
       schema: {
         tags: ['admin', 'api-keys'],
         summary: 'All API keys (never their secrets)',
@@ -112,6 +113,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api-keys/:id',
     {
+      onRequest: adminOnly,
       schema: {
         tags: ['admin', 'api-keys'],
         summary: 'Revoke an API key',

@@ -1,5 +1,5 @@
 // Operators (operator/admin role or an API key with the operator scope): the intent queue and the
-// indexer. Plus the public one-line status.
+// indexer; the indexer's health also for `read` keys. Plus the public one-line status.
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../../schemas/common.ts';
 import {
@@ -33,13 +33,19 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
     },
   );
 
+  // Users by role; keys by scope: `operator` for all of /v1/ops, `read` for the indexer's health
+  // (no personal data), which dashboards and alerting poll.
+  const operators = ['operator', 'admin'] as const;
+  const monitor = app.requireAccess({ roles: operators, scopes: ['operator', 'read'] });
+
   await app.register(async (scope) => {
     const op = scope.withTypeProvider<TypeBoxTypeProvider>();
-    op.addHook('onRequest', op.requireScope('operator'));
+    const operatorOnly = op.requireAccess({ roles: operators, scopes: ['operator'] });
 
     op.get(
       '/ops/intents',
       {
+        onRequest: operatorOnly,
         schema: {
           tags: ['ops'],
           summary: 'Intents by status, newest first, with errors and attempts',
@@ -60,6 +66,7 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
     op.get(
       '/ops/intents/:id',
       {
+        onRequest: operatorOnly,
         schema: {
           tags: ['ops'],
           summary: 'One intent',
@@ -74,6 +81,7 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
     op.post(
       '/ops/intents/:id/retry',
       {
+        onRequest: operatorOnly,
         config: { idempotent: true },
         schema: {
           tags: ['ops'],
@@ -89,6 +97,7 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
     op.get(
       '/ops/indexer',
       {
+        onRequest: monitor,
         schema: {
           tags: ['ops'],
           summary: 'The indexer’s state: cursor, lag, status; intents by status',
@@ -102,6 +111,7 @@ const routes: FastifyPluginAsyncTypebox<{ ops: OpsService }> = async (app, { ops
     op.get(
       '/ops/indexer/history',
       {
+        onRequest: monitor,
         schema: {
           tags: ['ops'],
           summary: 'The indexer’s lag and progress over the last minutes (kept for 24 h), for a chart',
