@@ -49,8 +49,12 @@ export function createCertificatesService(ctx: AppContext) {
 
   // The public view is read far more than it changes: each instance keeps the serialized answer
   // for a few seconds (as long as shared caches may keep it anyway); a revocation through this
-  // instance drops it at once.
+  // instance drops it at once. A revocation elsewhere (ingest seeing one made on chain) shows
+  // within CREDENTIAL_CACHE_MS, like it does behind shared caches.
   const publicCache = new Map<string, { expires: number; json: Buffer }>();
+  // Bumped after every revocation commits: a read that began before the bump may hold the
+  // pre-revoke row, so it answers but does not cache.
+  let generation = 0;
 
   async function load(id: string): Promise<CertificateView> {
     const cert = await findCertificateView(db, id);
@@ -126,8 +130,9 @@ export function createCertificatesService(ctx: AppContext) {
       const now = Date.now();
       const hit = publicCache.get(id);
       if (hit && hit.expires > now) return hit.json;
+      const readAt = generation;
       const json = Buffer.from(JSON.stringify(await this.publicCredential(id)));
-      if (config.CREDENTIAL_CACHE_MS === 0) return json;
+      if (config.CREDENTIAL_CACHE_MS === 0 || readAt !== generation) return json;
       if (publicCache.size >= PUBLIC_CACHE_MAX) publicCache.delete(publicCache.keys().next().value!);
       publicCache.set(id, { expires: now + config.CREDENTIAL_CACHE_MS, json });
       return json;
@@ -164,7 +169,7 @@ export function createCertificatesService(ctx: AppContext) {
      * The submitter needs the chain id, so it holds the intent until the issue is confirmed.
      */
     async revoke(actor: Principal, id: string, reason: string, requestId: string) {
-      return db.transaction().execute(async (tx) => {
+      const result = await db.transaction().execute(async (tx) => {
         const cert = await lockCertificate(tx, id);
         if (!cert) throw notFound('certificate_not_found', 'No certificate with that id exists.');
         if (cert.status === 'revoked')
@@ -197,7 +202,6 @@ export function createCertificatesService(ctx: AppContext) {
           data: { reason, intent_id: intent?.id ?? null },
         });
         await notifyCertificateRevoked(tx, id);
-        publicCache.delete(id);
         return {
           id,
           status: 'revoked' as const,
@@ -206,6 +210,11 @@ export function createCertificatesService(ctx: AppContext) {
           intent_id: intent?.id ?? null,
         };
       });
+      // Only after commit: cleared inside the transaction, a read before the commit would cache
+      // the pre-revoke answer again.
+      generation += 1;
+      publicCache.delete(id);
+      return result;
     },
   };
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFDocument, PDFName, PDFNumber, PDFRawStream } from 'pdf-lib';
 import QRCode from 'qrcode';
 import canonicalize from 'canonicalize';
+import { sql } from 'kysely';
 import { bearer, buildTestApp, makeRole, registerUser, loginAs, type TestApp } from '../test/harness.ts';
 import { count, createCourse, enrol } from '../test/learning-fixtures.ts';
 
@@ -348,6 +349,56 @@ describe('public credential cache', () => {
       expect((await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` })).json()).toMatchObject(
         { status: 'revoked', learner: { name: 'Renamed' } },
       );
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it('a read while the revocation commits does not leave the pre-revoke answer cached', async () => {
+    const cached = await buildTestApp({ env: { CREDENTIAL_CACHE_MS: '60000' } });
+    try {
+      const instructor = await registerUser(cached.app);
+      const l = await registerUser(cached.app);
+      const admin = await registerUser(cached.app);
+      await makeRole(cached.ctx, admin.userId, 'admin');
+      const token = await loginAs(cached.app, admin.email);
+      const c = await createCourse(cached.ctx, { instructorId: instructor.userId, lessons: 1 });
+      await enrol(cached.ctx, l.userId, c.courseId);
+      const id = (
+        await cached.app.inject({
+          method: 'POST',
+          url: `/v1/lessons/${c.lessonIds[0]}/complete`,
+          headers: bearer(l.access),
+        })
+      ).json().certificate.id;
+      const credential = () => cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` });
+      expect((await credential()).json().status).toBe('pending');
+      // Hold the revocation at its commit (a deferred trigger runs there), after all its statements.
+      await sql`CREATE FUNCTION stall_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$`.execute(
+        cached.ctx.db,
+      );
+      await sql`CREATE CONSTRAINT TRIGGER stall_commit AFTER INSERT ON audit_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.action = 'certificate.revoked') EXECUTE FUNCTION stall_commit()`.execute(
+        cached.ctx.db,
+      );
+      const revoking = cached.app.inject({
+        method: 'POST',
+        url: `/v1/admin/certificates/${id}/revoke`,
+        headers: bearer(token),
+        payload: { reason: 'Fraud' },
+      });
+      for (let i = 0; ; i += 1) {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event = 'PgSleep'`.execute(cached.ctx.db);
+        if (rows[0]!.n > 0) break;
+        if (i > 200) throw new Error('the revocation never reached its commit');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Not yet committed: the reader still sees (and may cache) the pending certificate…
+      expect((await credential()).json().status).toBe('pending');
+      expect((await revoking).statusCode).toBe(200);
+      // …but once revoke has answered, verifiers see it revoked.
+      expect((await credential()).json()).toMatchObject({ status: 'revoked', revoke_reason: 'Fraud' });
     } finally {
       await cached.close();
     }
