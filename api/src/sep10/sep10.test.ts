@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as OTPAuth from 'otpauth';
+import pino from 'pino';
 import {
   Account,
   BASE_FEE,
@@ -23,9 +24,12 @@ import {
   buildTestApp,
   countRows,
   registerUser,
+  testEnv,
   type TestApp,
 } from '../test/harness.ts';
-import type { App } from '../app.ts';
+import { buildApp, type App } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { createContext } from '../context.ts';
 
 const HOME = 'starling.test';
 const WEB_AUTH = 'api.starling.test';
@@ -863,6 +867,46 @@ describe('accounts that exist on chain (signers and thresholds from Stellar RPC)
     } finally {
       await downApp.close();
       down.server.close();
+    }
+  });
+});
+
+describe('across replicas', () => {
+  it('consumes a challenge once when both instances receive it at the same moment', async () => {
+    // A second API instance on the same database, secrets and Redis, with its own connection pool.
+    const config = loadConfig(
+      testEnv({
+        DATABASE_URL: t.config.DATABASE_URL,
+        JWT_SECRET: t.config.JWT_SECRET,
+        WALLET_KEYS: `1:${t.config.WALLET_KEYS.get(1)!.toString('base64')}`,
+        RATE_LIMIT_AUTH_MAX: '10000',
+      }),
+    );
+    const log = pino({ level: 'silent' });
+    const secondCtx = { ...createContext(config, log), redis: t.ctx.redis };
+    const second = await buildApp({ config, context: secondCtx, logger: log });
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const client = Keypair.random();
+        // Issued by one replica, redeemed on either.
+        const issuer = round % 2 === 0 ? t.app : second;
+        const signed = sign(await getChallenge(issuer, client.publicKey()), [client]);
+        const sessions = await countRows(t.ctx, 'refresh_tokens');
+        const [a, b] = await Promise.all([postSignIn(t.app, signed), postSignIn(second, signed)]);
+        expect([a.statusCode, b.statusCode].sort(), `round ${round}`).toEqual([200, 401]);
+        const refused = a.statusCode === 401 ? a : b;
+        expect(refused.json().code).toBe('challenge_used');
+        expect(await countRows(t.ctx, 'refresh_tokens')).toBe(sessions + 1);
+        const users = await t.ctx.db
+          .selectFrom('users')
+          .select('id')
+          .where('stellar_address', '=', client.publicKey())
+          .execute();
+        expect(users).toHaveLength(1);
+      }
+    } finally {
+      await second.close();
+      await secondCtx.db.destroy();
     }
   });
 });
