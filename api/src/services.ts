@@ -19,7 +19,7 @@ export function createServices(ctx: AppContext, tokens: TokenService) {
   const auth = createAuthService(ctx, tokens);
   return {
     auth,
-    users: createUsersService(ctx),
+    users: createUsersService(ctx, catalogCache),
     mfa: createMfaService(ctx),
     kyc: createKycService(ctx, createManualReviewProvider()),
     apiKeys: createApiKeysService(ctx),

@@ -210,6 +210,39 @@ describe('catalog', () => {
     expect((await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).statusCode).toBe(404);
   });
 
+  it('shows an instructor’s new display name at once in the catalog and on the course page', async () => {
+    const teacher = await actor(t, 'instructor', 'Ada Teacher');
+    const c = await buildCourse(t, teacher, { title: 'Renaming course', summary: 'renametest' });
+    const name = async () => ({
+      listed: (await catalog('?q=renametest')).courses[0]?.instructor.display_name,
+      page: (await t.app.inject({ method: 'GET', url: `/v1/courses/${c.slug}` })).json().instructor
+        .display_name,
+    });
+    expect(await name()).toEqual({ listed: 'Ada Teacher', page: 'Ada Teacher' });
+    const r = await t.app.inject({
+      method: 'PATCH',
+      url: '/v1/me',
+      headers: teacher.headers,
+      payload: { display_name: 'Ada Lovelace' },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await name()).toEqual({ listed: 'Ada Lovelace', page: 'Ada Lovelace' });
+  });
+
+  it('does not drop the catalog cache when someone who teaches nothing renames themselves', async () => {
+    const learner = await actor(t, 'learner', 'Quiet Learner');
+    const gen = async () => Number((await t.ctx.redis!.get('catalog:gen')) ?? 0);
+    const before = await gen();
+    const r = await t.app.inject({
+      method: 'PATCH',
+      url: '/v1/me',
+      headers: learner.headers,
+      payload: { display_name: 'Still Quiet' },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await gen()).toBe(before);
+  });
+
   it('keeps a second API instance right: its in-memory copy goes when another instance changes the course', async () => {
     // A second app on the same database and the same Redis namespace, as another replica would be.
     const redis = createRedis(redisTestUrl(), t.ctx.log, t.ctx.redis!.options.keyPrefix);

@@ -44,6 +44,17 @@ export async function touchCourse(db: Db, id: string): Promise<void> {
     .execute();
 }
 
+/** Whether the user is the instructor of any course (drafts included: they may be published later). */
+export async function instructsAnyCourse(db: Db, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('courses')
+    .select('id')
+    .where('instructor_id', '=', userId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function findInstructor(db: Db, id: string) {
   return db.selectFrom('users').select(['id', 'display_name', 'bio']).where('id', '=', id).executeTakeFirst();
 }

@@ -7,6 +7,8 @@ import type { Principal } from '../auth/principal.ts';
 import { isMfaEnabled } from '../mfa/mfa.service.ts';
 import { findUserById, listReferrals, updateUser } from './users.repository.ts';
 import type { UserRow } from '../auth/auth.service.ts';
+import type { CatalogCache } from '../catalog/catalog.cache.ts';
+import { instructsAnyCourse } from '../courses/courses.repository.ts';
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
@@ -21,7 +23,9 @@ export function toPublicUser(u: UserRow) {
   };
 }
 
-export function createUsersService(ctx: AppContext) {
+// The catalog and course pages carry the instructor's display name, so renaming an instructor
+// drops the cached pages (after commit, like every other catalog change).
+export function createUsersService(ctx: AppContext, catalogCache: Pick<CatalogCache, 'invalidate'>) {
   async function me(userId: string) {
     const u = await findUserById(ctx.db, userId);
     if (!u) throw notFound('user_not_found', 'Your account no longer exists.');
@@ -49,11 +53,12 @@ export function createUsersService(ctx: AppContext) {
       patch: { display_name?: string; bio?: string },
       requestId: string,
     ) {
-      await ctx.db.transaction().execute(async (trx) => {
+      const renamedInstructor = await ctx.db.transaction().execute(async (trx) => {
         const before = await findUserById(trx, principal.userId);
         if (!before) throw notFound('user_not_found', 'Your account no longer exists.');
+        const displayName = patch.display_name?.trim();
         await updateUser(trx, principal.userId, {
-          ...(patch.display_name !== undefined ? { display_name: patch.display_name.trim() } : {}),
+          ...(displayName !== undefined ? { display_name: displayName } : {}),
           ...(patch.bio !== undefined ? { bio: patch.bio } : {}),
         });
         await recordAudit(trx, {
@@ -64,7 +69,13 @@ export function createUsersService(ctx: AppContext) {
           requestId,
           data: { fields: Object.keys(patch) },
         });
+        return (
+          displayName !== undefined &&
+          displayName !== before.display_name &&
+          (await instructsAnyCourse(trx, principal.userId))
+        );
       });
+      if (renamedInstructor) await catalogCache.invalidate();
       return me(principal.userId);
     },
 
