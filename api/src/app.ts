@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { closeContext, createContext, type AppContext } from './context.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
@@ -49,11 +49,15 @@ export interface BuildOptions {
   logger?: Logger;
 }
 
+/** The production logger: credentials in request headers never reach a log line. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: DestinationStream): Logger {
+  const options = { level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
-  const log =
-    opts.logger ??
-    pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const log = opts.logger ?? createLogger(config);
   const ctx = opts.context ?? createContext(config, log);
 
   const app = Fastify({

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Keypair } from '@stellar/stellar-sdk';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createTestDatabase, redisTestUrl, uniquePrefix } from '../../../ops/test/db.ts';
 import { buildApp, type App } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
@@ -35,11 +35,16 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
 }
 
 export async function buildTestApp(
-  opts: { env?: Record<string, string>; redis?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    redis?: boolean;
+    /** Given the config, the logger for the app and its context (silent when absent). */
+    logger?: (config: Readonly<Config>) => Logger;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig(testEnv({ DATABASE_URL: db.url, ...opts.env }));
-  const log = pino({ level: 'silent' });
+  const log = opts.logger?.(config) ?? pino({ level: 'silent' });
   const base = createContext(config, log);
   const redis =
     opts.redis === false ? null : createRedis(opts.env?.REDIS_URL ?? redisTestUrl(), log, uniquePrefix());
