@@ -379,3 +379,15 @@ impl EventsAll for Env {
         self.events().all().events().to_vec()
     }
 }
+
+#[test]
+fn access_control_queries_renounce_role_and_refused_entry_points() {
+    let f = setup();
+    starling_shared::check_access_control_entry_points!(
+        &f.env,
+        f.client,
+        &f.admin,
+        &f.recorder,
+        roles::RECORDER
+    );
+}

@@ -290,13 +290,24 @@ impl Certificates {
 }
 
 /// Role administration from OpenZeppelin: `grant_role`/`revoke_role` by the admin, two-step
-/// `transfer_admin_role` + `accept_admin_transfer`, and the role queries.
+/// `transfer_admin_role` + `accept_admin_transfer`, `renounce_role` by a holder, and the role
+/// queries. `set_role_admin` and `renounce_admin` are refused (see
+/// `starling_shared::roles::refuse_unsupported`).
 ///
 /// # Errors
 /// `AccessControlError` (2000–2010), e.g. `Unauthorized` (2000) when the caller is not the
-/// admin; `RoleTransferError` (2200–2203) for an expired or missing pending admin transfer.
+/// admin; `RoleTransferError` (2200–2203) for an expired or missing pending admin transfer;
+/// `SharedError::Unsupported` (6) from `set_role_admin` and `renounce_admin`.
 ///
 /// # Events
 /// `role_granted`, `role_revoked`, `admin_transfer_initiated`, `admin_transfer_completed`.
 #[contractimpl(contracttrait)]
-impl AccessControl for Certificates {}
+impl AccessControl for Certificates {
+    fn set_role_admin(e: &Env, _role: Symbol, _admin_role: Symbol) {
+        roles::refuse_unsupported(e);
+    }
+
+    fn renounce_admin(e: &Env) {
+        roles::refuse_unsupported(e);
+    }
+}

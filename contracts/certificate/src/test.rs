@@ -403,3 +403,15 @@ fn wasm_build_runs_on_the_host() {
         CertificateError::Soulbound
     );
 }
+
+#[test]
+fn access_control_queries_renounce_role_and_refused_entry_points() {
+    let f = setup();
+    starling_shared::check_access_control_entry_points!(
+        &f.env,
+        f.client,
+        &f.admin,
+        &f.issuer,
+        roles::ISSUER
+    );
+}

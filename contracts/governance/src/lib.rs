@@ -201,7 +201,7 @@ impl Governance {
         proposer.require_auth();
         ttl::extend_instance(&e);
         validate::require_text(&e, &title, MAX_TITLE_LEN);
-        let config = Self::config(e.clone());
+        let config = Self::load_config(&e);
         if voting_period < config.min_voting_period || voting_period > config.max_voting_period {
             panic_with_error!(&e, GovernanceError::InvalidVotingPeriod);
         }
@@ -263,7 +263,7 @@ impl Governance {
             if e.storage().persistent().has(&voted) {
                 panic_with_error!(&e, GovernanceError::AlreadyVoted);
             }
-            let config = Self::config(e.clone());
+            let config = Self::load_config(&e);
             let weight = VotesTokenClient::new(&e, &config.token)
                 .get_votes_at_checkpoint(&voter, &proposal.snapshot_ledger)
                 as i128;
@@ -309,7 +309,7 @@ impl Governance {
             if proposal.executed {
                 panic_with_error!(&e, GovernanceError::AlreadyExecuted);
             }
-            let config = Self::config(e.clone());
+            let config = Self::load_config(&e);
             let supply = Self::supply_at(&e, &config, proposal.snapshot_ledger);
             if let Err(err) = Self::outcome(&config, &proposal, supply) {
                 panic_with_error!(&e, err);
@@ -355,7 +355,7 @@ impl Governance {
         if e.ledger().sequence() <= proposal.end_ledger {
             return ProposalState::Active;
         }
-        let config = Self::config(e.clone());
+        let config = Self::load_config(&e);
         let supply = Self::supply_at(&e, &config, proposal.snapshot_ledger);
         match Self::outcome(&config, &proposal, supply) {
             Ok(()) => ProposalState::Succeeded,
@@ -384,9 +384,14 @@ impl Governance {
     /// # Events
     /// None.
     pub fn config(e: Env) -> GovernanceConfig {
+        ttl::extend_instance(&e);
+        Self::load_config(&e)
+    }
+
+    fn load_config(e: &Env) -> GovernanceConfig {
         match e.storage().instance().get(&DataKey::Config) {
             Some(config) => config,
-            None => panic_with_error!(&e, GovernanceError::InvalidConfig),
+            None => panic_with_error!(e, GovernanceError::InvalidConfig),
         }
     }
 

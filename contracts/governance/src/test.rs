@@ -439,3 +439,17 @@ fn wasm_build_runs_on_the_host() {
     gov.execute(&id);
     assert_eq!(gov.state(&id), ProposalState::Executed);
 }
+
+#[test]
+fn config_returns_the_rules_set_at_initialisation() {
+    let f = setup();
+    assert_eq!(f.gov.config(), config(&f.token.address));
+    // A call to `config` alone keeps the instance alive like every other entry point.
+    advance(&f.env, 2 * ttl::DAY_IN_LEDGERS);
+    f.gov.config();
+    use soroban_sdk::testutils::Deployer as _;
+    assert_eq!(
+        f.env.deployer().get_contract_instance_ttl(&f.gov.address),
+        ttl::INSTANCE_EXTEND_TO
+    );
+}

@@ -15,4 +15,7 @@ pub enum SharedError {
     EmptyText = 4,
     /// A text argument is longer than its limit.
     TextTooLong = 5,
+    /// The entry point exists (OpenZeppelin's trait exposes it) but Starling refuses it,
+    /// e.g. `renounce_admin`, which would leave roles unmanageable for good.
+    Unsupported = 6,
 }

@@ -40,3 +40,17 @@ pub fn require_role(e: &Env, caller: &Address, role: &Symbol) {
         panic_with_error!(e, SharedError::MissingRole);
     }
 }
+
+/// Refuses an inherited entry point that Starling does not offer. Used for OpenZeppelin's
+/// `set_role_admin` (roles would gain admins other than the contract admin, against the rule
+/// above) and `renounce_admin` (the contract would lose its admin, and with it any way to
+/// grant or revoke a role, for good).
+///
+/// # Errors
+/// - `SharedError::Unsupported`, always.
+///
+/// # Events
+/// None.
+pub fn refuse_unsupported(e: &Env) -> ! {
+    panic_with_error!(e, SharedError::Unsupported)
+}

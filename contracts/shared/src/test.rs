@@ -49,6 +49,10 @@ impl Probe {
     pub fn text(e: Env, text: String) {
         validate::require_text(&e, &text, 8);
     }
+
+    pub fn refused(e: Env) {
+        roles::refuse_unsupported(&e);
+    }
 }
 
 fn setup() -> (Env, ProbeClient<'static>, Address) {
@@ -145,4 +149,24 @@ fn vectors_dir_matches_the_scenarios() {
         let text = std::fs::read_to_string(std::format!("{}/{}.json", VECTORS_DIR, name)).unwrap();
         assert!(text.contains(&std::format!("\"scenario\": \"{}\"", name)), "{} names another scenario", name);
     }
+}
+
+#[test]
+fn shared_error_codes_stay_in_1_to_19() {
+    let spec = SharedError::spec_xdr();
+    crate::testutils::assert_error_codes_in(&spec, 1..=19);
+    let cases = crate::testutils::error_cases(&spec);
+    assert!(cases.iter().any(|(n, c)| n == "Unsupported" && *c == 6));
+}
+
+#[test]
+#[should_panic(expected = "outside the crate's range")]
+fn error_range_check_fails_for_a_code_outside_the_range() {
+    crate::testutils::assert_error_codes_in(&SharedError::spec_xdr(), 1..=5);
+}
+
+#[test]
+fn refused_entry_points_fail_with_unsupported() {
+    let (_env, probe, _) = setup();
+    crate::assert_contract_error!(probe.try_refused(), SharedError::Unsupported);
 }

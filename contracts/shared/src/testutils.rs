@@ -331,3 +331,87 @@ pub fn wasm_bytes(name: &str) -> Option<StdVec<u8>> {
         }
     }
 }
+
+/// Every case (name, code) of a `#[contracterror]` enum, read from the spec entry the SDK
+/// generates for it (`MyError::spec_xdr()`), so a new variant is seen without being listed.
+pub fn error_cases(spec_xdr: &[u8]) -> StdVec<(StdString, u32)> {
+    use soroban_sdk::xdr::{ReadXdr, ScSpecEntry};
+    match ScSpecEntry::from_xdr(spec_xdr, Limits::none()).expect("error enum spec decodes") {
+        ScSpecEntry::UdtErrorEnumV0(spec) => spec
+            .cases
+            .iter()
+            .map(|c| (c.name.to_utf8_string_lossy(), c.value))
+            .collect(),
+        other => panic!("not a contract error enum spec: {:?}", other),
+    }
+}
+
+/// Asserts that every case of a `#[contracterror]` enum (its `spec_xdr()`) has a code in
+/// `range`, the crate's documented range.
+pub fn assert_error_codes_in(spec_xdr: &[u8], range: core::ops::RangeInclusive<u32>) {
+    let cases = error_cases(spec_xdr);
+    assert!(!cases.is_empty(), "error enum has no cases");
+    for (name, code) in cases {
+        assert!(
+            range.contains(&code),
+            "error {} = {} is outside the crate's range {:?}",
+            name,
+            code,
+            range
+        );
+    }
+}
+
+/// Exercises the OpenZeppelin access-control entry points a Starling contract exposes beyond
+/// grant/revoke/transfer: the role queries, `renounce_role` (allowed: a holder may give up its
+/// own role, e.g. a retired platform key), and `set_role_admin` / `renounce_admin` (refused
+/// with `SharedError::Unsupported`). `holder` must hold `role` and be its only member; `admin`
+/// is the contract's admin. Leaves the environment with no mocked auths.
+#[macro_export]
+macro_rules! check_access_control_entry_points {
+    ($env:expr, $client:expr, $admin:expr, $holder:expr, $role:expr) => {{
+        use soroban_sdk::testutils::Events as _;
+        let env: &soroban_sdk::Env = $env;
+        let admin: &soroban_sdk::Address = $admin;
+        let holder: &soroban_sdk::Address = $holder;
+        let role: soroban_sdk::Symbol = $role;
+        let other_role = soroban_sdk::symbol_short!("other");
+        assert_eq!($client.get_existing_roles(), soroban_sdk::vec![env, role.clone()]);
+        assert_eq!($client.get_role_member_count(&role), 1);
+        assert_eq!($client.get_role_member_count(&other_role), 0);
+        assert_eq!($client.get_role_member(&role, &0), holder.clone());
+        // AccessControlError::IndexOutOfBounds = 2002.
+        $crate::assert_contract_error!($client.try_get_role_member(&role, &1), 2002u32);
+        assert_eq!($client.get_role_admin(&role), None);
+
+        // Refused even when the admin authorises it; nothing changes.
+        env.mock_all_auths();
+        $crate::assert_contract_error!(
+            $client.try_set_role_admin(&role, &other_role),
+            $crate::SharedError::Unsupported
+        );
+        assert_eq!($client.get_role_admin(&role), None);
+        $crate::assert_contract_error!(
+            $client.try_renounce_admin(),
+            $crate::SharedError::Unsupported
+        );
+        assert_eq!($client.get_admin(), Some(admin.clone()));
+
+        // renounce_role: only the holder's own authorisation, only a held role.
+        env.set_auths(&[]);
+        $crate::assert_auth_error!($client.try_renounce_role(&role, holder));
+        env.mock_all_auths();
+        // AccessControlError::RoleNotHeld = 2007.
+        $crate::assert_contract_error!($client.try_renounce_role(&role, admin), 2007u32);
+        $client.renounce_role(&role, holder);
+        assert_eq!(env.auths().len(), 1);
+        assert_eq!(&env.auths()[0].0, holder);
+        assert_eq!(env.events().all().events().len(), 1, "one role_revoked event");
+        assert_eq!($client.has_role(holder, &role), None);
+        assert_eq!($client.get_role_member_count(&role), 0);
+        // The admin can grant it again.
+        $client.grant_role(holder, &role, admin);
+        assert_eq!($client.get_role_member(&role, &0), holder.clone());
+        env.set_auths(&[]);
+    }};
+}

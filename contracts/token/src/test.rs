@@ -487,3 +487,29 @@ fn wasm_build_runs_on_the_host() {
         INSUFFICIENT_BALANCE
     );
 }
+
+#[test]
+fn access_control_queries_renounce_role_and_refused_entry_points() {
+    let f = setup();
+    starling_shared::check_access_control_entry_points!(
+        &f.env,
+        f.client,
+        &f.admin,
+        &f.minter,
+        roles::MINTER
+    );
+}
+
+#[test]
+fn votes_get_total_supply_follows_mints_and_burns() {
+    let f = setup();
+    assert_eq!(f.client.get_total_supply(), 0);
+    mint(&f, &f.alice, 10 * BST);
+    mint(&f, &f.bob, 5 * BST);
+    // Undelegated balances still count in the supply that quorums are measured against.
+    assert_eq!(f.client.get_total_supply(), 15 * BST as u128);
+    f.env.mock_all_auths();
+    f.client.burn(&f.bob, &(2 * BST));
+    assert_eq!(f.client.get_total_supply(), 13 * BST as u128);
+    assert_eq!(f.client.get_total_supply() as i128, f.client.total_supply());
+}
