@@ -35,6 +35,9 @@ pub const TOTAL_COINS: i64 = 1_000_000_000_000_000_000;
 pub const FRIENDBOT_STARTING_BALANCE: i64 = 10_000 * 10_000_000;
 /// The queue refuses more than this many pending transactions (TRY_AGAIN_LATER).
 pub const MAX_PENDING: usize = 5_000;
+/// Core's cap on a declared Soroban resource fee (2^50 stroops, TransactionFrame.cpp
+/// `MAX_RESOURCE_FEE`); larger or negative values make the envelope txMALFORMED.
+pub const MAX_RESOURCE_FEE: i64 = 1 << 50;
 
 #[derive(Clone, Debug)]
 pub struct StoredEntry {
@@ -640,6 +643,11 @@ impl Chain {
             {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
+            // Core's XDRProvidesValidFee, checked before anything else; it also keeps every
+            // fee sum below far from i64::MAX.
+            if soroban_data.is_some_and(|d| !(0..=MAX_RESOURCE_FEE).contains(&d.resource_fee)) {
+                return Err(wrap(TransactionResultResult::TxMalformed));
+            }
         } else if soroban_data.is_some() {
             return Err(wrap(TransactionResultResult::TxMalformed));
         }
@@ -683,9 +691,7 @@ impl Chain {
         // Fees: inclusion fee per op plus the declared resource fee.
         let resource_fee = soroban_data.map(|d| d.resource_fee).unwrap_or(0);
         if let Some(d) = soroban_data {
-            if d.resource_fee < 0
-                || (d.resources.instructions as i64) > self.network.tx_max_instructions
-            {
+            if (d.resources.instructions as i64) > self.network.tx_max_instructions {
                 return Err(wrap(TransactionResultResult::TxSorobanInvalid));
             }
             // The per-transaction limits of the network settings, as core checks them on entry.
@@ -708,7 +714,9 @@ impl Chain {
                 return Err(wrap(TransactionResultResult::TxInsufficientFee));
             }
         }
-        if v.fee_bump.is_none() && (tx.fee as i64) < min_fee + resource_fee {
+        // Checked sums: a fee that would overflow cannot be afforded either.
+        let needed = min_fee.checked_add(resource_fee);
+        if v.fee_bump.is_none() && needed.is_none_or(|n| (tx.fee as i64) < n) {
             return Err(wrap(TransactionResultResult::TxInsufficientFee));
         }
         // Signatures: LOW for the tx source, MEDIUM for each op's source.
@@ -741,7 +749,11 @@ impl Chain {
         match &v.fee_bump {
             None => {
                 let fee = tx.fee as i64;
-                if source.balance - fee < min_balance(source) {
+                if source
+                    .balance
+                    .checked_sub(fee)
+                    .is_none_or(|left| left < min_balance(source))
+                {
                     return Err(wrap(TransactionResultResult::TxInsufficientBalance));
                 }
             }
@@ -749,7 +761,8 @@ impl Chain {
                 let Some(payer) = self.account(&fb.fee_source) else {
                     return Err(tx_result(min_fee, TransactionResultResult::TxNoAccount));
                 };
-                if fb.fee < min_fee + BASE_FEE as i64 + resource_fee {
+                let needed = needed.and_then(|n| n.checked_add(BASE_FEE as i64));
+                if needed.is_none_or(|n| fb.fee < n) {
                     return Err(tx_result(
                         min_fee,
                         TransactionResultResult::TxInsufficientFee,
@@ -762,7 +775,11 @@ impl Chain {
                 if !outer.all_used() {
                     return Err(tx_result(min_fee, TransactionResultResult::TxBadAuthExtra));
                 }
-                if payer.balance - fb.fee < min_balance(payer) {
+                if payer
+                    .balance
+                    .checked_sub(fb.fee)
+                    .is_none_or(|left| left < min_balance(payer))
+                {
                     return Err(tx_result(
                         min_fee,
                         TransactionResultResult::TxInsufficientBalance,

@@ -1,7 +1,7 @@
 //! JSON-RPC methods in the shapes of Stellar RPC (see shared/reference/stellar-rpc.openrpc.json).
 
 use std::rc::Rc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{json, Map, Value};
 use soroban_env_host::e2e_invoke::RecordingInvocationAuthMode;
@@ -47,6 +47,18 @@ pub fn err(code: i64, message: impl Into<String>) -> RpcError {
 
 pub type Shared = Arc<RwLock<Chain>>;
 pub type RpcResult = Result<Value, RpcError>;
+
+/// Locks the chain for reading. A handler that panicked while holding the lock (the server
+/// catches it) poisons it; taking the guard anyway keeps one bad request from failing every
+/// later one and stopping the ledger thread.
+pub fn read_chain(chain: &Shared) -> RwLockReadGuard<'_, Chain> {
+    chain.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Locks the chain for writing; survives poisoning like `read_chain`.
+pub fn write_chain(chain: &Shared) -> RwLockWriteGuard<'_, Chain> {
+    chain.write().unwrap_or_else(|e| e.into_inner())
+}
 
 pub struct Ctx {
     pub chain: Shared,
@@ -139,7 +151,7 @@ pub fn dispatch_json(ctx: &Ctx, method: &str, params: &Value) -> Result<String, 
 pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
     match method {
         "getHealth" => {
-            let c = ctx.chain.read().expect("lock");
+            let c = read_chain(&ctx.chain);
             Ok(json!({
                 "status": "healthy",
                 "latestLedger": c.latest().seq,
@@ -150,7 +162,7 @@ pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
             }))
         }
         "getNetwork" => {
-            let c = ctx.chain.read().expect("lock");
+            let c = read_chain(&ctx.chain);
             Ok(json!({
                 "friendbotUrl": ctx.friendbot_url,
                 "passphrase": c.passphrase,
@@ -165,7 +177,7 @@ pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
             "protocolVersion": PROTOCOL_VERSION,
         })),
         "getLatestLedger" => {
-            let c = ctx.chain.read().expect("lock");
+            let c = read_chain(&ctx.chain);
             let l = c.latest();
             Ok(json!({
                 "id": hex::encode(l.hash),
@@ -177,7 +189,7 @@ pub fn dispatch(ctx: &Ctx, method: &str, params: &Value) -> RpcResult {
             }))
         }
         "getFeeStats" => {
-            let c = ctx.chain.read().expect("lock");
+            let c = read_chain(&ctx.chain);
             let dist = |count: usize| {
                 json!({
                     "max": "100", "min": "100", "mode": "100",
@@ -238,7 +250,7 @@ fn get_ledger_entries(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
         }
         parsed.push((k.as_str().unwrap_or_default().to_string(), key));
     }
-    let c = ctx.chain.read().expect("lock");
+    let c = read_chain(&ctx.chain);
     let latest = c.latest().seq;
     let mut out = Vec::new();
     for (raw, key) in parsed {
@@ -325,7 +337,7 @@ fn tx_info(c: &Chain, t: &crate::chain::TxRecord, into: &mut Map<String, Value>)
 fn get_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     check_format(m)?;
     let hash = parse_hash(m)?;
-    let c = ctx.chain.read().expect("lock");
+    let c = read_chain(&ctx.chain);
     let mut out = range_fields(&c);
     match c.tx(&hash) {
         Some(t) => tx_info(&c, t, &mut out),
@@ -377,7 +389,7 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     check_format(m)?;
     let start_ledger = get_u64(m, "startLedger")?.unwrap_or(0);
     let (cursor, limit) = pagination(m)?;
-    let c = ctx.chain.read().expect("lock");
+    let c = read_chain(&ctx.chain);
     if cursor.is_some() {
         if start_ledger != 0 {
             return Err(err(
@@ -453,7 +465,7 @@ fn get_ledgers(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     check_format(m)?;
     let start_ledger = get_u64(m, "startLedger")?.unwrap_or(0);
     let (cursor, limit) = pagination(m)?;
-    let c = ctx.chain.read().expect("lock");
+    let c = read_chain(&ctx.chain);
     if cursor.is_some() {
         if start_ledger != 0 {
             return Err(err(
@@ -744,7 +756,7 @@ pub fn get_events(ctx: &Ctx, m: &Map<String, Value>) -> Result<String, RpcError>
     let filters = parse_filters(m)?;
     let limit = limit.unwrap_or(DEFAULT_EVENTS_LIMIT) as usize;
 
-    let c = ctx.chain.read().expect("lock");
+    let c = read_chain(&ctx.chain);
     let start = match cursor {
         Some(mut cur) => {
             cur.event = cur.event.wrapping_add(1);
@@ -912,7 +924,7 @@ fn send_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     let Some((env, bytes)) = decode_envelope(m) else {
         return Err(err(INVALID_PARAMS, "invalid_xdr"));
     };
-    let mut c = ctx.chain.write().expect("lock");
+    let mut c = write_chain(&ctx.chain);
     let (hash, outcome) = c.submit(env, bytes, util::now_unix());
     let mut out = Map::new();
     out.insert("hash".into(), json!(hex::encode(hash)));
@@ -943,7 +955,7 @@ impl soroban_env_host::storage::SnapshotSource for ChainSnapshot {
         key: &Rc<LedgerKey>,
     ) -> Result<Option<soroban_env_host::storage::EntryWithLiveUntil>, soroban_env_host::HostError>
     {
-        let c = self.0.read().expect("lock");
+        let c = read_chain(&self.0);
         Ok(c.entries
             .get(key.as_ref())
             .map(|e| (Rc::new(e.entry.clone()), e.live_until)))
@@ -957,7 +969,7 @@ fn sim_error(latest: u32, message: impl Into<String>) -> RpcResult {
 fn simulate_transaction(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     check_format(m)?;
     let (latest, time, network, ledger_info) = {
-        let c = ctx.chain.read().expect("lock");
+        let c = read_chain(&ctx.chain);
         let l = c.latest();
         (
             l.seq,

@@ -18,7 +18,7 @@ use soroban_env_host::xdr::{LedgerEntryChange, OperationMeta, TransactionMeta, T
 use tokio::sync::watch;
 
 use crate::chain::{Chain, ChainConfig};
-use crate::rpc::{self, Ctx, RpcError};
+use crate::rpc::{self, read_chain, write_chain, Ctx, RpcError};
 use crate::util::{self, b64, xdr_bytes};
 
 #[derive(Clone, Debug)]
@@ -99,7 +99,7 @@ pub fn spawn_ledger_thread(
                 }
                 let started = Instant::now();
                 let (seq, applied) = {
-                    let mut c = chain.write().expect("lock");
+                    let mut c = write_chain(&chain);
                     let seq = c.close_ledger(util::now_unix());
                     (seq, c.latest().tx_count)
                 };
@@ -113,7 +113,7 @@ pub fn spawn_ledger_thread(
                 let _ = tx.send(seq);
                 if let Some(path) = &state_file {
                     if dirty && last_save.elapsed() >= Duration::from_secs(5) {
-                        let c = chain.read().expect("lock");
+                        let c = read_chain(&chain);
                         if let Err(e) = crate::persist::save(&c, path) {
                             eprintln!("localnet: cannot save state to {}: {e}", path.display());
                         }
@@ -123,7 +123,7 @@ pub fn spawn_ledger_thread(
                 }
             }
             if let Some(path) = &state_file {
-                let c = chain.read().expect("lock");
+                let c = read_chain(&chain);
                 if let Err(e) = crate::persist::save(&c, path) {
                     eprintln!("localnet: cannot save state to {}: {e}", path.display());
                 }
@@ -282,7 +282,7 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
         );
     };
     let queued = {
-        let mut c = app.ctx.chain.write().expect("lock");
+        let mut c = write_chain(&app.ctx.chain);
         c.queue_friendbot(dest, util::now_unix())
     };
     let hash = match queued {
@@ -308,7 +308,7 @@ async fn friendbot(State(app): State<Arc<App>>, Query(q): Query<FriendbotQuery>)
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         {
-            let c = app.ctx.chain.read().expect("lock");
+            let c = read_chain(&app.ctx.chain);
             if let Some(t) = c.tx(&hash) {
                 let meta = c.full_meta(t);
                 // The created account as a V1 meta: what every SDK's airdrop parser reads.
@@ -389,7 +389,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         opened.seed_synthetic_events(opts.seed_events, 1000, util::now_unix());
     }
     let chain = Arc::new(RwLock::new(opened));
-    let latest = chain.read().expect("lock").latest().seq;
+    let latest = read_chain(&chain).latest().seq;
     let (tx, rx) = watch::channel(latest);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let ledger_thread = spawn_ledger_thread(

@@ -834,3 +834,141 @@ fn fee_bumps_are_charged_to_the_fee_source() {
         TransactionResultResult::TxBadAuth
     );
 }
+
+/// An upload-Wasm transaction from `k` declaring `resource_fee`, signed by `k`.
+fn with_resource_fee(k: &SigningKey, seq: i64, fee: u32, resource_fee: i64) -> Transaction {
+    use soroban_env_host::xdr::{LedgerFootprint, SorobanResources, SorobanTransactionDataExt};
+    let mut t = tx(
+        k,
+        seq,
+        fee,
+        OperationBody::InvokeHostFunction(InvokeHostFunctionOp {
+            host_function: HostFunction::UploadContractWasm(vec![0u8; 8].try_into().unwrap()),
+            auth: VecM::default(),
+        }),
+    );
+    t.ext = TransactionExt::V1(SorobanTransactionData {
+        ext: SorobanTransactionDataExt::V0,
+        resources: SorobanResources {
+            footprint: LedgerFootprint {
+                read_only: VecM::default(),
+                read_write: VecM::default(),
+            },
+            instructions: 0,
+            disk_read_bytes: 0,
+            write_bytes: 0,
+        },
+        resource_fee,
+    });
+    t
+}
+
+fn send_error_result(ctx: &Ctx, env: &TransactionEnvelope) -> TransactionResultResult {
+    let sent = rpc(
+        ctx,
+        "sendTransaction",
+        json!({ "transaction": b64(&xdr_bytes(env)) }),
+    )
+    .expect("an RPC result, not an error");
+    assert_eq!(sent["status"], "ERROR", "{sent}");
+    TransactionResult::from_xdr(
+        unb64(sent["errorResultXdr"].as_str().unwrap()).unwrap(),
+        Limits::none(),
+    )
+    .unwrap()
+    .result
+}
+
+#[test]
+fn out_of_range_resource_fees_are_malformed_and_the_chain_keeps_serving() {
+    use soroban_env_host::xdr::{
+        FeeBumpTransaction, FeeBumpTransactionEnvelope, FeeBumpTransactionExt,
+        FeeBumpTransactionInnerTx,
+    };
+    let mut chain = new_chain(100);
+    let (k, bob) = (key(11), key(12));
+    fund(&mut chain, &k);
+    fund(&mut chain, &bob);
+    let seq = next_seq(&chain, &k);
+    let ctx = ctx(chain);
+    // Core's XDRProvidesValidFee: 0 ≤ resourceFee ≤ 2^50, else txMALFORMED; the sums near
+    // i64::MAX used to overflow (a panic under the chain's write lock) before any signature check.
+    for resource_fee in [i64::MAX - 50, i64::MAX, (1 << 50) + 1, -1, i64::MIN] {
+        let env = envelope(
+            with_resource_fee(&k, seq, u32::MAX, resource_fee),
+            &[],
+            PASSPHRASE,
+        );
+        assert_eq!(
+            send_error_result(&ctx, &env),
+            TransactionResultResult::TxMalformed,
+            "resource fee {resource_fee}"
+        );
+    }
+    let TransactionEnvelope::Tx(inner) = envelope(
+        with_resource_fee(&k, seq, 0, i64::MAX - 150),
+        &[&k],
+        PASSPHRASE,
+    ) else {
+        unreachable!()
+    };
+    let bump = TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+        tx: FeeBumpTransaction {
+            fee_source: MuxedAccount::Ed25519(Uint256(bob.verifying_key().to_bytes())),
+            fee: i64::MAX,
+            inner_tx: FeeBumpTransactionInnerTx::Tx(inner),
+            ext: FeeBumpTransactionExt::V0,
+        },
+        signatures: VecM::default(),
+    });
+    match send_error_result(&ctx, &bump) {
+        TransactionResultResult::TxFeeBumpInnerFailed(pair) => assert_eq!(
+            pair.result.result,
+            soroban_env_host::xdr::InnerTransactionResultResult::TxMalformed
+        ),
+        other => panic!("expected txFEE_BUMP_INNER_FAILED, got {other:?}"),
+    }
+    // The largest fee core accepts is checked, not refused for its size: here it cannot be paid.
+    let env = envelope(
+        with_resource_fee(&k, seq, u32::MAX, 1 << 50),
+        &[&k],
+        PASSPHRASE,
+    );
+    assert_eq!(
+        send_error_result(&ctx, &env),
+        TransactionResultResult::TxInsufficientFee
+    );
+    let health = rpc(&ctx, "getHealth", Value::Null).unwrap();
+    assert_eq!(health["status"], "healthy");
+    let pay = envelope(tx(&k, seq, 100, payment(&bob, 5)), &[&k], PASSPHRASE);
+    let sent = rpc(
+        &ctx,
+        "sendTransaction",
+        json!({ "transaction": b64(&xdr_bytes(&pay)) }),
+    )
+    .unwrap();
+    assert_eq!(sent["status"], "PENDING", "{sent}");
+    let before = health["latestLedger"].as_u64().unwrap();
+    localnet::rpc::write_chain(&ctx.chain).close_ledger(1_700_000_200);
+    let got = rpc(&ctx, "getTransaction", json!({ "hash": sent["hash"] })).unwrap();
+    assert_eq!(got["status"], "SUCCESS", "{got}");
+    assert_eq!(got["ledger"].as_u64(), Some(before + 1));
+}
+
+#[test]
+fn a_request_that_panics_under_the_lock_does_not_take_the_chain_down() {
+    let ctx = chain_with_events(2, 0, 10);
+    let chain = ctx.chain.clone();
+    let crashed = std::thread::spawn(move || {
+        let _guard = chain.write().unwrap();
+        panic!("a handler bug while holding the write lock");
+    })
+    .join();
+    assert!(crashed.is_err() && ctx.chain.is_poisoned());
+    let before = rpc(&ctx, "getHealth", Value::Null).unwrap();
+    assert_eq!(before["status"], "healthy");
+    let seq = localnet::rpc::write_chain(&ctx.chain).close_ledger(1_800_000_000);
+    let after = rpc(&ctx, "getLatestLedger", Value::Null).unwrap();
+    assert_eq!(after["sequence"].as_u64(), Some(seq as u64));
+    assert_eq!(seq as u64, before["latestLedger"].as_u64().unwrap() + 1);
+}
