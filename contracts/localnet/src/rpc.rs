@@ -413,6 +413,9 @@ fn get_transactions(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
             let id: i64 = s
                 .parse()
                 .map_err(|e: std::num::ParseIntError| err(INVALID_PARAMS, e.to_string()))?;
+            if id < 0 {
+                return Err(err(INVALID_PARAMS, format!("invalid cursor: {s}")));
+            }
             ((id >> 32) as u32, (((id >> 12) & 0xF_FFFF) as u32) + 1)
         }
         None => (start_ledger as u32, 1),
@@ -484,11 +487,12 @@ fn get_ledgers(ctx: &Ctx, m: &Map<String, Value>) -> RpcResult {
     }
     let limit = limit.unwrap_or(DEFAULT_LEDGERS_LIMIT) as u32;
     let start = match &cursor {
-        Some(s) => {
-            s.parse::<u32>()
-                .map_err(|_| err(INVALID_PARAMS, format!("invalid cursor: {s}")))?
-                + 1
-        }
+        // The cursor is the last ledger returned; the last possible ledger has no successor.
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .and_then(|last| last.checked_add(1))
+            .ok_or_else(|| err(INVALID_PARAMS, format!("invalid cursor: {s}")))?,
         None => start_ledger as u32,
     };
     if start < c.oldest().seq {

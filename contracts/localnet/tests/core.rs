@@ -972,3 +972,34 @@ fn a_request_that_panics_under_the_lock_does_not_take_the_chain_down() {
     assert_eq!(after["sequence"].as_u64(), Some(seq as u64));
     assert_eq!(seq as u64, before["latestLedger"].as_u64().unwrap() + 1);
 }
+
+#[test]
+fn cursors_at_the_edge_of_their_range_are_invalid_params() {
+    let ctx = chain_with_events(3, 0, 10);
+    for (method, cursor) in [
+        ("getLedgers", "4294967295"),
+        ("getLedgers", "-1"),
+        ("getTransactions", "-1"),
+        ("getTransactions", "-9223372036854775808"),
+        ("getEvents", "-1"),
+    ] {
+        let got = rpc(
+            &ctx,
+            method,
+            json!({ "pagination": { "cursor": cursor, "limit": 1 } }),
+        );
+        assert_eq!(
+            got.as_ref().map_err(|e| e.0),
+            Err(-32602),
+            "{method} cursor {cursor}: {got:?}"
+        );
+    }
+    // The largest valid ledger cursor still pages (to nothing) instead of failing.
+    let page = rpc(
+        &ctx,
+        "getLedgers",
+        json!({ "pagination": { "cursor": "4294967294", "limit": 1 } }),
+    )
+    .unwrap();
+    assert_eq!(page["ledgers"].as_array().map(Vec::len), Some(0));
+}
