@@ -120,13 +120,15 @@ fn constructor_rejects_a_majority_below_half() {
 fn constructor_rejects_bad_configs() {
     let env = test_env();
     let token = contract_address(&env, 0xB5);
-    let bad: [fn(&mut GovernanceConfig); 6] = [
+    let bad: [fn(&mut GovernanceConfig); 7] = [
         |c| c.quorum_bps = 0,
         |c| c.quorum_bps = 10_001,
         |c| c.majority_bps = 10_001,
         |c| c.min_voting_period = 0,
         |c| c.max_voting_period = 5,
         |c| c.proposal_threshold = -1,
+        // A proposal must not outlive the TTL its record is kept for between uses.
+        |c| c.max_voting_period = ttl::PERSISTENT_THRESHOLD + 1,
     ];
     for change in bad {
         let mut c = config(&token);
@@ -146,6 +148,10 @@ fn constructor_rejects_bad_configs() {
             message
         );
     }
+    // The bound itself is allowed.
+    let mut edge = config(&token);
+    edge.max_voting_period = ttl::PERSISTENT_THRESHOLD;
+    env.register(Governance, (edge,));
 }
 
 #[test]

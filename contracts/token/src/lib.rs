@@ -17,7 +17,7 @@ use starling_shared::{roles, ttl, validate};
 use stellar_access::access_control::AccessControl;
 use stellar_governance::votes::{self, Votes};
 use stellar_tokens::fungible::{
-    burnable::FungibleBurnable, votes::FungibleVotes, Base, FungibleToken,
+    burnable::FungibleBurnable, votes::FungibleVotes, Base, FungibleToken, FungibleTokenError,
 };
 
 #[cfg(test)]
@@ -98,8 +98,8 @@ impl BstToken {
     /// - `SharedError::MissingRole` (1) when `minter` is not a minter.
     /// - `SharedError::AmountNotPositive` (3) when `amount <= 0`.
     /// - `TokenError::EmptyReason` (40) when `reason` is empty.
-    /// - `FungibleTokenError::MathOverflow` (104) / `VotesError::MathOverflow` (4101) when the
-    ///   supply would overflow.
+    /// - `FungibleTokenError::MathOverflow` (104) when the total supply (and so any balance)
+    ///   would pass `i128::MAX`.
     /// - An auth error when `minter` did not authorise the call.
     ///
     /// # Events
@@ -111,6 +111,13 @@ impl BstToken {
         validate::require_positive(&e, amount);
         if reason == symbol_short!("") {
             panic_with_error!(&e, TokenError::EmptyReason);
+        }
+        // OpenZeppelin's `Base::mint` keeps no supply counter and the votes checkpoints count
+        // the supply in u128, so nothing else stops it passing i128::MAX, past which
+        // `total_supply` (SEP-41's i128) and governance's quorum would read it wrong.
+        let supply = votes::get_total_supply(&e);
+        if supply.saturating_add(amount as u128) > i128::MAX as u128 {
+            panic_with_error!(&e, FungibleTokenError::MathOverflow);
         }
         FungibleVotes::mint(&e, &to, amount);
         keep_alive(&e, &to);

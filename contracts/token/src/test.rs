@@ -513,3 +513,27 @@ fn votes_get_total_supply_follows_mints_and_burns() {
     assert_eq!(f.client.get_total_supply(), 13 * BST as u128);
     assert_eq!(f.client.get_total_supply() as i128, f.client.total_supply());
 }
+
+#[test]
+fn mint_reward_refuses_to_overflow_the_supply() {
+    let f = setup();
+    mint(&f, &f.alice, i128::MAX);
+    assert_eq!(f.client.total_supply(), i128::MAX);
+    f.env.mock_all_auths();
+    // FungibleTokenError::MathOverflow = 104: to a new holder the supply is what overflows
+    // (OpenZeppelin keeps no i128 supply counter, so the contract checks it), to the same
+    // holder the balance does too.
+    assert_contract_error!(
+        f.client
+            .try_mint_reward(&f.minter, &f.bob, &1, &symbol_short!("lesson")),
+        104u32
+    );
+    assert_contract_error!(
+        f.client
+            .try_mint_reward(&f.minter, &f.alice, &1, &symbol_short!("lesson")),
+        104u32
+    );
+    assert_eq!(f.client.total_supply(), i128::MAX);
+    assert_eq!(f.client.balance(&f.bob), 0);
+    assert_eq!(f.client.balance(&f.alice), i128::MAX);
+}
