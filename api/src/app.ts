@@ -1,7 +1,7 @@
 // Builds the API: context → cross-cutting plugins → services → routes. Registration is explicit
 // (not autoload) so the order the plugins depend on is visible in one place and fully typed.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -47,6 +47,8 @@ export interface BuildOptions {
   /** Supply to share a context (tests); otherwise the app creates and closes its own. */
   context?: AppContext;
   logger?: Logger;
+  /** Sees every route as it registers, hidden ones too (tests compare them with the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The production logger: credentials in request headers never reach a log line. */
@@ -72,6 +74,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.decorate('ctx', ctx);
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifySchema } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../app.ts';
 import { freePort } from '../../../ops/dev/services.ts';
 import { principalId } from '../auth/principal.ts';
 import { requestFingerprint } from './idempotency.ts';
@@ -306,6 +309,81 @@ describe('OpenAPI', () => {
     const ui = await t.app.inject({ url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');
+  });
+});
+
+interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema?: FastifySchema & { hide?: boolean };
+}
+type OpenApiDoc = { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+
+/** Fastify's `/a/:id` and `/a/:file(^regex$)` as OpenAPI writes them: `/a/{id}`, `/a/{file}`. */
+const openApiPath = (url: string): string => url.replace(/:(\w+)(?:\((?:\\.|[^)])*\))?/g, '{$1}');
+
+/** Each registered /v1 operation the document leaves out or describes without a response. */
+function undocumented(routes: readonly RegisteredRoute[], doc: OpenApiDoc): string[] {
+  const missing: string[] = [];
+  for (const r of routes) {
+    const path = openApiPath(r.url);
+    const op = doc.paths[path]?.[r.method.toLowerCase()];
+    const label = `${r.method} ${path}`;
+    if (r.schema?.hide) missing.push(`${label}: hidden`);
+    else if (!r.schema?.response || Object.keys(r.schema.response).length === 0)
+      missing.push(`${label}: no response schema`);
+    else if (!op) missing.push(`${label}: not in the document`);
+    else if (!op.responses || Object.keys(op.responses).length === 0)
+      missing.push(`${label}: no responses documented`);
+  }
+  return missing;
+}
+
+describe('OpenAPI coverage', () => {
+  it('documents every registered /v1 route and method, each with a response schema', async () => {
+    // A second app on the same context, watching every route as it registers (hidden ones too).
+    const routes: RegisteredRoute[] = [];
+    const app = await buildApp({
+      config: t.config,
+      context: t.ctx,
+      logger: pino({ level: 'silent' }),
+      onRoute: (r) => {
+        for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema });
+      },
+    });
+    try {
+      await app.ready();
+      const doc = (await app.inject({ url: '/openapi.json' })).json() as OpenApiDoc;
+      const v1 = routes.filter((r) => r.url.startsWith('/v1/') && !['HEAD', 'OPTIONS'].includes(r.method));
+      // Sanity: the hook saw the whole API (auth, learning, certificates, the regex PDF route, ops).
+      expect(v1.length).toBeGreaterThan(80);
+      expect(v1.map((r) => `${r.method} ${openApiPath(r.url)}`)).toEqual(
+        expect.arrayContaining([
+          'POST /v1/auth/register',
+          'POST /v1/lessons/{id}/complete',
+          'GET /v1/credentials/{file}',
+          'POST /v1/ops/intents/{id}/retry',
+        ]),
+      );
+      expect(undocumented(v1, doc)).toEqual([]);
+
+      // The check itself notices a hidden route, a route without a response, and a missing operation.
+      const [first, ...rest] = v1 as [RegisteredRoute, ...RegisteredRoute[]];
+      const path = openApiPath(first.url);
+      const label = `${first.method} ${path}`;
+      expect(undocumented([{ ...first, schema: { ...first.schema, hide: true } }, ...rest], doc)).toEqual([
+        `${label}: hidden`,
+      ]);
+      expect(undocumented([{ ...first, schema: { ...first.schema, response: undefined } }], doc)).toEqual([
+        `${label}: no response schema`,
+      ]);
+      const { [first.method.toLowerCase()]: _dropped, ...others } = doc.paths[path]!;
+      expect(undocumented(v1, { paths: { ...doc.paths, [path]: others } })).toEqual([
+        `${label}: not in the document`,
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 });
 
