@@ -459,3 +459,34 @@ fn config_returns_the_rules_set_at_initialisation() {
         ttl::INSTANCE_EXTEND_TO
     );
 }
+
+#[test]
+fn propose_requires_exactly_the_proposers_auth() {
+    let f = setup();
+    // A proposer at a contract address, so `mock_auths` can stand in for its signature.
+    let proposer = contract_address(&f.env, 0x5A);
+    f.env.mock_all_auths();
+    f.token
+        .mint_reward(&f.minter, &proposer, &(2 * BST), &symbol_short!("lesson"));
+    f.token.delegate(&proposer, &proposer);
+    advance(&f.env, 1);
+    let t = title(&f.env);
+    let h = hash(&f.env);
+    f.env.mock_auths(&[MockAuth {
+        address: &proposer,
+        invoke: &MockAuthInvoke {
+            contract: &f.gov.address,
+            fn_name: "propose",
+            args: (&proposer, &t, &h, PERIOD).into_val(&f.env),
+            sub_invokes: &[],
+        },
+    }]);
+    // The authorisation covers this period only.
+    assert_auth_error!(f.gov.try_propose(&proposer, &t, &h, &(PERIOD + 1)));
+    assert_eq!(f.gov.propose(&proposer, &t, &h, &PERIOD), 1);
+    assert_eq!(f.env.auths().len(), 1);
+    assert_eq!(f.env.auths()[0].0, proposer);
+    assert_eq!(f.gov.get_proposal(&1).proposer, proposer);
+    // Consumed: the same authorisation does not open a second proposal.
+    assert_auth_error!(f.gov.try_propose(&proposer, &t, &h, &PERIOD));
+}

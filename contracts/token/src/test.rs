@@ -537,3 +537,50 @@ fn mint_reward_refuses_to_overflow_the_supply() {
     assert_eq!(f.client.balance(&f.bob), 0);
     assert_eq!(f.client.balance(&f.alice), i128::MAX);
 }
+
+#[test]
+fn transfer_from_and_burn_from_need_the_spenders_auth() {
+    let f = setup();
+    mint(&f, &f.alice, 10 * BST);
+    f.env.mock_all_auths();
+    f.client
+        .approve(&f.alice, &f.bob, &(4 * BST), &(f.env.ledger().sequence() + 100));
+    f.env.set_auths(&[]);
+    assert_auth_error!(f.client.try_transfer_from(&f.bob, &f.alice, &f.bob, &BST));
+    assert_auth_error!(f.client.try_burn_from(&f.bob, &f.alice, &BST));
+    // The holder's own authorisation does not stand in for the spender's (contract
+    // addresses, so `mock_auths` can stand in for their signatures).
+    let holder = contract_address(&f.env, 0x5B);
+    let spender = contract_address(&f.env, 0x59);
+    mint(&f, &holder, 10 * BST);
+    f.env.mock_all_auths();
+    f.client
+        .approve(&holder, &spender, &(4 * BST), &(f.env.ledger().sequence() + 100));
+    f.env.mock_auths(&[MockAuth {
+        address: &holder,
+        invoke: &MockAuthInvoke {
+            contract: &f.client.address,
+            fn_name: "burn_from",
+            args: (&spender, &holder, BST).into_val(&f.env),
+            sub_invokes: &[],
+        },
+    }]);
+    assert_auth_error!(f.client.try_burn_from(&spender, &holder, &BST));
+    // Exactly the spender's authorisation for this call is enough.
+    f.env.mock_auths(&[MockAuth {
+        address: &spender,
+        invoke: &MockAuthInvoke {
+            contract: &f.client.address,
+            fn_name: "transfer_from",
+            args: (&spender, &holder, &f.bob, BST).into_val(&f.env),
+            sub_invokes: &[],
+        },
+    }]);
+    f.client.transfer_from(&spender, &holder, &f.bob, &BST);
+    assert_eq!(f.env.auths()[0].0, spender);
+    assert_eq!(f.client.balance(&holder), 9 * BST);
+    assert_eq!(f.client.balance(&f.bob), BST);
+    assert_eq!(f.client.balance(&f.alice), 10 * BST);
+    assert_eq!(f.client.allowance(&f.alice, &f.bob), 4 * BST);
+    assert_eq!(f.client.allowance(&holder, &spender), 3 * BST);
+}
