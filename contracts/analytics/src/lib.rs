@@ -98,11 +98,16 @@ impl Analytics {
         }
         let key = DataKey::Progress(student.clone(), course_id.clone());
         let store = e.storage().persistent();
-        let previous: u32 = store.get(&key).unwrap_or(0);
+        let stored: Option<u32> = store.get(&key);
+        let previous = stored.unwrap_or(0);
         if percent < previous {
             panic_with_error!(&e, AnalyticsError::ProgressRegressed);
         }
         if percent == previous {
+            // Nothing changes, but the record was used: keep it alive like a read does.
+            if stored.is_some() {
+                ttl::extend_activity(&e, &key);
+            }
             return previous;
         }
         store.set(&key, &percent);

@@ -338,6 +338,14 @@ fn storage_ttl_is_extended_on_use() {
         .env
         .as_contract(&f.client.address, || f.env.storage().instance().get_ttl());
     assert_eq!(instance, ttl::INSTANCE_EXTEND_TO);
+    // Recording the stored percent again changes nothing but still counts as use.
+    advance(&f.env, 2 * ttl::DAY_IN_LEDGERS);
+    assert_eq!(
+        ttl_of(&f.env),
+        ttl::ACTIVITY_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS
+    );
+    assert_eq!(record(&f, 10), 10);
+    assert_eq!(ttl_of(&f.env), ttl::ACTIVITY_EXTEND_TO);
     // A record in use survives far beyond one term.
     for _ in 0..5 {
         advance(&f.env, 25 * ttl::DAY_IN_LEDGERS);

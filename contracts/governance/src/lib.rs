@@ -373,7 +373,12 @@ impl Governance {
     /// None.
     pub fn vote_of(e: Env, id: u64, voter: Address) -> Option<bool> {
         ttl::extend_instance(&e);
-        e.storage().persistent().get(&DataKey::Voted(id, voter))
+        let key = DataKey::Voted(id, voter);
+        let vote = e.storage().persistent().get(&key);
+        if vote.is_some() {
+            ttl::extend_persistent(&e, &key);
+        }
+        vote
     }
 
     /// The rules set at initialisation.

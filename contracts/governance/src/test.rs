@@ -409,6 +409,18 @@ fn storage_ttl_is_extended_on_use() {
     );
     f.gov.get_proposal(&id);
     assert_eq!(ttl_of(&DataKey::Proposal(id)), ttl::PERSISTENT_EXTEND_TO);
+    // Reading a vote keeps its record alive too.
+    assert_eq!(
+        ttl_of(&DataKey::Voted(id, f.alice.clone())),
+        ttl::PERSISTENT_EXTEND_TO - 2 * ttl::DAY_IN_LEDGERS
+    );
+    assert_eq!(f.gov.vote_of(&id, &f.alice), Some(true));
+    assert_eq!(
+        ttl_of(&DataKey::Voted(id, f.alice.clone())),
+        ttl::PERSISTENT_EXTEND_TO
+    );
+    // No vote, no entry: nothing to extend, and no error.
+    assert_eq!(f.gov.vote_of(&id, &f.bob), None);
     use soroban_sdk::testutils::Deployer as _;
     assert_eq!(
         f.env.deployer().get_contract_instance_ttl(&f.gov.address),
