@@ -218,6 +218,14 @@ export function createAuthService(ctx: AppContext, tokens: TokenService) {
         const user = await findUserById(trx, row.user_id);
         if (!user) return { error: unauthorized('invalid_refresh_token', 'The refresh token is not valid.') };
         await markRefreshTokenUsed(trx, row.id);
+        await recordAudit(trx, {
+          actor: null,
+          action: 'session.refreshed',
+          targetType: 'user',
+          targetId: user.id,
+          requestId,
+          data: { family_id: row.family_id },
+        });
         return { session: await issueSession(trx, user, row.family_id) };
       });
       if ('error' in outcome) throw outcome.error;

@@ -228,7 +228,14 @@ describe('login and tokens', () => {
   });
 
   it('rotates refresh tokens and revokes the whole family when a used one comes back', async () => {
-    const { refresh } = await registerUser(t.app);
+    const { refresh, userId } = await registerUser(t.app);
+    const auditOf = (action: string) =>
+      t.ctx.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', action)
+        .where('target_id', '=', userId)
+        .execute();
     const first = await t.app.inject({
       method: 'POST',
       url: '/v1/auth/refresh',
@@ -237,6 +244,19 @@ describe('login and tokens', () => {
     expect(first.statusCode).toBe(200);
     const next = first.json().refresh_token as string;
     expect(next).not.toBe(refresh);
+    // The rotation is a state change of its own, audited with the session family it continues.
+    const { family_id: family } = await t.ctx.db
+      .selectFrom('refresh_tokens')
+      .select('family_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const refreshed = await auditOf('session.refreshed');
+    expect(refreshed).toHaveLength(1);
+    expect(refreshed[0]).toMatchObject({
+      target_type: 'user',
+      request_id: first.headers['x-request-id'],
+      data: { family_id: family },
+    });
     const replay = await t.app.inject({
       method: 'POST',
       url: '/v1/auth/refresh',
@@ -244,6 +264,9 @@ describe('login and tokens', () => {
     });
     expect(replay.statusCode).toBe(401);
     expect(replay.json().code).toBe('refresh_token_reused');
+    // A refused refresh rotates nothing and is not recorded as one.
+    expect(await auditOf('session.refreshed')).toHaveLength(1);
+    expect(await auditOf('session.reuse_detected')).toHaveLength(1);
     // The legitimate successor was revoked with the family.
     const successor = await t.app.inject({
       method: 'POST',
