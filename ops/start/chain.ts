@@ -1,7 +1,7 @@
 // The start command's chain half: builds and starts the local chain (state kept in .starling/),
 // deploys the contracts once (contracts/deployments/local.json, reused while the chain still
-// has them), then runs the indexer against both. "When possible": without a Rust toolchain the
-// rest of the system still starts, and this says why the chain did not.
+// has them), then runs the indexer against both. The README promises the chain, so a chain that
+// cannot be built or started stops the start command with the reason (STELLAR_RPC_URL skips it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,16 +17,15 @@ export interface LocalChain {
   env: Record<string, string>;
 }
 
-function buildOrNull(root: string, script: string, log: (l: string) => void): string | null {
+/** Runs an ops/scripts build script and returns the last line it prints (a path), or throws. */
+function build(root: string, script: string): string {
   const r = spawnSync('bash', [join(root, 'ops/scripts', script)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.status !== 0) {
-    log(
-      `chain                  not started: ops/scripts/${script} failed (${(r.stderr || '').trim().split('\n').pop() ?? ''})`,
-    );
-    return null;
+    const tail = (r.stderr || '').trim().split('\n').slice(-5).join('\n');
+    throw new Error(`ops/scripts/${script} failed (exit ${r.status ?? r.signal}):\n${tail}`);
   }
   return r.stdout.trim().split('\n').pop() ?? '';
 }
@@ -48,39 +47,56 @@ async function contractsLive(url: string, m: Manifest): Promise<boolean> {
   return (body.result?.entries?.length ?? 0) > 0;
 }
 
+/** Builds (when needed) and starts the local chain and deploys the contracts; throws why not. */
 export async function startLocalChain(
   root: string,
   stateDir: string,
   log: (l: string) => void,
-): Promise<LocalChain | null> {
+): Promise<LocalChain> {
   try {
     return await startOrThrow(root, stateDir, log);
   } catch (e) {
-    log(`chain                  not started: ${(e as Error).message}`);
-    return null;
+    throw new Error(
+      `the local chain could not be started: ${(e as Error).message}\n` +
+        '(install a Rust toolchain, or set STELLAR_RPC_URL to use another network)',
+    );
   }
 }
 
-async function startOrThrow(
-  root: string,
-  stateDir: string,
-  log: (l: string) => void,
-): Promise<LocalChain | null> {
-  const bin =
-    process.env.LOCALNET_BIN && existsSync(process.env.LOCALNET_BIN)
-      ? process.env.LOCALNET_BIN
-      : buildOrNull(root, 'build-localnet.sh', log);
-  if (!bin) return null;
+async function startOrThrow(root: string, stateDir: string, log: (l: string) => void): Promise<LocalChain> {
+  // Wasm first: build-wasm.sh can install a Rust toolchain on a fresh machine, which the
+  // chain's own build then needs.
   const wasmDir = join(root, 'contracts/build');
   const names = ['analytics', 'token', 'certificate', 'governance'];
   if (!names.every((n) => existsSync(join(wasmDir, `${n}.wasm`)))) {
     log('building contract Wasm (ops/scripts/build-wasm.sh)…');
-    if (buildOrNull(root, 'build-wasm.sh', log) === null) return null;
+    build(root, 'build-wasm.sh');
   }
+  let bin = process.env.LOCALNET_BIN;
+  if (!bin || !existsSync(bin)) {
+    log('building the local chain (ops/scripts/build-localnet.sh)…');
+    bin = build(root, 'build-localnet.sh');
+  }
+  if (!existsSync(bin)) throw new Error(`ops/scripts/build-localnet.sh printed no binary (${bin})`);
   const localnet = await startLocalnet(bin, {
     ledgerIntervalMs: Number(process.env.LOCALNET_LEDGER_INTERVAL_MS ?? 1000),
     stateFile: join(stateDir, 'localnet.state'),
   });
+  try {
+    return await deployOnce(root, localnet, wasmDir, log);
+  } catch (e) {
+    await localnet.stop();
+    throw e;
+  }
+}
+
+/** Deploys the contracts unless contracts/deployments/local.json names live ones. */
+async function deployOnce(
+  root: string,
+  localnet: Localnet,
+  wasmDir: string,
+  log: (l: string) => void,
+): Promise<LocalChain> {
   const manifestPath = join(root, 'contracts/deployments/local.json');
   let manifest: Manifest | null = null;
   if (existsSync(manifestPath)) {

@@ -197,7 +197,7 @@ Starling is running.
   API            ${apiUrl}/v1
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
   Health         ${apiUrl}/readyz   Metrics: ${apiUrl}/metrics
-  Indexer        ${chain ? `http://127.0.0.1:${indexerPort}/status   (chain: ${chain.localnet.url})` : 'not running (no local chain; set STELLAR_RPC_URL or install Rust)'}
+  Indexer        ${chain ? `http://127.0.0.1:${indexerPort}/status   (chain: ${chain.localnet.url})` : 'not running (STELLAR_RPC_URL points at another chain)'}
 
 Demo accounts (password for all: ${DEMO_ACCOUNTS[0]!.password}):
 ${DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(12)} ${a.email}`).join('\n')}
