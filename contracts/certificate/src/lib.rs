@@ -33,6 +33,8 @@ pub enum CertificateError {
     AlreadyRevoked = 62,
     /// Certificates are soulbound: they cannot be transferred.
     Soulbound = 63,
+    /// The id counter is exhausted (u64::MAX certificates issued).
+    IdOverflow = 64,
 }
 
 /// What `verify` returns.
@@ -114,6 +116,7 @@ impl Certificates {
     /// - `SharedError::MissingRole` (1) when `issuer` is not an issuer.
     /// - `CertificateError::AlreadyIssued` (60) when the student already has one for the
     ///   course, even a revoked one.
+    /// - `CertificateError::IdOverflow` (64) when the id counter is exhausted.
     /// - An auth error when `issuer` did not authorise the call.
     ///
     /// # Events
@@ -132,7 +135,10 @@ impl Certificates {
         if persistent.has(&by_course) {
             panic_with_error!(&e, CertificateError::AlreadyIssued);
         }
-        let id: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0) + 1;
+        let last: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0);
+        let Some(id) = last.checked_add(1) else {
+            panic_with_error!(&e, CertificateError::IdOverflow);
+        };
         e.storage().instance().set(&DataKey::LastId, &id);
 
         let record = CertificateRecord {

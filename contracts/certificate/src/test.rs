@@ -415,3 +415,23 @@ fn access_control_queries_renounce_role_and_refused_entry_points() {
         roles::ISSUER
     );
 }
+
+#[test]
+fn an_exhausted_id_counter_fails_with_id_overflow() {
+    let f = setup();
+    issue(&f, &f.student, 1);
+    f.env.as_contract(&f.client.address, || {
+        f.env
+            .storage()
+            .instance()
+            .set(&crate::DataKey::LastId, &u64::MAX)
+    });
+    f.env.mock_all_auths();
+    assert_contract_error!(
+        f.client
+            .try_issue_credential(&f.issuer, &f.student, &course(&f.env, 2), &doc_hash(&f.env, 2)),
+        CertificateError::IdOverflow
+    );
+    assert_eq!(f.client.total_issued(), u64::MAX);
+    assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 2)), None);
+}

@@ -54,6 +54,9 @@ pub enum GovernanceError {
     QuorumNotReached = 89,
     /// The votes for did not reach the required majority.
     MajorityNotReached = 90,
+    /// An id, ledger or vote tally would leave its integer type (e.g. the quorum check of a
+    /// supply above i128::MAX / 10 000).
+    MathOverflow = 91,
 }
 
 /// Rules fixed at initialisation.
@@ -187,6 +190,8 @@ impl Governance {
     /// - `GovernanceError::InvalidVotingPeriod` (81) outside the configured bounds.
     /// - `GovernanceError::BelowProposalThreshold` (82) when the proposer's votes at the
     ///   snapshot are below the threshold.
+    /// - `GovernanceError::MathOverflow` (91) at ledger 0 (no snapshot ledger), when the id
+    ///   counter is exhausted or the end ledger would pass u32::MAX.
     /// - An auth error when `proposer` did not authorise the call.
     ///
     /// # Events
@@ -206,7 +211,9 @@ impl Governance {
             panic_with_error!(&e, GovernanceError::InvalidVotingPeriod);
         }
         let now = e.ledger().sequence();
-        let snapshot_ledger = now - 1;
+        let Some(snapshot_ledger) = now.checked_sub(1) else {
+            panic_with_error!(&e, GovernanceError::MathOverflow);
+        };
         if config.proposal_threshold > 0 {
             let votes = VotesTokenClient::new(&e, &config.token)
                 .get_votes_at_checkpoint(&proposer, &snapshot_ledger);
@@ -214,7 +221,11 @@ impl Governance {
                 panic_with_error!(&e, GovernanceError::BelowProposalThreshold);
             }
         }
-        let id: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0) + 1;
+        let last: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0);
+        let (Some(id), Some(end_ledger)) = (last.checked_add(1), now.checked_add(voting_period))
+        else {
+            panic_with_error!(&e, GovernanceError::MathOverflow);
+        };
         e.storage().instance().set(&DataKey::LastId, &id);
         let proposal = Proposal {
             id,
@@ -222,7 +233,7 @@ impl Governance {
             title: title.clone(),
             description_hash: description_hash.clone(),
             snapshot_ledger,
-            end_ledger: now + voting_period,
+            end_ledger,
             votes_for: 0,
             votes_against: 0,
             executed: false,
@@ -245,7 +256,8 @@ impl Governance {
     ///
     /// # Errors
     /// - `GovernanceError::ProposalNotFound` (83), `VotingClosed` (84) after `end_ledger`,
-    ///   `AlreadyVoted` (85), `NoVotingPower` (86) when the voter had no votes at the snapshot.
+    ///   `AlreadyVoted` (85), `NoVotingPower` (86) when the voter had no votes at the snapshot,
+    ///   `MathOverflow` (91) when a tally would pass i128::MAX.
     /// - `SharedError::Reentered` (2) if re-entered through the token call.
     /// - An auth error when `voter` did not authorise the call.
     ///
@@ -270,11 +282,15 @@ impl Governance {
             if weight <= 0 {
                 panic_with_error!(&e, GovernanceError::NoVotingPower);
             }
-            if support {
-                proposal.votes_for += weight;
+            let tally = if support {
+                &mut proposal.votes_for
             } else {
-                proposal.votes_against += weight;
-            }
+                &mut proposal.votes_against
+            };
+            let Some(sum) = tally.checked_add(weight) else {
+                panic_with_error!(&e, GovernanceError::MathOverflow);
+            };
+            *tally = sum;
             Self::save(&e, &proposal);
             e.storage().persistent().set(&voted, &support);
             ttl::extend_persistent(&e, &voted);
@@ -294,7 +310,8 @@ impl Governance {
     ///
     /// # Errors
     /// - `GovernanceError::ProposalNotFound` (83), `VotingNotEnded` (87),
-    ///   `AlreadyExecuted` (88), `QuorumNotReached` (89), `MajorityNotReached` (90).
+    ///   `AlreadyExecuted` (88), `QuorumNotReached` (89), `MajorityNotReached` (90),
+    ///   `MathOverflow` (91) when the quorum or majority product passes i128::MAX.
     /// - `SharedError::Reentered` (2) if re-entered through the token call.
     ///
     /// # Events
@@ -343,6 +360,7 @@ impl Governance {
     ///
     /// # Errors
     /// - `GovernanceError::ProposalNotFound` (83).
+    /// - `GovernanceError::MathOverflow` (91) when the outcome cannot be computed.
     ///
     /// # Events
     /// None.
@@ -359,6 +377,10 @@ impl Governance {
         let supply = Self::supply_at(&e, &config, proposal.snapshot_ledger);
         match Self::outcome(&config, &proposal, supply) {
             Ok(()) => ProposalState::Succeeded,
+            // Not decidable, so neither succeeded nor defeated: report the error.
+            Err(GovernanceError::MathOverflow) => {
+                panic_with_error!(&e, GovernanceError::MathOverflow)
+            }
             Err(_) => ProposalState::Defeated,
         }
     }
@@ -409,11 +431,23 @@ impl Governance {
         proposal: &Proposal,
         supply: i128,
     ) -> Result<(), GovernanceError> {
-        let cast = proposal.votes_for + proposal.votes_against;
-        if cast == 0 || cast * (BPS as i128) < supply * (config.quorum_bps as i128) {
+        use GovernanceError::MathOverflow;
+        let bps = BPS as i128;
+        let cast = (proposal.votes_for)
+            .checked_add(proposal.votes_against)
+            .ok_or(MathOverflow)?;
+        let cast_bps = cast.checked_mul(bps).ok_or(MathOverflow)?;
+        let quorum = supply
+            .checked_mul(config.quorum_bps as i128)
+            .ok_or(MathOverflow)?;
+        if cast == 0 || cast_bps < quorum {
             return Err(GovernanceError::QuorumNotReached);
         }
-        if proposal.votes_for * (BPS as i128) < cast * (config.majority_bps as i128) {
+        let for_bps = proposal.votes_for.checked_mul(bps).ok_or(MathOverflow)?;
+        let majority = cast
+            .checked_mul(config.majority_bps as i128)
+            .ok_or(MathOverflow)?;
+        if for_bps < majority {
             return Err(GovernanceError::MajorityNotReached);
         }
         Ok(())

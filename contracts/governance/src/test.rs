@@ -4,7 +4,7 @@ use std::string::ToString;
 
 use soroban_sdk::{
     symbol_short,
-    testutils::{storage::Persistent as _, Events as _, MockAuth, MockAuthInvoke},
+    testutils::{storage::Persistent as _, Events as _, Ledger as _, MockAuth, MockAuthInvoke},
     Address, BytesN, Env, Event as _, IntoVal, MuxedAddress, String,
 };
 use starling_shared::{
@@ -501,4 +501,75 @@ fn propose_requires_exactly_the_proposers_auth() {
     assert_eq!(f.gov.get_proposal(&1).proposer, proposer);
     // Consumed: the same authorisation does not open a second proposal.
     assert_auth_error!(f.gov.try_propose(&proposer, &t, &h, &PERIOD));
+}
+
+#[test]
+fn propose_refuses_ids_and_ledgers_that_would_overflow() {
+    let f = setup();
+    let (t, h) = (title(&f.env), hash(&f.env));
+    f.env.mock_all_auths();
+    // The id counter is exhausted.
+    f.env.as_contract(&f.gov.address, || {
+        f.env.storage().instance().set(&DataKey::LastId, &u64::MAX)
+    });
+    assert_contract_error!(
+        f.gov.try_propose(&f.alice, &t, &h, &PERIOD),
+        GovernanceError::MathOverflow
+    );
+    f.env.as_contract(&f.gov.address, || {
+        f.env.storage().instance().set(&DataKey::LastId, &0u64)
+    });
+    // Ledger 0 has no ledger before it to take the snapshot at.
+    let at = f.env.ledger().sequence();
+    f.env.ledger().with_mut(|l| l.sequence_number = 0);
+    assert_contract_error!(
+        f.gov.try_propose(&f.alice, &t, &h, &PERIOD),
+        GovernanceError::MathOverflow
+    );
+    f.env.ledger().with_mut(|l| l.sequence_number = at);
+    assert_eq!(f.gov.propose(&f.alice, &t, &h, &PERIOD), 1);
+}
+
+#[test]
+fn a_tally_past_i128_max_fails_with_math_overflow() {
+    let f = setup();
+    let id = propose(&f);
+    let mut p = f.gov.get_proposal(&id);
+    p.votes_for = i128::MAX;
+    f.env.as_contract(&f.gov.address, || {
+        f.env.storage().persistent().set(&DataKey::Proposal(id), &p)
+    });
+    f.env.mock_all_auths();
+    assert_contract_error!(
+        f.gov.try_vote(&f.bob, &id, &true),
+        GovernanceError::MathOverflow
+    );
+    assert_eq!(f.gov.vote_of(&id, &f.bob), None);
+    assert!(!f
+        .env
+        .as_contract(&f.gov.address, || guard::is_entered(&f.env)));
+}
+
+/// A holder of the whole i128 supply: every product in the quorum check overflows.
+#[test]
+fn quorum_math_past_i128_max_fails_with_math_overflow() {
+    let env = test_env();
+    let admin = account(&env, 1);
+    let minter = account(&env, 6);
+    let whale = account(&env, 3);
+    let token_id = contract_address(&env, 0xB5);
+    env.register_at(&token_id, BstToken, (&admin,));
+    let token = BstTokenClient::new(&env, &token_id);
+    let gov = GovernanceClient::new(&env, &env.register(Governance, (config(&token_id),)));
+    env.mock_all_auths();
+    token.grant_role(&minter, &roles::MINTER, &admin);
+    token.mint_reward(&minter, &whale, &i128::MAX, &symbol_short!("lesson"));
+    token.delegate(&whale, &whale);
+    advance(&env, 1);
+    let id = gov.propose(&whale, &title(&env), &hash(&env), &PERIOD);
+    assert_eq!(gov.vote(&whale, &id, &true), i128::MAX);
+    advance(&env, PERIOD + 1);
+    assert_contract_error!(gov.try_execute(&id), GovernanceError::MathOverflow);
+    assert_contract_error!(gov.try_state(&id), GovernanceError::MathOverflow);
+    assert!(!gov.get_proposal(&id).executed);
 }
