@@ -192,6 +192,7 @@ impl Governance {
     ///   snapshot are below the threshold.
     /// - `GovernanceError::MathOverflow` (91) at ledger 0 (no snapshot ledger), when the id
     ///   counter is exhausted or the end ledger would pass u32::MAX.
+    /// - `SharedError::Reentered` (2) if re-entered through the token call.
     /// - An auth error when `proposer` did not authorise the call.
     ///
     /// # Events
@@ -210,45 +211,48 @@ impl Governance {
         if voting_period < config.min_voting_period || voting_period > config.max_voting_period {
             panic_with_error!(&e, GovernanceError::InvalidVotingPeriod);
         }
-        let now = e.ledger().sequence();
-        let Some(snapshot_ledger) = now.checked_sub(1) else {
-            panic_with_error!(&e, GovernanceError::MathOverflow);
-        };
-        if config.proposal_threshold > 0 {
-            let votes = VotesTokenClient::new(&e, &config.token)
-                .get_votes_at_checkpoint(&proposer, &snapshot_ledger);
-            if (votes as i128) < config.proposal_threshold {
-                panic_with_error!(&e, GovernanceError::BelowProposalThreshold);
+        // The token is another contract: hold the guard around the call, as vote and execute do.
+        guard::with_guard(&e, || {
+            let now = e.ledger().sequence();
+            let Some(snapshot_ledger) = now.checked_sub(1) else {
+                panic_with_error!(&e, GovernanceError::MathOverflow);
+            };
+            if config.proposal_threshold > 0 {
+                let votes = VotesTokenClient::new(&e, &config.token)
+                    .get_votes_at_checkpoint(&proposer, &snapshot_ledger);
+                if (votes as i128) < config.proposal_threshold {
+                    panic_with_error!(&e, GovernanceError::BelowProposalThreshold);
+                }
             }
-        }
-        let last: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0);
-        let (Some(id), Some(end_ledger)) = (last.checked_add(1), now.checked_add(voting_period))
-        else {
-            panic_with_error!(&e, GovernanceError::MathOverflow);
-        };
-        e.storage().instance().set(&DataKey::LastId, &id);
-        let proposal = Proposal {
-            id,
-            proposer: proposer.clone(),
-            title: title.clone(),
-            description_hash: description_hash.clone(),
-            snapshot_ledger,
-            end_ledger,
-            votes_for: 0,
-            votes_against: 0,
-            executed: false,
-        };
-        Self::save(&e, &proposal);
-        ProposalCreated {
-            id,
-            proposer,
-            title,
-            description_hash,
-            snapshot_ledger,
-            end_ledger: proposal.end_ledger,
-        }
-        .publish(&e);
-        id
+            let last: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0);
+            let (Some(id), Some(end_ledger)) = (last.checked_add(1), now.checked_add(voting_period))
+            else {
+                panic_with_error!(&e, GovernanceError::MathOverflow);
+            };
+            e.storage().instance().set(&DataKey::LastId, &id);
+            let proposal = Proposal {
+                id,
+                proposer: proposer.clone(),
+                title: title.clone(),
+                description_hash: description_hash.clone(),
+                snapshot_ledger,
+                end_ledger,
+                votes_for: 0,
+                votes_against: 0,
+                executed: false,
+            };
+            Self::save(&e, &proposal);
+            ProposalCreated {
+                id,
+                proposer,
+                title,
+                description_hash,
+                snapshot_ledger,
+                end_ledger: proposal.end_ledger,
+            }
+            .publish(&e);
+            id
+        })
     }
 
     /// Votes for (`support = true`) or against proposal `id` with the voter's BST votes at

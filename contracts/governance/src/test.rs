@@ -573,3 +573,22 @@ fn quorum_math_past_i128_max_fails_with_math_overflow() {
     assert_contract_error!(gov.try_state(&id), GovernanceError::MathOverflow);
     assert!(!gov.get_proposal(&id).executed);
 }
+
+#[test]
+fn propose_runs_under_the_reentrancy_guard() {
+    let f = setup();
+    // A successful proposal releases the guard.
+    propose(&f);
+    assert!(!f
+        .env
+        .as_contract(&f.gov.address, || guard::is_entered(&f.env)));
+    // While the guard is held (a call in progress), propose refuses to run.
+    f.env.as_contract(&f.gov.address, || guard::hold(&f.env));
+    f.env.mock_all_auths();
+    assert_contract_error!(
+        f.gov
+            .try_propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD),
+        SharedError::Reentered
+    );
+    assert_contract_error!(f.gov.try_get_proposal(&2), GovernanceError::ProposalNotFound);
+}

@@ -34,3 +34,10 @@ pub fn with_guard<T>(e: &Env, body: impl FnOnce() -> T) -> T {
 pub fn is_entered(e: &Env) -> bool {
     e.storage().temporary().has(&ENTERED)
 }
+
+/// Sets the guard's flag as a call in progress would have it, so tests can show that an entry
+/// point is guarded (the host refuses real re-entry before the guard could see it).
+#[cfg(any(test, feature = "testutils"))]
+pub fn hold(e: &Env) {
+    e.storage().temporary().set(&ENTERED, &true);
+}
