@@ -16,6 +16,13 @@ import {
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
+const pendingAlready = () => conflict('kyc_pending', 'A verification is already waiting for review.');
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
 export function toKycSubmission(row: Selectable<KycSubmissions>) {
   return {
     id: row.id,
@@ -40,8 +47,7 @@ export function createKycService(ctx: AppContext, provider: KycProvider) {
     ) {
       const user = await findUserById(ctx.db, principal.userId);
       if (!user) throw notFound('user_not_found', 'Your account no longer exists.');
-      if (user.kyc_status === 'pending')
-        throw conflict('kyc_pending', 'A verification is already waiting for review.');
+      if (user.kyc_status === 'pending') throw pendingAlready();
       if (user.kyc_status === 'verified')
         throw conflict('kyc_already_verified', 'Your identity is already verified.');
       const result = await provider.submit({
@@ -50,27 +56,33 @@ export function createKycService(ctx: AppContext, provider: KycProvider) {
         country: input.country,
         documentType: input.document_type,
       });
-      return ctx.db.transaction().execute(async (trx) => {
-        const row = await insertKycSubmission(trx, {
-          userId: user.id,
-          status: result.status,
-          provider: provider.name,
-          providerRef: result.reference,
-          fullName: input.full_name.trim(),
-          country: input.country,
-          documentType: input.document_type,
+      try {
+        return await ctx.db.transaction().execute(async (trx) => {
+          const row = await insertKycSubmission(trx, {
+            userId: user.id,
+            status: result.status,
+            provider: provider.name,
+            providerRef: result.reference,
+            fullName: input.full_name.trim(),
+            country: input.country,
+            documentType: input.document_type,
+          });
+          await updateUser(trx, user.id, { kyc_status: result.status });
+          await recordAudit(trx, {
+            actor: principal,
+            action: 'kyc.submitted',
+            targetType: 'user',
+            targetId: user.id,
+            requestId,
+            data: { submission_id: row.id, provider: provider.name, status: result.status },
+          });
+          return toKycSubmission(row);
         });
-        await updateUser(trx, user.id, { kyc_status: result.status });
-        await recordAudit(trx, {
-          actor: principal,
-          action: 'kyc.submitted',
-          targetType: 'user',
-          targetId: user.id,
-          requestId,
-          data: { submission_id: row.id, provider: provider.name, status: result.status },
-        });
-        return toKycSubmission(row);
-      });
+      } catch (err) {
+        // A concurrent submission got its pending row in first (migrations/sql/0008_kyc_one_pending.sql).
+        if (isUniqueViolation(err, 'kyc_submissions_one_pending_idx')) throw pendingAlready();
+        throw err;
+      }
     },
 
     async mine(userId: string) {

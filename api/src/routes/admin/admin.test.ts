@@ -357,6 +357,79 @@ describe('KYC', () => {
     expect(twice.statusCode).toBe(409);
   });
 
+  const submitKyc = (access: string, fullName = 'Ada Lovelace') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      headers: bearer(access),
+      payload: { full_name: fullName, country: 'GB', document_type: 'passport' },
+    });
+
+  it('goes pending → rejected, shows it, and then accepts a new submission', async () => {
+    const learner = await registerUser(t.app);
+    const first = await submitKyc(learner.access);
+    expect(first.statusCode).toBe(202);
+    const reject = await t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/kyc/${first.json().id}/review`,
+      headers: bearer(admin),
+      payload: { decision: 'rejected', note: 'document unreadable' },
+    });
+    expect(reject.statusCode).toBe(200);
+    expect(reject.json()).toMatchObject({ status: 'rejected', review_note: 'document unreadable' });
+    expect((await t.app.inject({ url: '/v1/me', headers: bearer(learner.access) })).json().kyc_status).toBe(
+      'rejected',
+    );
+    const mine = (await t.app.inject({ url: '/v1/me/kyc', headers: bearer(learner.access) })).json();
+    expect(mine).toMatchObject({
+      status: 'rejected',
+      submission: { id: first.json().id, status: 'rejected', review_note: 'document unreadable' },
+    });
+    const audit = await t.ctx.db
+      .selectFrom('audit_log')
+      .select('data')
+      .where('action', '=', 'kyc.reviewed')
+      .where('target_id', '=', learner.userId)
+      .executeTakeFirstOrThrow();
+    expect(audit.data).toEqual({ submission_id: first.json().id, decision: 'rejected' });
+
+    // A rejection is not final: the learner may try again, and that attempt waits for review.
+    const again = await submitKyc(learner.access, 'Augusta Ada King');
+    expect(again.statusCode).toBe(202);
+    expect(again.json().id).not.toBe(first.json().id);
+    const now = (await t.app.inject({ url: '/v1/me/kyc', headers: bearer(learner.access) })).json();
+    expect(now).toMatchObject({ status: 'pending', submission: { id: again.json().id, status: 'pending' } });
+    const queue = await t.app.inject({ url: '/v1/admin/kyc?status=pending', headers: bearer(admin) });
+    const pendingIds = queue.json().submissions.map((x: { id: string }) => x.id);
+    expect(pendingIds).toContain(again.json().id);
+    expect(pendingIds).not.toContain(first.json().id);
+  });
+
+  it('keeps one pending submission per user when submissions race', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const learner = await registerUser(t.app);
+      const results = await Promise.all(Array.from({ length: 4 }, () => submitKyc(learner.access)));
+      expect(results.map((r) => r.statusCode).sort(), `round ${round}`).toEqual([202, 409, 409, 409]);
+      for (const refused of results.filter((r) => r.statusCode === 409)) {
+        expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(refused.json().code).toBe('kyc_pending');
+      }
+      const rows = await t.ctx.db
+        .selectFrom('kyc_submissions')
+        .select('status')
+        .where('user_id', '=', learner.userId)
+        .execute();
+      expect(rows).toEqual([{ status: 'pending' }]);
+      const audits = await t.ctx.db
+        .selectFrom('audit_log')
+        .select('id')
+        .where('action', '=', 'kyc.submitted')
+        .where('target_id', '=', learner.userId)
+        .execute();
+      expect(audits).toHaveLength(1);
+    }
+  });
+
   it('rejects a bad country code without writing', async () => {
     const learner = await registerUser(t.app);
     const before = await countRows(t.ctx, 'kyc_submissions');
