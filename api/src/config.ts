@@ -73,6 +73,13 @@ export const ConfigSchema = Type.Object({
 
   RATE_LIMIT_AUTH_MAX: Type.Integer({ minimum: 1, default: 20 }),
   RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /**
+   * TOTP/recovery code attempts per account and route (sign-in's second step, enable, disable,
+   * new recovery codes), whatever the IP: a per-IP limit alone lets many addresses guess one
+   * account's codes (RFC 6238 §5.2).
+   */
+  MFA_ACCOUNT_ATTEMPTS_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  MFA_ACCOUNT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 900_000 }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;

@@ -159,4 +159,58 @@ describe('TOTP MFA', () => {
   });
 });
 
+describe('MFA attempts per account', () => {
+  let strict: TestApp;
+  beforeAll(async () => {
+    strict = await buildTestApp({ env: { MFA_ACCOUNT_ATTEMPTS_MAX: '3', RATE_LIMIT_AUTH_MAX: '100' } });
+  });
+  afterAll(async () => strict.close());
+
+  const attempt = (mfaToken: string, code: string, ip: string) =>
+    strict.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login/mfa',
+      remoteAddress: ip,
+      payload: { mfa_token: mfaToken, code },
+    });
+
+  it('limits code guesses per account whatever the IP, and not the account next door', async () => {
+    const a = await registerUser(strict.app);
+    const b = await registerUser(strict.app);
+    const mfa = async (u: typeof a) => {
+      const setup = await strict.app.inject({
+        method: 'POST',
+        url: '/v1/me/mfa/setup',
+        headers: bearer(u.access),
+      });
+      const secret = setup.json().secret as string;
+      const on = await strict.app.inject({
+        method: 'POST',
+        url: '/v1/me/mfa/enable',
+        headers: bearer(u.access),
+        payload: { code: totp(secret).generate({ timestamp: Date.now() - 30_000 }) },
+      });
+      expect(on.statusCode).toBe(200);
+      const login = await strict.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: u.email, password: PASSWORD },
+      });
+      return { secret, token: login.json().mfa_token as string };
+    };
+    const ma = await mfa(a);
+    const mb = await mfa(b);
+    // Three wrong guesses from three addresses use a's budget: then even the right code waits.
+    for (const ip of ['10.7.0.1', '10.7.0.2', '10.7.0.3']) {
+      expect((await attempt(ma.token, '000000', ip)).statusCode).toBe(401);
+    }
+    const limited = await attempt(ma.token, totp(ma.secret).generate(), '10.7.0.4');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
+    // b, from an address a's guesses came from, still gets to answer.
+    expect((await attempt(mb.token, '000000', '10.7.0.1')).statusCode).toBe(401);
+    expect((await attempt(mb.token, totp(mb.secret).generate(), '10.7.0.2')).statusCode).toBe(200);
+  });
+});
+
 vi.setConfig({ testTimeout: 60_000 });

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { AppContext } from '../context.ts';
 
@@ -77,3 +78,31 @@ export default fp(
   },
   { name: 'rate-limit' },
 );
+
+/** The account an MFA attempt is for: the signed-in user, else the verified mfa_token's subject. */
+async function mfaAccountKey(app: FastifyInstance, request: FastifyRequest): Promise<string> {
+  const p = request.principal;
+  if (p?.kind === 'user') return `mfa-account:${p.userId}`;
+  const token = (request.body as { mfa_token?: unknown } | undefined)?.mfa_token;
+  if (typeof token === 'string') {
+    // Only a token we signed names an account: a forged subject cannot use up someone else's budget.
+    const claims = await app.tokens.verify('mfa', token).catch(() => null);
+    if (claims) return `mfa-account:${claims.sub}`;
+  }
+  return `mfa-ip:${request.ip}`;
+}
+
+/**
+ * The route limit for MFA code attempts: per account, whatever the IP (the per-IP limit alone lets
+ * many addresses guess one account's codes; RFC 6238 §5.2), counted once the body is parsed.
+ * @fastify/rate-limit runs one limiter per request, so this replaces the per-IP one on these routes.
+ */
+export function mfaAttemptsLimit(app: FastifyInstance) {
+  const { MFA_ACCOUNT_ATTEMPTS_MAX: max, MFA_ACCOUNT_WINDOW_MS: timeWindow } = app.ctx.config;
+  return {
+    max,
+    timeWindow,
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest) => mfaAccountKey(app, request),
+  };
+}

@@ -11,6 +11,7 @@ import {
   RegisterBodySchema,
   SessionSchema,
 } from '../../schemas/auth.ts';
+import { mfaAttemptsLimit } from '../../plugins/rate-limit.ts';
 import stellarRoutes from './stellar.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -60,7 +61,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/login/mfa',
     {
-      config: { rateLimit },
+      config: { rateLimit: mfaAttemptsLimit(app) },
       schema: {
         tags: ['auth'],
         summary: 'Finish a sign-in with a TOTP or recovery code',

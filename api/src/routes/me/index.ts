@@ -11,16 +11,13 @@ import {
   ReferralsSchema,
   UpdateMeBodySchema,
 } from '../../schemas/users.ts';
+import { mfaAttemptsLimit } from '../../plugins/rate-limit.ts';
 import walletRoutes from './wallet.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { users, mfa, kyc } = app.services;
   app.addHook('onRequest', app.requireUser());
   const security = [{ bearer: [] }];
-  const mfaRateLimit = {
-    max: app.ctx.config.RATE_LIMIT_AUTH_MAX,
-    timeWindow: app.ctx.config.RATE_LIMIT_AUTH_WINDOW_MS,
-  };
   await app.register(walletRoutes);
 
   app.get(
@@ -97,7 +94,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/mfa/enable',
     {
-      config: { rateLimit: mfaRateLimit },
+      config: { rateLimit: mfaAttemptsLimit(app) },
       schema: {
         tags: ['mfa'],
         summary: 'Turn MFA on with a code from the app; returns one-time recovery codes',
@@ -112,7 +109,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/mfa/disable',
     {
-      config: { rateLimit: mfaRateLimit },
+      config: { rateLimit: mfaAttemptsLimit(app) },
       schema: {
         tags: ['mfa'],
         summary: 'Turn MFA off (needs a valid TOTP or recovery code)',
@@ -130,7 +127,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/mfa/recovery-codes',
     {
-      config: { rateLimit: mfaRateLimit },
+      config: { rateLimit: mfaAttemptsLimit(app) },
       schema: {
         tags: ['mfa'],
         summary: 'Replace my recovery codes (the old ones stop working)',
