@@ -1,6 +1,8 @@
 //! Learning progress on chain: a recorder writes a learner's percentage for a course; it only
 //! ever goes up, and reaching 100 % emits a distinct completion event.
 #![no_std]
+// Errors are contract errors (panic_with_error!), never bare panics or unwraps.
+#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,

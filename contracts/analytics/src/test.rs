@@ -399,3 +399,9 @@ fn access_control_queries_renounce_role_and_refused_entry_points() {
         roles::RECORDER
     );
 }
+
+#[test]
+fn every_error_code_is_in_the_crates_range() {
+    // Read from the enum's contract spec, so a variant added later is checked too.
+    starling_shared::testutils::assert_error_codes_in(&crate::AnalyticsError::spec_xdr(), 20..=39);
+}

@@ -435,3 +435,9 @@ fn an_exhausted_id_counter_fails_with_id_overflow() {
     assert_eq!(f.client.total_issued(), u64::MAX);
     assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 2)), None);
 }
+
+#[test]
+fn every_error_code_is_in_the_crates_range() {
+    // Read from the enum's contract spec, so a variant added later is checked too.
+    starling_shared::testutils::assert_error_codes_in(&crate::CertificateError::spec_xdr(), 60..=79);
+}

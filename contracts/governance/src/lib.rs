@@ -12,6 +12,8 @@
 //! sequential ids and a per-proposal voting period, and "execution" records the outcome on
 //! chain for the platform to act on.
 #![no_std]
+// Errors are contract errors (panic_with_error!), never bare panics or unwraps.
+#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,

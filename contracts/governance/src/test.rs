@@ -592,3 +592,9 @@ fn propose_runs_under_the_reentrancy_guard() {
     );
     assert_contract_error!(f.gov.try_get_proposal(&2), GovernanceError::ProposalNotFound);
 }
+
+#[test]
+fn every_error_code_is_in_the_crates_range() {
+    // Read from the enum's contract spec, so a variant added later is checked too.
+    starling_shared::testutils::assert_error_codes_in(&crate::GovernanceError::spec_xdr(), 80..=99);
+}

@@ -7,6 +7,7 @@
 //! and OpenZeppelin's modules keep theirs (fungible 100–114, access control 2000–2010,
 //! votes 4100–4104).
 #![no_std]
+#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
 
 pub mod errors;
 pub mod guard;
@@ -15,7 +16,9 @@ pub mod roles;
 pub mod ttl;
 pub mod validate;
 
+// Test-only helpers may panic and unwrap: a failed assertion is their job.
 #[cfg(any(test, feature = "testutils"))]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 pub mod testutils;
 
 #[cfg(test)]

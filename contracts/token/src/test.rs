@@ -584,3 +584,9 @@ fn transfer_from_and_burn_from_need_the_spenders_auth() {
     assert_eq!(f.client.allowance(&f.alice, &f.bob), 4 * BST);
     assert_eq!(f.client.allowance(&holder, &spender), 3 * BST);
 }
+
+#[test]
+fn every_error_code_is_in_the_crates_range() {
+    // Read from the enum's contract spec, so a variant added later is checked too.
+    starling_shared::testutils::assert_error_codes_in(&crate::TokenError::spec_xdr(), 40..=59);
+}
