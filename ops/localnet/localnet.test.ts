@@ -232,8 +232,18 @@ describe('local chain through the SDK', () => {
     expect(sent.status).toBe('PENDING');
     const done = await server.pollTransaction(sent.hash, { attempts: 50 });
     expect(done.status).toBe('FAILED');
+    // The host refused the missing signature: txFAILED with the invocation trapped, as core says.
+    const result = (done as rpc.Api.GetFailedTransactionResponse).resultXdr.result;
+    expect(result.type).toBe('txFailed');
+    const op = result.type === 'txFailed' ? result.results[0] : undefined;
+    expect(op?.type).toBe('opInner');
+    const tr = op?.type === 'opInner' ? op.tr : undefined;
+    expect(tr?.type === 'invokeHostFunction' ? tr.invokeHostFunctionResult.type : tr?.type).toBe(
+      'invokeHostFunctionTrapped',
+    );
     const raw = await validated<TxResult>(chain.url, 'getTransaction', { hash: sent.hash });
     expect(raw.status).toBe('FAILED');
+    expect(xdr.TransactionResult.fromXDR(raw.resultXdr!, 'base64').result.type).toBe('txFailed');
 
     // Signed by the stranger (AddressV2 credentials, nonce and expiry checked by the host), it lands.
     const student = Keypair.random().publicKey();
