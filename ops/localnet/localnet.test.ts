@@ -394,13 +394,17 @@ describe('retention and restarts', () => {
     let before: number;
     try {
       const s = new rpc.Server(first.url, { allowHttp: true });
-      const r = await fetch(`${first.url}/friendbot?addr=${kp.publicKey()}`);
-      expect(r.status).toBe(200);
+      // The SDK's own friendbot client reads the created account from the reply's meta.
+      const funded = await s.requestAirdrop(kp.publicKey());
+      expect(BigInt(funded.sequenceNumber())).toBeGreaterThan(0n);
       before = (await s.getLatestLedger()).sequence;
     } finally {
       await first.stop();
     }
-    const second = await startLocalnet(bin, { ledgerIntervalMs: 100, stateFile });
+    // A minute per ledger: the payment below is still PENDING when the chain is stopped.
+    const second = await startLocalnet(bin, { ledgerIntervalMs: 60_000, stateFile });
+    const payee = Keypair.random().publicKey();
+    let pendingHash: string;
     try {
       const s = new rpc.Server(second.url, { allowHttp: true });
       const acc = await s.getAccount(kp.publicKey());
@@ -408,8 +412,27 @@ describe('retention and restarts', () => {
       expect((await s.getLatestLedger()).sequence).toBeGreaterThanOrEqual(before);
       const again = await fetch(`${second.url}/friendbot?addr=${kp.publicKey()}`);
       expect(again.status).toBe(400);
+      const { passphrase } = await s.getNetwork();
+      const pay = new TransactionBuilder(acc, { fee: '100', networkPassphrase: passphrase })
+        .addOperation(Operation.createAccount({ destination: payee, startingBalance: '5' }))
+        .setTimeout(120)
+        .build();
+      pay.sign(kp);
+      const sent = await s.sendTransaction(pay);
+      expect(sent.status).toBe('PENDING');
+      pendingHash = sent.hash;
+      expect((await s.getTransaction(pendingHash)).status).toBe('NOT_FOUND');
     } finally {
       await second.stop();
+    }
+    // Stopping applied the accepted transaction in a last ledger before saving.
+    const third = await startLocalnet(bin, { ledgerIntervalMs: 100, stateFile });
+    try {
+      const s = new rpc.Server(third.url, { allowHttp: true });
+      expect((await s.getTransaction(pendingHash)).status).toBe('SUCCESS');
+      expect((await s.getAccount(payee)).accountId()).toBe(payee);
+    } finally {
+      await third.stop();
     }
   });
 });

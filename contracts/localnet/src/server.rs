@@ -123,7 +123,13 @@ pub fn spawn_ledger_thread(
                 }
             }
             if let Some(path) = &state_file {
-                let c = read_chain(&chain);
+                let mut c = write_chain(&chain);
+                // Accepted (PENDING) transactions live only in memory: apply them in one last
+                // ledger so a client polling after the restart finds them instead of NOT_FOUND.
+                if !c.pending.is_empty() {
+                    let seq = c.close_ledger(util::now_unix());
+                    let _ = tx.send(seq);
+                }
                 if let Err(e) = crate::persist::save(&c, path) {
                     eprintln!("localnet: cannot save state to {}: {e}", path.display());
                 }
