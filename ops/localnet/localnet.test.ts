@@ -436,3 +436,32 @@ describe('retention and restarts', () => {
     }
   });
 });
+
+describe('ledger timing and other networks', () => {
+  it('closes ledgers on the configured interval', async () => {
+    const fast = await startLocalnet(bin, { ledgerIntervalMs: 200 });
+    try {
+      const s = new rpc.Server(fast.url, { allowHttp: true });
+      const first = (await s.getLatestLedger()).sequence;
+      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, 2000));
+      const last = (await s.getLatestLedger()).sequence;
+      const elapsed = Date.now() - t0;
+      // Loose bounds for a loaded machine: at least half the expected ledgers, never twice as many.
+      expect(last - first).toBeGreaterThanOrEqual(5);
+      expect(last - first).toBeLessThan((2 * elapsed) / 200);
+      const page = await validated<{ ledgers: { sequence: number; ledgerCloseTime: string }[] }>(
+        fast.url,
+        'getLedgers',
+        { startLedger: first, pagination: { limit: 200 } },
+      );
+      const times = page.ledgers.filter((l) => l.sequence <= last).map((l) => Number(l.ledgerCloseTime));
+      expect(times).toHaveLength(last - first + 1);
+      // Close times are whole seconds: they never go back and span about the elapsed time.
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      expect(times.at(-1)! - times[0]!).toBeLessThanOrEqual(Math.ceil(elapsed / 1000) + 1);
+    } finally {
+      await fast.stop();
+    }
+  });
+});
