@@ -464,4 +464,46 @@ describe('ledger timing and other networks', () => {
       await fast.stop();
     }
   });
+
+  it('deploys with the testnet path: a given funded key, no friendbot, no secret written', async () => {
+    const testnet = await startLocalnet(bin, { ledgerIntervalMs: 1000, passphrase: Networks.TESTNET });
+    try {
+      const s = new rpc.Server(testnet.url, { allowHttp: true });
+      const kp = Keypair.random();
+      expect((await s.fundAddress(kp.publicKey())).status).toBe('SUCCESS');
+      const out = join(mkdtempSync(join(tmpdir(), 'starling-testnet-')), 'testnet.json');
+      const m = await deploy({
+        rpcUrl: testnet.url,
+        network: 'testnet',
+        secret: kp.secret(),
+        fund: false,
+        wasmDir: join(repoRoot, 'contracts/build'),
+        out,
+        log: () => {},
+      });
+      const written = readFileSync(out, 'utf8');
+      const onDisk = JSON.parse(written) as Manifest;
+      expect(onDisk.network).toBe('testnet');
+      expect(onDisk.networkPassphrase).toBe(Networks.TESTNET);
+      expect(onDisk.platform).toEqual({ publicKey: kp.publicKey() });
+      expect(written).not.toContain(kp.secret());
+      expect(Object.keys(onDisk.contracts).sort()).toEqual([
+        'analytics',
+        'certificate',
+        'governance',
+        'token',
+      ]);
+      for (const c of Object.values(onDisk.contracts)) expect(c.contractId).toMatch(/^C[A-Z2-7]{55}$/);
+      expect(onDisk.contracts).toEqual(m.contracts);
+      const certificate = await contract.Client.from({
+        contractId: onDisk.contracts.certificate.contractId,
+        rpcUrl: testnet.url,
+        allowHttp: true,
+        networkPassphrase: Networks.TESTNET,
+      });
+      expect(certificate.spec.funcs().length).toBeGreaterThan(0);
+    } finally {
+      await testnet.stop();
+    }
+  }, 300_000);
 });
