@@ -48,6 +48,27 @@ impl Bench {
         cost
     }
 
+    /// Like `call`, for an entry point that must fail (a refused call still costs its
+    /// invocation); panics if it succeeds.
+    fn call_refused(&mut self, contract: &str, id: &Address, func: &str, args: Vec<Val>) -> Cost {
+        let result = self.env.try_invoke_contract::<Val, soroban_sdk::Error>(
+            id,
+            &Symbol::new(&self.env, func),
+            args,
+        );
+        assert!(result.is_err(), "{contract}.{func} was expected to fail");
+        let estimate = self.env.cost_estimate();
+        let budget = estimate.budget();
+        let cost = Cost {
+            cpu: budget.cpu_instruction_cost(),
+            mem: budget.memory_bytes_cost(),
+            fee: estimate.fee().total,
+            temp_rent: estimate.fee().temporary_entry_rent,
+        };
+        self.rows.push((format!("{contract}.{func} (refused)"), cost));
+        cost
+    }
+
     fn label_last(&mut self, label: &str) {
         if let Some(row) = self.rows.last_mut() {
             row.0 = format!("{} ({})", row.0, label);
@@ -178,6 +199,8 @@ fn entry_point_costs_and_sizes() {
     b.call("token", &token, "allowance", (&student, &bob).into_val(e));
     b.call("token", &token, "total_supply", ().into_val(e));
     b.call("token", &token, "decimals", ().into_val(e));
+    b.call("token", &token, "name", ().into_val(e));
+    b.call("token", &token, "symbol", ().into_val(e));
     b.call(
         "token",
         &token,
@@ -191,6 +214,76 @@ fn entry_point_costs_and_sizes() {
         (&student, &bob, bst).into_val(e),
     );
     b.label_last("sender delegated");
+    b.call("token", &token, "get_votes", (&student,).into_val(e));
+    b.call("token", &token, "get_delegate", (&student,).into_val(e));
+    b.call("token", &token, "get_total_supply", ().into_val(e));
+    advance(e, 1);
+    let past = e.ledger().sequence() - 1;
+    b.call(
+        "token",
+        &token,
+        "get_votes_at_checkpoint",
+        (&student, past).into_val(e),
+    );
+    b.call(
+        "token",
+        &token,
+        "get_total_supply_at_checkpoint",
+        (past,).into_val(e),
+    );
+
+    // Role administration and queries (OpenZeppelin access control, the same in each contract).
+    b.call("token", &token, "has_role", (&minter, roles::MINTER).into_val(e));
+    b.call("token", &token, "get_admin", ().into_val(e));
+    b.call("token", &token, "get_existing_roles", ().into_val(e));
+    b.call(
+        "token",
+        &token,
+        "get_role_member_count",
+        (roles::MINTER,).into_val(e),
+    );
+    b.call(
+        "token",
+        &token,
+        "get_role_member",
+        (roles::MINTER, 0u32).into_val(e),
+    );
+    b.call("token", &token, "get_role_admin", (roles::MINTER,).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "grant_role",
+        (&carol, roles::MINTER, &admin).into_val(e),
+    );
+    b.label_last("second minter");
+    b.call(
+        "token",
+        &token,
+        "revoke_role",
+        (&carol, roles::MINTER, &admin).into_val(e),
+    );
+    b.call(
+        "token",
+        &token,
+        "grant_role",
+        (&carol, roles::MINTER, &admin).into_val(e),
+    );
+    b.label_last("again");
+    b.call("token", &token, "renounce_role", (roles::MINTER, &carol).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "transfer_admin_role",
+        (&carol, e.ledger().sequence() + 100).into_val(e),
+    );
+    b.call("token", &token, "accept_admin_transfer", ().into_val(e));
+    b.call_refused(
+        "token",
+        &token,
+        "set_role_admin",
+        (roles::MINTER, symbol_short!("other")).into_val(e),
+    );
+    b.call_refused("token", &token, "renounce_admin", ().into_val(e));
 
     // Analytics.
     let progress_new = b.call(
@@ -249,6 +342,13 @@ fn entry_point_costs_and_sizes() {
         "certificate_for",
         (&student, &course).into_val(e),
     );
+    b.call("certificate", &certificate, "total_issued", ().into_val(e));
+    b.call_refused(
+        "certificate",
+        &certificate,
+        "transfer",
+        (&student, &bob, 1u64).into_val(e),
+    );
     b.call(
         "certificate",
         &certificate,
@@ -282,6 +382,13 @@ fn entry_point_costs_and_sizes() {
         "get_proposal",
         (1u64,).into_val(e),
     );
+    b.call(
+        "governance",
+        &governance,
+        "vote_of",
+        (1u64, &student).into_val(e),
+    );
+    b.call("governance", &governance, "config", ().into_val(e));
     advance(e, 21);
     b.call("governance", &governance, "state", (1u64,).into_val(e));
     b.call("governance", &governance, "execute", (1u64,).into_val(e));
