@@ -2,7 +2,10 @@
 //! ever goes up, and reaching 100 % emits a distinct completion event.
 #![no_std]
 // Errors are contract errors (panic_with_error!), never bare panics or unwraps.
-#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)
+)]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,

@@ -7,7 +7,10 @@
 //! is a record, not an asset, so it has no owner-side operations at all.
 #![no_std]
 // Errors are contract errors (panic_with_error!), never bare panics or unwraps.
-#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)
+)]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,

@@ -428,16 +428,26 @@ fn an_exhausted_id_counter_fails_with_id_overflow() {
     });
     f.env.mock_all_auths();
     assert_contract_error!(
-        f.client
-            .try_issue_credential(&f.issuer, &f.student, &course(&f.env, 2), &doc_hash(&f.env, 2)),
+        f.client.try_issue_credential(
+            &f.issuer,
+            &f.student,
+            &course(&f.env, 2),
+            &doc_hash(&f.env, 2)
+        ),
         CertificateError::IdOverflow
     );
     assert_eq!(f.client.total_issued(), u64::MAX);
-    assert_eq!(f.client.certificate_for(&f.student, &course(&f.env, 2)), None);
+    assert_eq!(
+        f.client.certificate_for(&f.student, &course(&f.env, 2)),
+        None
+    );
 }
 
 #[test]
 fn every_error_code_is_in_the_crates_range() {
     // Read from the enum's contract spec, so a variant added later is checked too.
-    starling_shared::testutils::assert_error_codes_in(&crate::CertificateError::spec_xdr(), 60..=79);
+    starling_shared::testutils::assert_error_codes_in(
+        &crate::CertificateError::spec_xdr(),
+        60..=79,
+    );
 }

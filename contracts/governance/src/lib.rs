@@ -13,7 +13,10 @@
 //! chain for the platform to act on.
 #![no_std]
 // Errors are contract errors (panic_with_error!), never bare panics or unwraps.
-#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)
+)]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, contracttype, panic_with_error, Address,
@@ -227,7 +230,8 @@ impl Governance {
                 }
             }
             let last: u64 = e.storage().instance().get(&DataKey::LastId).unwrap_or(0);
-            let (Some(id), Some(end_ledger)) = (last.checked_add(1), now.checked_add(voting_period))
+            let (Some(id), Some(end_ledger)) =
+                (last.checked_add(1), now.checked_add(voting_period))
             else {
                 panic_with_error!(&e, GovernanceError::MathOverflow);
             };

@@ -590,7 +590,10 @@ fn propose_runs_under_the_reentrancy_guard() {
             .try_propose(&f.alice, &title(&f.env), &hash(&f.env), &PERIOD),
         SharedError::Reentered
     );
-    assert_contract_error!(f.gov.try_get_proposal(&2), GovernanceError::ProposalNotFound);
+    assert_contract_error!(
+        f.gov.try_get_proposal(&2),
+        GovernanceError::ProposalNotFound
+    );
 }
 
 #[test]

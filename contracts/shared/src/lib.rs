@@ -7,7 +7,10 @@
 //! and OpenZeppelin's modules keep theirs (fungible 100–114, access control 2000–2010,
 //! votes 4100–4104).
 #![no_std]
-#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)
+)]
 
 pub mod errors;
 pub mod guard;

@@ -136,7 +136,13 @@ fn vectors_dir_matches_the_scenarios() {
     use crate::testutils::{SCENARIOS, VECTORS_DIR};
     let mut files: std::vec::Vec<std::string::String> = std::fs::read_dir(VECTORS_DIR)
         .expect("contracts/vectors exists")
-        .map(|entry| entry.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".json"))
         .map(|name| name.trim_end_matches(".json").into())
         .collect();
@@ -144,10 +150,17 @@ fn vectors_dir_matches_the_scenarios() {
     let mut expected: std::vec::Vec<std::string::String> =
         SCENARIOS.iter().map(|s| (*s).into()).collect();
     expected.sort();
-    assert_eq!(files, expected, "contracts/vectors/*.json and testutils::SCENARIOS differ");
+    assert_eq!(
+        files, expected,
+        "contracts/vectors/*.json and testutils::SCENARIOS differ"
+    );
     for name in SCENARIOS {
         let text = std::fs::read_to_string(std::format!("{}/{}.json", VECTORS_DIR, name)).unwrap();
-        assert!(text.contains(&std::format!("\"scenario\": \"{}\"", name)), "{} names another scenario", name);
+        assert!(
+            text.contains(&std::format!("\"scenario\": \"{}\"", name)),
+            "{} names another scenario",
+            name
+        );
     }
 }
 

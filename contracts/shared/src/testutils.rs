@@ -376,7 +376,10 @@ macro_rules! check_access_control_entry_points {
         let holder: &soroban_sdk::Address = $holder;
         let role: soroban_sdk::Symbol = $role;
         let other_role = soroban_sdk::symbol_short!("other");
-        assert_eq!($client.get_existing_roles(), soroban_sdk::vec![env, role.clone()]);
+        assert_eq!(
+            $client.get_existing_roles(),
+            soroban_sdk::vec![env, role.clone()]
+        );
         assert_eq!($client.get_role_member_count(&role), 1);
         assert_eq!($client.get_role_member_count(&other_role), 0);
         assert_eq!($client.get_role_member(&role, &0), holder.clone());
@@ -406,7 +409,11 @@ macro_rules! check_access_control_entry_points {
         $client.renounce_role(&role, holder);
         assert_eq!(env.auths().len(), 1);
         assert_eq!(&env.auths()[0].0, holder);
-        assert_eq!(env.events().all().events().len(), 1, "one role_revoked event");
+        assert_eq!(
+            env.events().all().events().len(),
+            1,
+            "one role_revoked event"
+        );
         assert_eq!($client.has_role(holder, &role), None);
         assert_eq!($client.get_role_member_count(&role), 0);
         // The admin can grant it again.

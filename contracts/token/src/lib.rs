@@ -9,7 +9,10 @@
 //! counted twice.
 #![no_std]
 // Errors are contract errors (panic_with_error!), never bare panics or unwraps.
-#![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)
+)]
 
 use soroban_sdk::{
     contract, contracterror, contractevent, contractimpl, panic_with_error, symbol_short, Address,

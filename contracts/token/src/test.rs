@@ -543,8 +543,12 @@ fn transfer_from_and_burn_from_need_the_spenders_auth() {
     let f = setup();
     mint(&f, &f.alice, 10 * BST);
     f.env.mock_all_auths();
-    f.client
-        .approve(&f.alice, &f.bob, &(4 * BST), &(f.env.ledger().sequence() + 100));
+    f.client.approve(
+        &f.alice,
+        &f.bob,
+        &(4 * BST),
+        &(f.env.ledger().sequence() + 100),
+    );
     f.env.set_auths(&[]);
     assert_auth_error!(f.client.try_transfer_from(&f.bob, &f.alice, &f.bob, &BST));
     assert_auth_error!(f.client.try_burn_from(&f.bob, &f.alice, &BST));
@@ -554,8 +558,12 @@ fn transfer_from_and_burn_from_need_the_spenders_auth() {
     let spender = contract_address(&f.env, 0x59);
     mint(&f, &holder, 10 * BST);
     f.env.mock_all_auths();
-    f.client
-        .approve(&holder, &spender, &(4 * BST), &(f.env.ledger().sequence() + 100));
+    f.client.approve(
+        &holder,
+        &spender,
+        &(4 * BST),
+        &(f.env.ledger().sequence() + 100),
+    );
     f.env.mock_auths(&[MockAuth {
         address: &holder,
         invoke: &MockAuthInvoke {

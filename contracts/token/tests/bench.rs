@@ -65,7 +65,8 @@ impl Bench {
             fee: estimate.fee().total,
             temp_rent: estimate.fee().temporary_entry_rent,
         };
-        self.rows.push((format!("{contract}.{func} (refused)"), cost));
+        self.rows
+            .push((format!("{contract}.{func} (refused)"), cost));
         cost
     }
 
@@ -233,7 +234,12 @@ fn entry_point_costs_and_sizes() {
     );
 
     // Role administration and queries (OpenZeppelin access control, the same in each contract).
-    b.call("token", &token, "has_role", (&minter, roles::MINTER).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "has_role",
+        (&minter, roles::MINTER).into_val(e),
+    );
     b.call("token", &token, "get_admin", ().into_val(e));
     b.call("token", &token, "get_existing_roles", ().into_val(e));
     b.call(
@@ -248,7 +254,12 @@ fn entry_point_costs_and_sizes() {
         "get_role_member",
         (roles::MINTER, 0u32).into_val(e),
     );
-    b.call("token", &token, "get_role_admin", (roles::MINTER,).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "get_role_admin",
+        (roles::MINTER,).into_val(e),
+    );
     b.call(
         "token",
         &token,
@@ -269,7 +280,12 @@ fn entry_point_costs_and_sizes() {
         (&carol, roles::MINTER, &admin).into_val(e),
     );
     b.label_last("again");
-    b.call("token", &token, "renounce_role", (roles::MINTER, &carol).into_val(e));
+    b.call(
+        "token",
+        &token,
+        "renounce_role",
+        (roles::MINTER, &carol).into_val(e),
+    );
     b.call(
         "token",
         &token,
