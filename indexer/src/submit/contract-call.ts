@@ -22,12 +22,14 @@ export const SATISFIED_ERRORS: Record<IntentKind, number[]> = {
   mint_reward: [],
 };
 
-const CONTRACT_ERRORS: Record<number, string> = {
+/** The errors of the contracts the submitter calls (a test keeps this in step with their enums). */
+export const CONTRACT_ERRORS: Record<number, string> = {
   1: 'MissingRole',
   2: 'Reentered',
   3: 'AmountNotPositive',
   4: 'EmptyText',
   5: 'TextTooLong',
+  6: 'Unsupported',
   20: 'PercentOutOfRange',
   21: 'ProgressRegressed',
   40: 'EmptyReason',
@@ -35,6 +37,10 @@ const CONTRACT_ERRORS: Record<number, string> = {
   61: 'NotFound',
   62: 'AlreadyRevoked',
   63: 'Soulbound',
+  64: 'IdOverflow',
+  // OpenZeppelin's fungible token and votes (mint_reward past the i128 range).
+  104: 'MathOverflow',
+  4101: 'MathOverflow',
 };
 
 /** "Error(Contract, #60)" in a host error → 60. */
