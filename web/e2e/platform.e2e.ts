@@ -57,6 +57,23 @@ describe('wallet', () => {
     expect(custodial).not.toBe(key.publicKey());
     expect(await page.getByRole('status').textContent()).toContain('is linked');
   });
+
+  it('offers the Freighter button only once the page can act on it', async () => {
+    // Before hydration a click would do nothing (the flow needs the page's script), so the server
+    // renders it disabled; with the script running it is enabled.
+    const noJs = await browser.newContext({ baseURL: stack.webUrl, javaScriptEnabled: false });
+    const still = await noJs.newPage();
+    await still.goto('/signin');
+    expect(await still.getByRole('button', { name: 'Sign in with Freighter' }).isDisabled()).toBe(true);
+    await noJs.close();
+    const { page } = await newPage(browser, stack.webUrl);
+    await page.goto('/signin');
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Sign in with Freighter' }).isEnabled(), {
+        timeout: 15_000,
+      })
+      .toBe(true);
+  });
 });
 
 describe('live notifications', () => {
