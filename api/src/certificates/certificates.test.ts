@@ -312,23 +312,27 @@ describe('revocation', () => {
 });
 
 describe('public credential cache', () => {
+  /** A learner's pending certificate (one-lesson course completed) and an admin's token, on `app`. */
+  async function pendingCertificate(app: TestApp) {
+    const instructor = await registerUser(app.app);
+    const l = await registerUser(app.app);
+    const admin = await registerUser(app.app);
+    await makeRole(app.ctx, admin.userId, 'admin');
+    const token = await loginAs(app.app, admin.email);
+    const c = await createCourse(app.ctx, { instructorId: instructor.userId, lessons: 1 });
+    await enrol(app.ctx, l.userId, c.courseId);
+    const complete = await app.app.inject({
+      method: 'POST',
+      url: `/v1/lessons/${c.lessonIds[0]}/complete`,
+      headers: bearer(l.access),
+    });
+    return { l, token, id: complete.json().certificate.id as string };
+  }
+
   it('serves the same answer for a few seconds, and a revocation through this instance clears it', async () => {
     const cached = await buildTestApp({ env: { CREDENTIAL_CACHE_MS: '60000' } });
     try {
-      const instructor = await registerUser(cached.app);
-      const l = await registerUser(cached.app);
-      const admin = await registerUser(cached.app);
-      await makeRole(cached.ctx, admin.userId, 'admin');
-      const token = await loginAs(cached.app, admin.email);
-      const c = await createCourse(cached.ctx, { instructorId: instructor.userId, lessons: 1 });
-      await enrol(cached.ctx, l.userId, c.courseId);
-      const id = (
-        await cached.app.inject({
-          method: 'POST',
-          url: `/v1/lessons/${c.lessonIds[0]}/complete`,
-          headers: bearer(l.access),
-        })
-      ).json().certificate.id;
+      const { l, token, id } = await pendingCertificate(cached);
       const first = await cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` });
       expect(first.json().status).toBe('pending');
       expect(first.headers['content-type']).toMatch(/^application\/json/);
@@ -357,20 +361,7 @@ describe('public credential cache', () => {
   it('a read while the revocation commits does not leave the pre-revoke answer cached', async () => {
     const cached = await buildTestApp({ env: { CREDENTIAL_CACHE_MS: '60000' } });
     try {
-      const instructor = await registerUser(cached.app);
-      const l = await registerUser(cached.app);
-      const admin = await registerUser(cached.app);
-      await makeRole(cached.ctx, admin.userId, 'admin');
-      const token = await loginAs(cached.app, admin.email);
-      const c = await createCourse(cached.ctx, { instructorId: instructor.userId, lessons: 1 });
-      await enrol(cached.ctx, l.userId, c.courseId);
-      const id = (
-        await cached.app.inject({
-          method: 'POST',
-          url: `/v1/lessons/${c.lessonIds[0]}/complete`,
-          headers: bearer(l.access),
-        })
-      ).json().certificate.id;
+      const { token, id } = await pendingCertificate(cached);
       const credential = () => cached.app.inject({ method: 'GET', url: `/v1/credentials/${id}` });
       expect((await credential()).json().status).toBe('pending');
       // Hold the revocation at its commit (a deferred trigger runs there), after all its statements.
