@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { UserRole } from '@starling/migrations';
 import type { Db } from '../audit/audit.repository.ts';
 
 export async function insertRefreshToken(
@@ -62,11 +63,23 @@ export async function revokeAccessToken(db: Db, jti: string, expiresAt: Date): P
     .execute();
 }
 
-export async function isAccessTokenRevoked(db: Db, jti: string): Promise<boolean> {
+/**
+ * What an access token's holder is now: their current role, and whether this token was revoked
+ * (logout). One round trip per authenticated request; undefined when the user no longer exists.
+ * The token's own role claim is only what it was at sign-in: a role change applies at once.
+ */
+export async function accessTokenHolder(
+  db: Db,
+  userId: string,
+  jti: string,
+): Promise<{ role: UserRole; revoked: boolean } | undefined> {
   const row = await db
-    .selectFrom('revoked_access_tokens')
-    .select('jti')
-    .where('jti', '=', jti)
+    .selectFrom('users')
+    .select((eb) => [
+      'role',
+      eb.exists(eb.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti)).as('revoked'),
+    ])
+    .where('id', '=', userId)
     .executeTakeFirst();
-  return row !== undefined;
+  return row && { role: row.role, revoked: row.revoked === true };
 }

@@ -9,7 +9,7 @@ import { forbidden, unauthorized } from '../errors.ts';
 import type { Principal, Scope } from '../auth/principal.ts';
 import { createTokenService, type TokenService } from '../auth/tokens.ts';
 import { createApiKeysService, isApiKey, type ApiKeysService } from '../api-keys/api-keys.service.ts';
-import { isAccessTokenRevoked } from '../auth/sessions.repository.ts';
+import { accessTokenHolder } from '../auth/sessions.repository.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,13 +60,16 @@ export default fp(
         principal = await apiKeys.authenticate(token);
       } else {
         const claims = await tokens.verify('access', token);
-        if (await isAccessTokenRevoked(opts.ctx.db, claims.jti)) {
+        const holder = await accessTokenHolder(opts.ctx.db, claims.sub, claims.jti);
+        if (!holder) throw unauthorized('invalid_token', 'The token is invalid.');
+        if (holder.revoked) {
           throw unauthorized('token_revoked', 'The token has been revoked; sign in again.');
         }
         principal = {
           kind: 'user',
           userId: claims.sub,
-          role: claims.role,
+          // The role now, not the one signed into the token: a demotion applies at once.
+          role: holder.role,
           jti: claims.jti,
           expiresAt: claims.exp,
         };

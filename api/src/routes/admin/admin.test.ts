@@ -55,6 +55,25 @@ describe('roles', () => {
     expect((await t.app.inject({ url: '/v1/me', headers: bearer(relog) })).json().role).toBe('instructor');
   });
 
+  it('applies a role change to tokens already issued, at once', async () => {
+    const other = await registerUser(t.app);
+    await makeRole(t.ctx, other.userId, 'admin');
+    const token = await loginAs(t.app, other.email);
+    const adminOnly = () => t.app.inject({ url: '/v1/admin/api-keys', headers: bearer(token) });
+    expect((await adminOnly()).statusCode).toBe(200);
+    const demote = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/admin/users/${other.userId}/role`,
+      headers: bearer(admin),
+      payload: { role: 'learner' },
+    });
+    expect(demote.statusCode).toBe(200);
+    // The token still says admin; the database says learner, and the database decides.
+    const after = await adminOnly();
+    expect(after.statusCode).toBe(403);
+    expect(after.json().code).toBe('insufficient_role');
+  });
+
   it('rejects an unknown role and an unknown user without writing', async () => {
     const target = await registerUser(t.app);
     const before = await countRows(t.ctx, 'audit_log');
