@@ -2,16 +2,14 @@
 // unnest inserts when it cannot: both must leave the same rows. A page that overlaps events already
 // stored (a backfill over ledgers ingest saw, a page boundary inside a ledger) projects only its
 // new events, so the tables end as if every event had been applied once.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
-import { decodeEvent } from '../decode/index.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
-import { repoRoot, tableHashes } from '../test/harness.ts';
+import { tableHashes } from '../test/harness.ts';
+import { vectorEvents } from '../test/vectors.ts';
 import { projectPage, type ChainEvent } from './project.ts';
 
 const SEED = 10n ** 20n;
@@ -24,34 +22,7 @@ afterAll(async () => {
 });
 
 /** The token scenarios' events (real host output), one ledger per scenario file. */
-function tokenEvents(): ChainEvent[] {
-  const dir = join(repoRoot, 'contracts/vectors');
-  const out: ChainEvent[] = [];
-  const files = readdirSync(dir)
-    .filter((f) => f.startsWith('token_'))
-    .sort();
-  files.forEach((file, fi) => {
-    const scenario = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-      events: { contract: string; topics: string[]; value: string }[];
-    };
-    scenario.events.forEach((v, i) => {
-      const ledger = 100 + fi;
-      const toid = ((BigInt(ledger) << 32n) | (1n << 12n)).toString().padStart(19, '0');
-      out.push({
-        id: `${toid}-${String(i).padStart(10, '0')}`,
-        ledger,
-        ledgerClosedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, fi)).toISOString(),
-        contractId: v.contract,
-        kind: 'token',
-        txHash: Buffer.from(file.padEnd(32, '.')).toString('hex').slice(0, 64),
-        topicsXdr: v.topics,
-        valueXdr: v.value,
-        decoded: decodeEvent('token', v.topics, v.value),
-      });
-    });
-  });
-  return out;
-}
+const tokenEvents = (): ChainEvent[] => vectorEvents(['token_']);
 
 /** A database whose holders start with SEED each (the scenarios' setup mints are not vectors). */
 async function seededDatabase(events: ChainEvent[]): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {

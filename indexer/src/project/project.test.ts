@@ -1,16 +1,13 @@
 // Projections from the events the real host emitted (contracts/vectors), against real Postgres:
 // balances and supply move by exactly the token events, rewards get their reason, governance
 // proposals and votes add up, and replaying the same page changes nothing (upsert by event id).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
-import { decodeEvent } from '../decode/index.ts';
-import type { ContractKind } from '../decode/spec.ts';
-import { repoRoot, tableHashes } from '../test/harness.ts';
-import { projectPage, type ChainEvent } from './project.ts';
+import { tableHashes } from '../test/harness.ts';
+import { vectorEvents } from '../test/vectors.ts';
+import { projectPage } from './project.ts';
 
 const SEED = 10n ** 20n;
 let database: { url: string; drop(): Promise<void> };
@@ -24,39 +21,6 @@ afterAll(async () => {
   await db?.destroy();
   await database?.drop();
 });
-
-function vectorEvents(prefixes: string[]): ChainEvent[] {
-  const dir = join(repoRoot, 'contracts/vectors');
-  const out: ChainEvent[] = [];
-  // Chain order where scenarios build on each other: a proposal is created, voted, executed.
-  const rank = (f: string) =>
-    ['governance_propose', 'governance_vote', 'governance_execute'].findIndex((p) => f.startsWith(p));
-  const files = readdirSync(dir)
-    .filter((f) => prefixes.some((p) => f.startsWith(p)))
-    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  files.forEach((file, fi) => {
-    const kind = file.split('_')[0] as ContractKind;
-    const scenario = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-      events: { contract: string; topics: string[]; value: string; call: string }[];
-    };
-    scenario.events.forEach((v, i) => {
-      const ledger = 100 + fi;
-      const toid = ((BigInt(ledger) << 32n) | (1n << 12n)).toString().padStart(19, '0');
-      out.push({
-        id: `${toid}-${String(i).padStart(10, '0')}`,
-        ledger,
-        ledgerClosedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, fi)).toISOString(),
-        contractId: v.contract,
-        kind,
-        txHash: Buffer.from(`${file}`.padEnd(32, '.')).toString('hex').slice(0, 64),
-        topicsXdr: v.topics,
-        valueXdr: v.value,
-        decoded: decodeEvent(kind, v.topics, v.value),
-      });
-    });
-  });
-  return out;
-}
 
 describe('projectPage on the contract vectors', () => {
   it('moves balances and supply by exactly the token events, records rewards and governance, and replays as a no-op', async () => {
