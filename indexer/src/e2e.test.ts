@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../ops/test/db.ts';
+import { listTransfers } from '../../api/src/rewards/rewards.repository.ts';
 import {
   addCertificateIntent,
   addProgressIntent,
@@ -86,8 +87,13 @@ describe('indexer end to end', () => {
       expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe(
         '500000000',
       );
-      const transfers = await db.selectFrom('bst_transfers').selectAll().execute();
-      expect(transfers).toEqual([
+      const history = await listTransfers(
+        db,
+        chain.manifest.contracts.token.contractId,
+        [referrer.address],
+        10,
+      );
+      expect(history).toEqual([
         expect.objectContaining({
           kind: 'mint',
           to_address: referrer.address,

@@ -75,18 +75,6 @@ export interface BstSupply {
   updated_at: Generated<Timestamp>;
 }
 
-export interface BstTransfers {
-  amount: Numeric;
-  event_id: string;
-  from_address: string | null;
-  kind: string;
-  ledger: number;
-  ledger_closed_at: Timestamp;
-  reason: string | null;
-  to_address: string | null;
-  tx_hash: string;
-}
-
 export interface Certificates {
   chain_certificate_id: Int8 | null;
   confirmed_at: Timestamp | null;
@@ -479,7 +467,6 @@ export interface DB {
   audit_log: AuditLog;
   bst_balances: BstBalances;
   bst_supply: BstSupply;
-  bst_transfers: BstTransfers;
   certificates: Certificates;
   chain_certificates: ChainCertificates;
   chain_events: ChainEvents;

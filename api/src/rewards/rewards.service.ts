@@ -33,7 +33,7 @@ export function createRewardsService(ctx: AppContext) {
       const list = addresses.map((a) => a.address);
       const [balances, transfers, open] = await Promise.all([
         findBalances(db, list),
-        listTransfers(db, list, limit + 1, before),
+        listTransfers(db, ctx.config.TOKEN_CONTRACT_ID, list, limit + 1, before),
         listOpenRewardIntents(db, userId),
       ]);
       const byAddress = new Map(balances.map((b) => [b.address, b.balance]));

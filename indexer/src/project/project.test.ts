@@ -1,5 +1,6 @@
 // Projections from the events the real host emitted (contracts/vectors), against real Postgres:
-// balances and supply move by exactly the token events, rewards get their reason, governance
+// balances and supply move by exactly the token events, BST history (read from the stored events
+// as the API reads it) lists every move and a reward's reason, governance
 // proposals and votes add up, and replaying the same page changes nothing (upsert by event id).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
@@ -7,6 +8,7 @@ import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
 import { tableHashes } from '../test/harness.ts';
 import { vectorEvents } from '../test/vectors.ts';
+import { listTransfers } from '../../../api/src/rewards/rewards.repository.ts';
 import { projectPage } from './project.ts';
 
 const SEED = 10n ** 20n;
@@ -25,6 +27,7 @@ afterAll(async () => {
 describe('projectPage on the contract vectors', () => {
   it('moves balances and supply by exactly the token events, records rewards and governance, and replays as a no-op', async () => {
     const events = vectorEvents(['token_', 'governance_']);
+    const rewardTx = events.find((e) => e.decoded.name === 'reward_minted')!.txHash;
     expect(events.length).toBeGreaterThan(10);
     // Holders the scenarios started with (their setup mints are not in the vectors).
     const expected = new Map<string, bigint>();
@@ -72,15 +75,31 @@ describe('projectPage on the contract vectors', () => {
     expect((await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow()).total).toBe(
       supply.toString(),
     );
-    const mint = await db
-      .selectFrom('bst_transfers')
-      .selectAll()
-      .where('kind', '=', 'mint')
-      .executeTakeFirstOrThrow();
-    expect(mint.reason).toBe('referral');
-    expect(
-      await db.selectFrom('bst_transfers').select('kind').where('kind', '=', 'burn').execute(),
-    ).toHaveLength(2);
+    // BST history is read from the stored events (no projection): the API's reader sees every
+    // mint/transfer/burn the host emitted, with the reward's reason on its mint.
+    const moves = events.filter(
+      (e) => e.kind === 'token' && ['mint', 'transfer', 'burn'].includes(e.decoded.name),
+    );
+    const token = moves[0]!.contractId;
+    const history = new Map<string, Awaited<ReturnType<typeof listTransfers>>[number]>();
+    for (const address of expected.keys())
+      for (const h of await listTransfers(db, token, [address], 1000)) history.set(h.event_id, h);
+    expect([...history.keys()].sort()).toEqual(moves.map((e) => e.id).sort());
+    for (const e of moves) {
+      const f = e.decoded.fields;
+      expect(history.get(e.id), e.id).toEqual({
+        event_id: e.id,
+        kind: e.decoded.name,
+        from_address: e.decoded.name === 'mint' ? null : String(f.from),
+        to_address: e.decoded.name === 'burn' ? null : String(f.to),
+        amount: String(f.amount),
+        reason: e.decoded.name === 'mint' && e.txHash === rewardTx ? 'referral' : null,
+        ledger: e.ledger,
+        ledger_closed_at: new Date(e.ledgerClosedAt),
+        tx_hash: e.txHash,
+      });
+    }
+    expect(moves.filter((e) => e.decoded.name === 'burn')).toHaveLength(2);
 
     const proposals = await db.selectFrom('governance_proposals').selectAll().execute();
     const votes = await db.selectFrom('governance_votes').selectAll().execute();

@@ -1,8 +1,9 @@
 // Applies one page of decoded events to Postgres inside the caller's transaction. Raw events
 // are inserted by id first; only the rows that were new are projected, so replaying a page
 // (after a crash between fetch and commit, or a second daemon) changes nothing. Writes are
-// batched per table, the big ones (raw events, transfers, balances) with COPY when the caller's
-// transaction can stream it, so a catch-up page of 10,000 events costs a handful of statements.
+// batched per table, the big ones (raw events, balances) with COPY when the caller's transaction
+// can stream it, so a catch-up page of 10,000 events costs a handful of statements. BST history
+// (mint/transfer/burn, reward reasons) is not projected: the API reads it from chain_events.
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
 import type { DecodedEvent } from '../decode/index.ts';
@@ -123,17 +124,6 @@ async function writeRawEvents(tx: Tx, rows: readonly Row[], copyIn?: CopyIn): Pr
   }
 }
 
-const TRANSFER_COLUMNS: readonly Column[] = [
-  ['event_id', 'text'],
-  ['kind', 'text'],
-  ['from_address', 'text'],
-  ['to_address', 'text'],
-  ['amount', 'numeric'],
-  ['ledger', 'integer'],
-  ['ledger_closed_at', 'timestamptz'],
-  ['tx_hash', 'text'],
-];
-
 const BALANCE_DELTA_COLUMNS: readonly Column[] = [
   ['address', 'text'],
   ['delta', 'numeric'],
@@ -146,14 +136,13 @@ function topicFields(e: ChainEvent): unknown[] {
 }
 
 /**
- * A page's bulk rows: its raw events, and the SEP-41 moves among its known events (transfers,
- * each address's net balance change, the supply change). Pure, so ingest builds them for the next
+ * A page's bulk rows: its raw events, and the SEP-41 moves among its known events (each
+ * address's net balance change, the supply change). Pure, so ingest builds them for the next
  * page while this one commits, and the commit mostly waits on Postgres.
  */
 export interface PageRows {
   events: readonly ChainEvent[];
   rawEvents: Row[];
-  transfers: Row[];
   balanceDeltas: Row[];
   supplyDelta: bigint;
   /** The last ledger among the known events (bst_supply.ledger). */
@@ -162,7 +151,6 @@ export interface PageRows {
 
 export function pageRows(events: readonly ChainEvent[]): PageRows {
   const rawEvents: Row[] = [];
-  const transfers: Row[] = [];
   const deltas = new Map<string, { delta: bigint; ledger: number }>();
   let supplyDelta = 0n;
   let lastLedger = 0;
@@ -183,19 +171,9 @@ export function pageRows(events: readonly ChainEvent[]): PageRows {
     if (name !== 'burn') addDelta(String(f.to), amount, e.ledger);
     if (name === 'mint') supplyDelta += amount;
     if (name === 'burn') supplyDelta -= amount;
-    transfers.push([
-      e.id,
-      name,
-      name === 'mint' ? null : String(f.from),
-      name === 'burn' ? null : String(f.to),
-      String(f.amount),
-      String(e.ledger),
-      e.ledgerClosedAt,
-      e.txHash,
-    ]);
   }
   const balanceDeltas: Row[] = [...deltas].map(([a, v]) => [a, v.delta.toString(), String(v.ledger)]);
-  return { events, rawEvents, transfers, balanceDeltas, supplyDelta, lastLedger };
+  return { events, rawEvents, balanceDeltas, supplyDelta, lastLedger };
 }
 
 export async function projectPage(
@@ -248,9 +226,9 @@ export async function projectPage(
     }
   }
 
-  if (rows.transfers.length > 0) {
-    // A transfer row is written only with its raw event, which is new: so is the transfer.
-    await writeRows(tx, opts.copyIn, 'bst_transfers', TRANSFER_COLUMNS, rows.transfers);
+  // Every mint/transfer/burn adds a delta (possibly 0) for its addresses: deltas exist exactly
+  // when the page has token moves. They are projected only with their raw events, which are new.
+  if (rows.balanceDeltas.length > 0) {
     await sql`
       CREATE TEMPORARY TABLE IF NOT EXISTS page_balance_deltas (address text, delta numeric, ledger integer)
       ON COMMIT DELETE ROWS`.execute(tx);
@@ -276,13 +254,6 @@ export async function projectPage(
   }
 
   if (rewards.length > 0) {
-    await sql`
-      UPDATE bst_transfers b SET reason = t.reason
-      FROM unnest(${rewards.map((e) => e.txHash)}::text[], ${rewards.map((e) => String(e.decoded.fields.to))}::text[],
-                  ${rewards.map((e) => String(e.decoded.fields.reason))}::text[], ${rewards.map((e) => String(e.decoded.fields.amount))}::numeric[]) AS t(tx, addr, reason, amount)
-      WHERE b.tx_hash = t.tx AND b.kind = 'mint' AND b.to_address = t.addr AND b.amount = t.amount AND b.reason IS NULL`.execute(
-      tx,
-    );
     if (opts.sideEffects) {
       const r = await sql`
         UPDATE intents i SET status = 'confirmed', confirmed_at = now(), confirmed_ledger = t.l, updated_at = now(), last_error = NULL

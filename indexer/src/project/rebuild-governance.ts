@@ -121,8 +121,11 @@ export async function readGovernanceState(ctx: Context, contractId: string): Pro
   const known = await sql<{ a: string | null }>`
     SELECT voter AS a FROM governance_votes UNION SELECT proposer FROM governance_proposals
     UNION SELECT stellar_address FROM users UNION SELECT public_key FROM custodial_wallets
-    UNION SELECT address FROM bst_balances UNION SELECT to_address FROM bst_transfers
-    UNION SELECT from_address FROM bst_transfers`.execute(ctx.db);
+    UNION SELECT address FROM bst_balances
+    -- A rebuild keeps only the balance rows whose ledger entry it could read; the token events keep
+    -- every holder the indexer saw (what bst_transfers held before 0009).
+    UNION SELECT value->>'to' FROM chain_events WHERE name IN ('mint', 'transfer')
+    UNION SELECT value->>'from' FROM chain_events WHERE name IN ('transfer', 'burn')`.execute(ctx.db);
   const candidates = [
     ...new Set([...known.rows.map((r) => r.a), ...proposals.map((p) => p.proposer)].filter(isAddress)),
   ];

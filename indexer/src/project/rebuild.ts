@@ -1,7 +1,7 @@
 // rebuild: when the RPC no longer has the events after our cursor (retention gap), restore the
 // state projections from current contract state read with getLedgerEntries, then restart
-// ingest right after the ledger that state was read at. History rows (chain_events,
-// bst_transfers) keep what was ingested; the gap stays recorded in indexer_state.rebuilt_*.
+// ingest right after the ledger that state was read at. History (chain_events, where BST history
+// is read from too) keeps what was ingested; the gap stays recorded in indexer_state.rebuilt_*.
 import { Address, nativeToScVal, scValToNative, xdr } from '@stellar/stellar-sdk';
 import { sql } from 'kysely';
 import type { Context } from '../context.ts';

@@ -24,10 +24,6 @@ export const PROJECTION_TABLES: Record<string, { cols: string; key: string }> = 
   },
   bst_balances: { cols: 'address, balance', key: 'address' },
   bst_supply: { cols: 'total', key: 'total' },
-  bst_transfers: {
-    cols: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash',
-    key: 'event_id',
-  },
   chain_certificates: {
     cols: 'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason, revoked_by',
     key: 'contract_id, certificate_id',

@@ -285,7 +285,6 @@ export async function tableHashes(db: Kysely<Database>): Promise<Record<string, 
     onchain_progress: 'student_address, course_id, percent, ledger, event_id',
     bst_balances: 'address, balance',
     bst_supply: 'total',
-    bst_transfers: 'event_id, kind, from_address, to_address, amount, reason, ledger, tx_hash',
     chain_certificates:
       'contract_id, certificate_id, student_address, course_id, metadata_hash, issuer, issued_ledger, revoked, revoked_ledger, revoke_reason',
     governance_proposals:
