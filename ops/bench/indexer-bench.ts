@@ -4,10 +4,11 @@
 //
 // backfill: a local chain seeded with --events synthetic SEP-41 mint events (the chain's
 //   benchmark aid; every event a mint to a new address), ingested by `starling-indexer backfill`
-//   as a child process (events + bst_transfers + bst_balances + supply + cursor per page), then a
-//   raw server-side COPY of the same chain_events rows into an empty copy of the table, same run
-//   (the target's baseline); for context also the COPY of every row the backfill wrote (events,
-//   transfers, balances) into empty copies of their tables.
+//   as a child process (events + bst_balances + supply + cursor per page; BST history is read from
+//   chain_events, no transfers projection since migration 0009), then a raw server-side COPY of
+//   the same chain_events rows into an empty copy of the table, same run (the target's baseline);
+//   for context also the COPY of every row the backfill wrote (events, balances) into empty copies
+//   of their tables.
 // live: 1 s ledgers, the daemon running; per ledger with our events, the time from the bench
 //   first seeing the ledger closed (getLatestLedger polled every 10 ms) to the bench seeing its
 //   events committed (polled every 10 ms); and certificate intents (a lesson completion at 100 %)
@@ -177,10 +178,10 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
     await client.query(`COPY chain_events_copy FROM '${file}'`);
     const copySeconds = (performance.now() - c0) / 1000;
     const copyPostgresCpu = treeCpuSeconds('postgres') - copyPg0;
-    // Context, not the target's baseline: the same for every row the backfill wrote (transfers and
-    // balances too, same indexes), i.e. what storing the results costs with no indexer at all.
+    // Context, not the target's baseline: the same for every row the backfill wrote (balances too,
+    // same indexes), i.e. what storing the results costs with no indexer at all.
     let projectionCopySeconds = 0;
-    for (const table of ['bst_transfers', 'bst_balances']) {
+    for (const table of ['bst_balances']) {
       await client.query(`CREATE TABLE ${table}_copy (LIKE ${table} INCLUDING ALL)`);
       const f = join(dataDir, `bench_${table}.copy`);
       await client.query(`COPY ${table} TO '${f}'`);
@@ -188,8 +189,8 @@ async function benchBackfill(pgService: RunningService): Promise<Record<string, 
       await client.query(`COPY ${table}_copy FROM '${f}'`);
       projectionCopySeconds += (performance.now() - t0) / 1000;
     }
-    const counts = await client.query<{ e: string; b: string; t: string; s: string }>(
-      `SELECT (SELECT count(*) FROM chain_events) e, (SELECT count(*) FROM bst_balances) b, (SELECT count(*) FROM bst_transfers) t, (SELECT total FROM bst_supply) s`,
+    const counts = await client.query<{ e: string; b: string; s: string }>(
+      `SELECT (SELECT count(*) FROM chain_events) e, (SELECT count(*) FROM bst_balances) b, (SELECT total FROM bst_supply) s`,
     );
     await client.end();
     const copyRate = result.events / copySeconds;
