@@ -82,4 +82,28 @@ describe('page writes', () => {
     }
     expect(supply.total).toBe(expected.toString());
   });
+
+  it('a page in which a holder only pays out, or that only burns, lowers the balance and the supply', async () => {
+    // An upsert proposes the page's net change as the new row, and Postgres checks
+    // CHECK (… >= 0) on that row before it finds the existing one: negative changes must not.
+    const events = tokenEvents();
+    for (const name of ['transfer', 'burn']) {
+      const out = events.find((e) => e.decoded.name === name)!;
+      const from = String(out.decoded.fields.from);
+      const amount = BigInt(String(out.decoded.fields.amount));
+      const { db, pool } = await seededDatabase(events);
+      const before = await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow();
+      await withPageTransaction(pool, (tx, copyIn) =>
+        projectPage(tx, [out], { network: 'local', sideEffects: false, copyIn }),
+      );
+      const row = await db
+        .selectFrom('bst_balances')
+        .select('balance')
+        .where('address', '=', from)
+        .executeTakeFirstOrThrow();
+      expect(row.balance).toBe((SEED - amount).toString());
+      const after = await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow();
+      expect(BigInt(after.total)).toBe(BigInt(before.total) - (name === 'burn' ? amount : 0n));
+    }
+  });
 });

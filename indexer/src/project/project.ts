@@ -239,15 +239,27 @@ export async function projectPage(
       BALANCE_DELTA_COLUMNS,
       rows.balanceDeltas,
     );
+    // Existing holders are updated and new ones inserted, not one INSERT … ON CONFLICT DO
+    // UPDATE: Postgres checks the row an upsert proposes (balance = the delta) against
+    // CHECK (balance >= 0) before it finds the conflict, so a page where a holder's net change
+    // is negative (a transfer out, a burn) failed. One leader writes: nothing inserts between.
     await sql`
+      WITH updated AS (
+        UPDATE bst_balances b SET balance = b.balance + d.delta, ledger = greatest(b.ledger, d.ledger), updated_at = now()
+        FROM pg_temp.page_balance_deltas d WHERE b.address = d.address
+        RETURNING b.address)
       INSERT INTO bst_balances (address, balance, ledger, updated_at)
-      SELECT address, delta, ledger, now() FROM pg_temp.page_balance_deltas
-      ON CONFLICT (address) DO UPDATE SET balance = bst_balances.balance + excluded.balance,
-        ledger = greatest(bst_balances.ledger, excluded.ledger), updated_at = now()`.execute(tx);
+      SELECT d.address, d.delta, d.ledger, now() FROM pg_temp.page_balance_deltas d
+      WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.address = d.address)`.execute(tx);
     if (rows.supplyDelta !== 0n) {
+      // Update, else insert, for the same reason as the balances (a page that burns more than it mints).
+      const delta = rows.supplyDelta.toString();
       await sql`
-        INSERT INTO bst_supply (singleton, total, ledger, updated_at) VALUES (true, ${rows.supplyDelta.toString()}::numeric, ${rows.lastLedger}, now())
-        ON CONFLICT (singleton) DO UPDATE SET total = bst_supply.total + excluded.total, ledger = excluded.ledger, updated_at = now()`.execute(
+        WITH updated AS (
+          UPDATE bst_supply SET total = total + ${delta}::numeric, ledger = ${rows.lastLedger}, updated_at = now()
+          WHERE singleton RETURNING 1)
+        INSERT INTO bst_supply (singleton, total, ledger, updated_at)
+        SELECT true, ${delta}::numeric, ${rows.lastLedger}, now() WHERE NOT EXISTS (SELECT 1 FROM updated)`.execute(
         tx,
       );
     }
