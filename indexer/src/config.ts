@@ -37,6 +37,8 @@ export const ConfigSchema = Type.Object({
   /** 0 picks a free port; -1 disables the HTTP server. */
   INDEXER_HTTP_PORT: Type.Integer({ minimum: -1, maximum: 65535, default: 9100 }),
   INDEXER_PAGE_LIMIT: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
+  /** After a page with at least this many events (catching up), pages are built on a worker thread. */
+  INDEXER_PAGE_WORKER_MIN_EVENTS: Type.Integer({ minimum: 1, default: 300 }),
   /** Pause between polls once caught up. */
   INDEXER_POLL_MS: Type.Integer({ minimum: 10, default: 500 }),
   INDEXER_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),

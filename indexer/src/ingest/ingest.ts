@@ -4,7 +4,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
 import type { Context } from '../context.ts';
-import { decodeEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
 import {
   DecodeError,
@@ -18,9 +17,11 @@ import {
   isRetryable,
 } from '../errors.ts';
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
-import { pageRows, projectPage, type ChainEvent, type PageRows } from '../project/project.ts';
+import { projectPage, projectRows, type PageRows } from '../project/project.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
-import { cursorLedger, parseLedgerRangeError, type GetEventsResult } from '../rpc/rpc.client.ts';
+import { decodePage, type PageMeta } from './page-build.ts';
+import { createPageBuilder, inThreadBuilder, type FetchedPage, type PageBuilder } from './page-builder.ts';
+import { cursorLedger, parseLedgerRangeError, type RpcEventWire } from '../rpc/rpc.client.ts';
 import {
   advanceCursor,
   ensureState,
@@ -32,13 +33,17 @@ import {
 export type SyncStep =
   | {
       kind: 'events';
-      events: ChainEvent[];
-      /** The page's bulk rows, built here so that a prefetched page's are ready before its commit. */
-      rows?: PageRows;
+      /** The page's rows, built here (on the page worker for big pages) so that a prefetched
+       *  page's are ready before its commit. */
+      rows: PageRows;
+      /** The close time of each ledger among the events, in order. */
+      closedAt: string[];
+      /** The page's events as they came, for a replay (see commitPage). */
+      wire: () => Promise<RpcEventWire[]>;
       cursor: string;
       lastLedger: number;
       lastLedgerClosedAt: string | null;
-      page: GetEventsResult;
+      page: PageMeta;
       full: boolean;
     }
   | { kind: 'caught_up'; latestLedger: number; oldestLedger: number | null }
@@ -78,16 +83,22 @@ export async function syncStep(
   ctx: Context,
   state: StateRow,
   kinds: Map<string, ContractKind>,
+  builder: PageBuilder = inThreadBuilder,
 ): Promise<SyncStep> {
   const limit = ctx.config.INDEXER_PAGE_LIMIT;
   const lastDone = state.last_ledger ?? (state.start_ledger ?? 1) - 1;
-  let page: GetEventsResult;
+  let fetched: FetchedPage;
   try {
-    page = await ctx.rpc.getEvents({
-      contractIds: [...kinds.keys()],
-      limit,
-      ...(state.cursor ? { cursor: state.cursor } : { startLedger: Math.max(1, lastDone + 1) }),
-    });
+    // Fetched and built in one go (on the page worker when big): a DecodeError is not a range error.
+    fetched = await builder.fetch(
+      ctx.rpc,
+      {
+        contractIds: [...kinds.keys()],
+        limit,
+        ...(state.cursor ? { cursor: state.cursor } : { startLedger: Math.max(1, lastDone + 1) }),
+      },
+      kinds,
+    );
   } catch (e) {
     const range = parseLedgerRangeError(e);
     if (!range) throw e;
@@ -101,6 +112,7 @@ export async function syncStep(
       oldestLedger: range.oldest,
     };
   }
+  const { page, rows, closedAt } = fetched;
   if (page.latestLedger < lastDone) {
     throw new NetworkResetError(
       `the RPC's latest ledger ${page.latestLedger} is below our last ingested ledger ${lastDone}: the network was reset`,
@@ -109,43 +121,21 @@ export async function syncStep(
   if (lastDone + 1 < page.oldestLedger && !state.cursor) {
     return { kind: 'retention_gap', cursorLedger: lastDone + 1, oldestLedger: page.oldestLedger };
   }
-  const events: ChainEvent[] = [];
-  for (const w of page.events) {
-    const kind = kinds.get(w.contractId);
-    if (!kind || w.type !== 'contract') continue;
-    let decoded;
-    try {
-      decoded = decodeEvent(kind, w.topic, w.value);
-    } catch (err) {
-      throw new DecodeError(`event ${w.id} (${kind}, tx ${w.txHash}): ${errorMessage(err)}`);
-    }
-    events.push({
-      id: w.id,
-      ledger: w.ledger,
-      ledgerClosedAt: w.ledgerClosedAt,
-      contractId: w.contractId,
-      kind,
-      txHash: w.txHash,
-      topicsXdr: w.topic,
-      valueXdr: w.value,
-      decoded,
-    });
-  }
-  const full = page.events.length >= limit;
+  const full = page.eventCount >= limit;
   const cl = cursorLedger(page.cursor);
   const lastLedger = Math.max(lastDone, full ? cl - 1 : cl);
-  const lastEvent = events.at(-1);
   return {
     kind: 'events',
-    events,
-    rows: pageRows(events),
+    rows,
+    closedAt,
     cursor: page.cursor,
     lastLedger,
     lastLedgerClosedAt:
       lastLedger >= page.latestLedger && page.latestLedgerCloseTime
         ? closeTimeIso(page.latestLedgerCloseTime)
-        : (lastEvent?.ledgerClosedAt ?? null),
+        : (closedAt.at(-1) ?? null),
     page,
+    wire: fetched.wire,
     full,
   };
 }
@@ -171,12 +161,16 @@ export async function commitPage(
   const following = !step.full && step.lastLedger >= latest;
   const result = await withPageTransaction(ctx.pool, async (tx, copyIn) => {
     await opts.assertLeader(tx);
-    const r = await projectPage(tx, step.events, {
+    const projectOpts = {
       network: ctx.config.STELLAR_NETWORK,
       sideEffects: opts.sideEffects ?? true,
       copyIn,
-      ...(step.rows ? { rows: step.rows } : {}),
-    });
+    };
+    // Rows built ahead hold every event of the page; when some are stored already (a replay),
+    // the page is decoded again here and only its new events are written.
+    const r =
+      (await projectRows(tx, step.rows, projectOpts)) ??
+      (await projectPage(tx, decodePage(contractKinds(ctx), await step.wire()), projectOpts));
     const moved = await advanceCursor(tx, {
       from: state.cursor,
       to: step.cursor,
@@ -209,11 +203,8 @@ export async function commitPage(
   m.retentionHeadroom.set(headroom);
   setStatusGauge(m, following ? 'following' : 'catching_up');
   if (following) {
-    const seen = new Set<string>();
-    for (const e of step.events) {
-      if (seen.has(e.ledgerClosedAt)) continue;
-      seen.add(e.ledgerClosedAt);
-      m.ledgerCommitLatency.observe(Math.max(0, (Date.now() - Date.parse(e.ledgerClosedAt)) / 1000));
+    for (const at of new Set(step.closedAt)) {
+      m.ledgerCommitLatency.observe(Math.max(0, (Date.now() - Date.parse(at)) / 1000));
     }
   }
   return {
@@ -284,6 +275,21 @@ export async function checkNetwork(ctx: Context): Promise<StateRow> {
  * gap, network reset, decode error, lost leadership), which it records loudly and rethrows.
  */
 export async function runIngest(ctx: Context, opts: IngestOptions): Promise<IngestStats> {
+  const builder = createPageBuilder({
+    url: ctx.config.STELLAR_RPC_URL,
+    timeoutMs: ctx.config.INDEXER_RPC_TIMEOUT_MS,
+    minEvents: ctx.config.INDEXER_PAGE_WORKER_MIN_EVENTS,
+    log: ctx.log,
+    metrics: ctx.metrics,
+  });
+  try {
+    return await ingestLoop(ctx, opts, builder);
+  } finally {
+    await builder.close();
+  }
+}
+
+async function ingestLoop(ctx: Context, opts: IngestOptions, builder: PageBuilder): Promise<IngestStats> {
   const stats: IngestStats = { pages: 0, events: 0, inserted: 0, lastLedger: 0 };
   const kinds = contractKinds(ctx);
   const setStatus = async (
@@ -315,7 +321,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
         step = await p.step;
       } else {
         dropPrefetch();
-        step = await syncStep(ctx, state, kinds);
+        step = await syncStep(ctx, state, kinds, builder);
       }
       failures = 0;
       if (step.kind === 'retention_gap') {
@@ -346,7 +352,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
       const behind = step.full || step.lastLedger < step.page.latestLedger;
       if (behind && (opts.untilLedger === undefined || step.lastLedger < opts.untilLedger)) {
         const next = { ...state, cursor: step.cursor, last_ledger: step.lastLedger };
-        prefetched = { cursor: step.cursor, step: syncStep(ctx, next, kinds) };
+        prefetched = { cursor: step.cursor, step: syncStep(ctx, next, kinds, builder) };
         prefetched.step.catch(() => undefined);
       }
       const r = await commitPage(ctx, state, step, opts);
@@ -355,13 +361,13 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
         status: !step.full && step.lastLedger >= step.page.latestLedger ? 'following' : 'catching_up',
       };
       stats.pages++;
-      stats.events += step.events.length;
+      stats.events += step.rows.count;
       stats.inserted += r.inserted;
       stats.lastLedger = step.lastLedger;
       opts.onPage?.({
         lastLedger: step.lastLedger,
         latestLedger: step.page.latestLedger,
-        events: step.events.length,
+        events: step.rows.count,
         inserted: r.inserted,
       });
       if (opts.untilLedger !== undefined && step.lastLedger >= opts.untilLedger) break;

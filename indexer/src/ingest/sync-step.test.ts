@@ -57,7 +57,7 @@ describe('syncStep', () => {
   it('an empty page that scanned a window is not the end: it advances and does not count as caught up', async () => {
     const ctx = ctxWith(async () => page({ cursor: maxFor(10_099) }));
     const step = await syncStep(ctx, state({}), kinds);
-    expect(step).toMatchObject({ kind: 'events', lastLedger: 10_099, full: false, events: [] });
+    expect(step).toMatchObject({ kind: 'events', lastLedger: 10_099, full: false, rows: { count: 0 } });
     if (step.kind === 'events') expect(step.lastLedger < step.page.latestLedger).toBe(true);
   });
 
@@ -67,7 +67,7 @@ describe('syncStep', () => {
     const step = await syncStep(ctx, state({}), kinds);
     expect(step).toMatchObject({ kind: 'events', lastLedger: 120, full: true });
     if (step.kind === 'events')
-      expect(step.events.map((e) => e.decoded.name)).toEqual([
+      expect(step.rows.others.map((e) => e.decoded.name)).toEqual([
         'progress_recorded',
         'progress_recorded',
         'progress_recorded',

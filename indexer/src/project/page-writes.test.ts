@@ -7,10 +7,12 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
+import { buildPage } from '../ingest/page-build.ts';
+import type { RpcEventWire } from '../rpc/rpc.client.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
 import { tableHashes } from '../test/harness.ts';
 import { vectorEvents } from '../test/vectors.ts';
-import { projectPage, type ChainEvent } from './project.ts';
+import { projectPage, projectRows, type ChainEvent } from './project.ts';
 
 const SEED = 10n ** 20n;
 const opened: { db: Kysely<Database>; drop(): Promise<void> }[] = [];
@@ -81,6 +83,69 @@ describe('page writes', () => {
       if (e.decoded.name === 'burn') expected -= amount;
     }
     expect(supply.total).toBe(expected.toString());
+  });
+
+  it('rows built ahead as COPY text (the page worker) leave the same rows, and are refused when the page overlaps', async () => {
+    const events = tokenEvents();
+    const wire: RpcEventWire[] = events.map((e) => ({
+      type: 'contract',
+      ledger: e.ledger,
+      ledgerClosedAt: e.ledgerClosedAt,
+      contractId: e.contractId,
+      id: e.id,
+      txHash: e.txHash,
+      topic: e.topicsXdr,
+      value: e.valueXdr,
+    }));
+    const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+    const built = (from = 0) =>
+      buildPage(kinds, {
+        events: wire.slice(from),
+        cursor: events.at(-1)!.id,
+        latestLedger: 500,
+        oldestLedger: 1,
+      }).rows;
+    const opts = { network: 'local', sideEffects: false };
+
+    const once = await seededDatabase(events);
+    await withPageTransaction(once.pool, (tx, copyIn) => projectPage(tx, events, { ...opts, copyIn }));
+
+    const ahead = await seededDatabase(events);
+    const r = await withPageTransaction(ahead.pool, (tx, copyIn) =>
+      projectRows(tx, built(), { ...opts, copyIn }),
+    );
+    expect(r?.inserted).toBe(events.length);
+    expect(await tableHashes(ahead.db)).toEqual(await tableHashes(once.db));
+
+    // The previous page ended inside a ledger: the next page's rows are all new and written.
+    const split = await seededDatabase(events);
+    const mid = events.findIndex((e, i) => i > 0 && e.ledger === events[i - 1]!.ledger);
+    expect(mid).toBeGreaterThan(0);
+    await withPageTransaction(split.pool, (tx, copyIn) =>
+      projectPage(tx, events.slice(0, mid), { ...opts, copyIn }),
+    );
+    const next = await withPageTransaction(split.pool, (tx, copyIn) =>
+      projectRows(tx, built(mid), { ...opts, copyIn }),
+    );
+    expect(next?.inserted).toBe(events.length - mid);
+    expect(await tableHashes(split.db)).toEqual(await tableHashes(once.db));
+
+    // Some of the page is stored already (a replay): the rows built for all of it must not be
+    // written; projectPage then writes the new events only.
+    const overlap = await seededDatabase(events);
+    const cut = Math.floor(events.length / 2);
+    await withPageTransaction(overlap.pool, (tx, copyIn) =>
+      projectPage(tx, events.slice(0, cut), { ...opts, copyIn }),
+    );
+    const refused = await withPageTransaction(overlap.pool, (tx, copyIn) =>
+      projectRows(tx, built(), { ...opts, copyIn }),
+    );
+    expect(refused).toBeNull();
+    const rest = await withPageTransaction(overlap.pool, (tx, copyIn) =>
+      projectPage(tx, events, { ...opts, copyIn }),
+    );
+    expect(rest.inserted).toBe(events.length - cut);
+    expect(await tableHashes(overlap.db)).toEqual(await tableHashes(once.db));
   });
 
   it('a page in which a holder only pays out, or that only burns, lowers the balance and the supply', async () => {

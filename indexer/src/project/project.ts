@@ -9,7 +9,14 @@ import type { Database } from '@starling/migrations';
 import type { DecodedEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
 import { IndexerError, errorMessage } from '../errors.ts';
-import { writeRows, type Column, type CopyIn, type Row } from '../store/page-transaction.ts';
+import {
+  rowCount,
+  writeRows,
+  type Column,
+  type CopyIn,
+  type Row,
+  type RowSet,
+} from '../store/page-transaction.ts';
 import {
   notifyCertificateConfirmed,
   notifyCertificateRevoked,
@@ -34,8 +41,6 @@ export interface ProjectOptions {
   sideEffects: boolean;
   /** COPY on the transaction's connection (store/page-transaction.ts); without it, unnest inserts. */
   copyIn?: CopyIn;
-  /** pageRows(events) built ahead (ingest does while the previous page commits); used if all are new. */
-  rows?: PageRows;
 }
 
 export interface ProjectResult {
@@ -110,7 +115,7 @@ async function newEvents(tx: Tx, events: readonly ChainEvent[]): Promise<ChainEv
   return fresh;
 }
 
-async function writeRawEvents(tx: Tx, rows: readonly Row[], copyIn?: CopyIn): Promise<void> {
+async function writeRawEvents(tx: Tx, rows: RowSet, copyIn?: CopyIn): Promise<void> {
   try {
     await writeRows(tx, copyIn, 'chain_events', RAW_EVENT_COLUMNS, rows);
   } catch (e) {
@@ -141,39 +146,88 @@ function topicFields(e: ChainEvent): unknown[] {
  * page while this one commits, and the commit mostly waits on Postgres.
  */
 export interface PageRows {
-  events: readonly ChainEvent[];
-  rawEvents: Row[];
-  balanceDeltas: Row[];
+  /** How many events the rows were built from, and the lowest and highest of their ids. */
+  count: number;
+  firstId: string;
+  lastId: string;
+  /** As values, or as COPY text when built on the page worker (ingest/page-build.ts). */
+  rawEvents: RowSet;
+  balanceDeltas: RowSet;
   supplyDelta: bigint;
   /** The last ledger among the known events (bst_supply.ledger). */
   lastLedger: number;
+  /** The known events projected one by one: all but the SEP-41 moves, which the rows carry. */
+  others: ChainEvent[];
 }
 
 export function pageRows(events: readonly ChainEvent[]): PageRows {
   const rawEvents: Row[] = [];
-  const deltas = new Map<string, { delta: bigint; ledger: number }>();
-  let supplyDelta = 0n;
-  let lastLedger = 0;
-  const addDelta = (addr: string, d: bigint, ledger: number) => {
-    const cur = deltas.get(addr) ?? { delta: 0n, ledger };
-    deltas.set(addr, { delta: cur.delta + d, ledger: Math.max(cur.ledger, ledger) });
-  };
-  for (const e of events) {
-    rawEvents.push(rawEventRow(e));
-    if (!e.decoded.known) continue;
-    lastLedger = Math.max(lastLedger, e.ledger);
-    if (e.kind !== 'token') continue;
+  const rows = new PageRowsBuilder((row) => rawEvents.push(row));
+  for (const e of events) rows.add(e);
+  return rows.finish(rawEvents);
+}
+
+/**
+ * pageRows one event at a time: each raw event row goes to `sink` as soon as it is built, so a
+ * caller that encodes it at once (the page worker) keeps no page of decoded events alive.
+ */
+export class PageRowsBuilder {
+  #deltas = new Map<string, { delta: bigint; ledger: number }>();
+  #supplyDelta = 0n;
+  #lastLedger = 0;
+  #firstId = '';
+  #lastId = '';
+  #count = 0;
+  #others: ChainEvent[] = [];
+  readonly #sink: (row: Row) => void;
+
+  constructor(sink: (row: Row) => void) {
+    this.#sink = sink;
+  }
+
+  add(e: ChainEvent): void {
+    this.#sink(rawEventRow(e));
+    this.#count++;
+    if (this.#firstId === '' || e.id < this.#firstId) this.#firstId = e.id;
+    if (e.id > this.#lastId) this.#lastId = e.id;
+    if (!e.decoded.known) return;
+    this.#lastLedger = Math.max(this.#lastLedger, e.ledger);
     const f = e.decoded.fields;
     const name = e.decoded.name;
-    if (name !== 'mint' && name !== 'burn' && name !== 'transfer') continue;
+    if (e.kind !== 'token' || (name !== 'mint' && name !== 'burn' && name !== 'transfer')) {
+      this.#others.push(e);
+      return;
+    }
     const amount = BigInt(String(f.amount));
-    if (name !== 'mint') addDelta(String(f.from), -amount, e.ledger);
-    if (name !== 'burn') addDelta(String(f.to), amount, e.ledger);
-    if (name === 'mint') supplyDelta += amount;
-    if (name === 'burn') supplyDelta -= amount;
+    if (name !== 'mint') this.#addDelta(String(f.from), -amount, e.ledger);
+    if (name !== 'burn') this.#addDelta(String(f.to), amount, e.ledger);
+    if (name === 'mint') this.#supplyDelta += amount;
+    if (name === 'burn') this.#supplyDelta -= amount;
   }
-  const balanceDeltas: Row[] = [...deltas].map(([a, v]) => [a, v.delta.toString(), String(v.ledger)]);
-  return { events, rawEvents, balanceDeltas, supplyDelta, lastLedger };
+
+  #addDelta(addr: string, d: bigint, ledger: number): void {
+    const cur = this.#deltas.get(addr);
+    if (cur) {
+      cur.delta += d;
+      if (ledger > cur.ledger) cur.ledger = ledger;
+    } else this.#deltas.set(addr, { delta: d, ledger });
+  }
+
+  /** The rows, with the raw events as the sink collected them. */
+  finish(rawEvents: RowSet): PageRows {
+    const balanceDeltas: Row[] = [];
+    for (const [a, v] of this.#deltas) balanceDeltas.push([a, v.delta.toString(), String(v.ledger)]);
+    return {
+      count: this.#count,
+      firstId: this.#firstId,
+      lastId: this.#lastId,
+      rawEvents,
+      balanceDeltas,
+      supplyDelta: this.#supplyDelta,
+      lastLedger: this.#lastLedger,
+      others: this.#others,
+    };
+  }
 }
 
 export async function projectPage(
@@ -181,10 +235,35 @@ export async function projectPage(
   events: readonly ChainEvent[],
   opts: ProjectOptions,
 ): Promise<ProjectResult> {
-  const fresh = await newEvents(tx, events);
-  const rows = opts.rows?.events === events && fresh.length === events.length ? opts.rows : pageRows(fresh);
+  return writePage(tx, pageRows(await newEvents(tx, events)), opts);
+}
+
+/**
+ * Writes rows built ahead (ingest builds the next page's, off the main thread, while this one
+ * commits) when none of their events is stored yet; null when some are (a replay): the caller
+ * then projects the page's events with projectPage, which writes only the new ones. Event ids
+ * are fixed-width TOIDs, so their text order is chain order: a stored id between the page's first
+ * and last is an overlap, while the previous page's events of a ledger split between the two
+ * pages are not.
+ */
+export async function projectRows(
+  tx: Tx,
+  rows: PageRows,
+  opts: ProjectOptions,
+): Promise<ProjectResult | null> {
+  if (rows.count > 0) {
+    const stored = await sql<{ one: number }>`
+      SELECT 1 AS one FROM chain_events WHERE id BETWEEN ${rows.firstId} AND ${rows.lastId} LIMIT 1`.execute(
+      tx,
+    );
+    if (stored.rows.length > 0) return null;
+  }
+  return writePage(tx, rows, opts);
+}
+
+async function writePage(tx: Tx, rows: PageRows, opts: ProjectOptions): Promise<ProjectResult> {
   await writeRawEvents(tx, rows.rawEvents, opts.copyIn);
-  const todo = fresh.filter((e) => e.decoded.known);
+  const todo = rows.others;
   let confirmedIntents = 0;
 
   const progress = new Map<string, ChainEvent>();
@@ -228,7 +307,7 @@ export async function projectPage(
 
   // Every mint/transfer/burn adds a delta (possibly 0) for its addresses: deltas exist exactly
   // when the page has token moves. They are projected only with their raw events, which are new.
-  if (rows.balanceDeltas.length > 0) {
+  if (rowCount(rows.balanceDeltas) > 0) {
     await sql`
       CREATE TEMPORARY TABLE IF NOT EXISTS page_balance_deltas (address text, delta numeric, ledger integer)
       ON COMMIT DELETE ROWS`.execute(tx);
@@ -290,7 +369,7 @@ export async function projectPage(
     if (e.kind === 'certificate') confirmedIntents += await projectCertificateEvent(tx, e, opts);
     else if (e.kind === 'governance') await projectGovernanceEvent(tx, e);
   }
-  return { inserted: fresh.length, confirmedIntents };
+  return { inserted: rows.count, confirmedIntents };
 }
 
 async function projectCertificateEvent(tx: Tx, e: ChainEvent, opts: ProjectOptions): Promise<number> {

@@ -2,6 +2,8 @@
 // failure is classified: transport trouble (timeouts, resets, 429/5xx, malformed bodies) is an
 // RpcTransientError to back off from; a JSON-RPC error object is an RpcRequestError, except the
 // getEvents range error, which the ingest stage turns into `caught_up` or `retention_gap`.
+import http from 'node:http';
+import https from 'node:https';
 import { RpcRequestError, RpcTransientError, errorMessage } from '../errors.ts';
 
 export interface RpcEventWire {
@@ -77,6 +79,8 @@ export interface RpcClient {
     contractIds: string[];
     limit: number;
   }): Promise<GetEventsResult>;
+  /** getEvents' HTTP exchange only: the body is parsed and classified by parseResponse elsewhere. */
+  getEventsRaw(params: Parameters<RpcClient['getEvents']>[0]): Promise<RawResponse>;
   getLedgerEntries(keys: string[]): Promise<{ entries: LedgerEntryResult[]; latestLedger: number }>;
   simulateTransaction(txXdr: string): Promise<Record<string, unknown>>;
   sendTransaction(txXdr: string): Promise<SendResult>;
@@ -84,12 +88,61 @@ export interface RpcClient {
   url: string;
 }
 
+/** A JSON-RPC response as it came over HTTP, for a caller that parses it elsewhere (the page worker). */
+export interface RawResponse {
+  method: string;
+  status: number;
+  /** The body: text, or its UTF-8 bytes as read from the socket. */
+  body: string | Uint8Array;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * A response body's result, classified like every call: malformed JSON or no result is transient,
+ * a JSON-RPC error object an RpcRequestError. Pure, so the page worker runs it on its own thread.
+ */
+export function parseResponse<T>(raw: RawResponse): T {
+  const { method, status } = raw;
+  const text = typeof raw.body === 'string' ? raw.body : utf8.decode(raw.body);
+  let body: { result?: T; error?: { code: number; message: string } };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new RpcTransientError(`${method}: malformed JSON (HTTP ${status}, ${text.slice(0, 80)})`);
+  }
+  if (body === null || typeof body !== 'object') {
+    throw new RpcTransientError(`${method}: malformed JSON-RPC body`);
+  }
+  if (body.error) throw new RpcRequestError(body.error.code, `${method}: ${body.error.message}`);
+  if (body.result === undefined || body.result === null || typeof body.result !== 'object') {
+    throw new RpcTransientError(`${method}: response without a result (HTTP ${status})`);
+  }
+  return body.result;
+}
+
+/** A getEvents result's shape, checked before anything relies on it. */
+export function checkEventsResult(r: GetEventsResult): GetEventsResult {
+  if (!Array.isArray(r.events) || typeof r.cursor !== 'string' || typeof r.latestLedger !== 'number') {
+    throw new RpcTransientError('getEvents: malformed result');
+  }
+  return r;
+}
+
+export function eventsParams(p: Parameters<RpcClient['getEvents']>[0]): Record<string, unknown> {
+  const params: Record<string, unknown> = {
+    filters: [{ type: 'contract', contractIds: p.contractIds }],
+    pagination: { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}) },
+  };
+  if (!p.cursor) params.startLedger = p.startLedger;
+  if (!p.cursor && p.endLedger) params.endLedger = p.endLedger;
+  return params;
+}
+
 export function createRpcClient(opts: { url: string; timeoutMs: number; observe?: RpcObserver }): RpcClient {
   let nextId = 1;
-  async function call<T>(method: string, params?: unknown): Promise<T> {
-    const started = performance.now();
-    const done = (outcome: 'ok' | 'transient' | 'request') =>
-      opts.observe?.(method, outcome, performance.now() - started);
+  /** The HTTP exchange: transport trouble, 429 and 5xx are transient; the body is not parsed. */
+  async function fetchRaw(method: string, params: unknown, started: number): Promise<RawResponse> {
     let res: Response;
     let text: string;
     try {
@@ -106,34 +159,71 @@ export function createRpcClient(opts: { url: string; timeoutMs: number; observe?
       });
       text = await res.text();
     } catch (e) {
-      done('transient');
+      opts.observe?.(method, 'transient', performance.now() - started);
       throw new RpcTransientError(`${method}: ${errorMessage(e)}`, { cause: e });
     }
     if (res.status === 429 || res.status >= 500) {
-      done('transient');
+      opts.observe?.(method, 'transient', performance.now() - started);
       throw new RpcTransientError(`${method}: HTTP ${res.status}`);
     }
-    let body: { result?: T; error?: { code: number; message: string } };
+    return { method, status: res.status, body: text };
+  }
+
+  // getEvents pages while catching up are megabytes: read as bytes over node:http (no WHATWG
+  // streams, no string on this thread) and handed to the page worker as they are.
+  const agent = new (opts.url.startsWith('https:') ? https.Agent : http.Agent)({ keepAlive: true });
+  function postBytes(method: string, params: unknown, started: number): Promise<RawResponse> {
+    const payload = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (why: string, cause?: unknown) => {
+        if (settled) return;
+        settled = true;
+        opts.observe?.(method, 'transient', performance.now() - started);
+        reject(new RpcTransientError(`${method}: ${why}`, cause === undefined ? undefined : { cause }));
+      };
+      const req = (opts.url.startsWith('https:') ? https : http).request(
+        opts.url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          signal: AbortSignal.timeout(opts.timeoutMs),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => fail(errorMessage(e), e));
+          res.on('close', () => {
+            if (!res.complete) return fail('connection closed mid-response');
+            const status = res.statusCode ?? 0;
+            if (status === 429 || status >= 500) return fail(`HTTP ${status}`);
+            if (settled) return;
+            settled = true;
+            resolve({ method, status, body: Buffer.concat(chunks) });
+          });
+        },
+      );
+      req.on('error', (e) => fail(errorMessage(e), e));
+      req.end(payload);
+    });
+  }
+
+  async function call<T>(method: string, params?: unknown): Promise<T> {
+    const started = performance.now();
+    const raw = await fetchRaw(method, params, started);
     try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      done('transient');
-      throw new RpcTransientError(`${method}: malformed JSON (HTTP ${res.status}, ${text.slice(0, 80)})`);
+      const result = parseResponse<T>(raw);
+      opts.observe?.(method, 'ok', performance.now() - started);
+      return result;
+    } catch (e) {
+      opts.observe?.(
+        method,
+        e instanceof RpcRequestError ? 'request' : 'transient',
+        performance.now() - started,
+      );
+      throw e;
     }
-    if (body === null || typeof body !== 'object') {
-      done('transient');
-      throw new RpcTransientError(`${method}: malformed JSON-RPC body`);
-    }
-    if (body.error) {
-      done('request');
-      throw new RpcRequestError(body.error.code, `${method}: ${body.error.message}`);
-    }
-    if (body.result === undefined || body.result === null || typeof body.result !== 'object') {
-      done('transient');
-      throw new RpcTransientError(`${method}: response without a result (HTTP ${res.status})`);
-    }
-    done('ok');
-    return body.result;
   }
 
   return {
@@ -142,18 +232,13 @@ export function createRpcClient(opts: { url: string; timeoutMs: number; observe?
     getHealth: () => call('getHealth'),
     getNetwork: () => call('getNetwork'),
     getLatestLedger: () => call('getLatestLedger'),
-    async getEvents(p) {
-      const params: Record<string, unknown> = {
-        filters: [{ type: 'contract', contractIds: p.contractIds }],
-        pagination: { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}) },
-      };
-      if (!p.cursor) params.startLedger = p.startLedger;
-      if (!p.cursor && p.endLedger) params.endLedger = p.endLedger;
-      const r = await call<GetEventsResult>('getEvents', params);
-      if (!Array.isArray(r.events) || typeof r.cursor !== 'string' || typeof r.latestLedger !== 'number') {
-        throw new RpcTransientError('getEvents: malformed result');
-      }
-      return r;
+    getEvents: async (p) => checkEventsResult(await call<GetEventsResult>('getEvents', eventsParams(p))),
+    async getEventsRaw(p) {
+      const started = performance.now();
+      const raw = await postBytes('getEvents', eventsParams(p), started);
+      // The body's outcome is known once it is parsed (on the page worker): counted there.
+      opts.observe?.('getEvents', 'ok', performance.now() - started);
+      return raw;
     },
     getLedgerEntries: (keys) => call('getLedgerEntries', { keys }),
     simulateTransaction: (transaction) => call('simulateTransaction', { transaction }),

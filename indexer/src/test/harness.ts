@@ -77,6 +77,9 @@ export function indexerEnv(
     INDEXER_SUBMIT_POLL_MS: '100',
     INDEXER_LOCK_POLL_MS: '200',
     INDEXER_TX_TIMEOUT_SECONDS: '10',
+    // Every page with an event is followed by one built on the page worker, so the daemon tests
+    // (kill -9, faults, retention) run both paths; the default waits for catch-up-sized pages.
+    INDEXER_PAGE_WORKER_MIN_EVENTS: '1',
     LOG_LEVEL: 'warn',
     ...extra,
   };
