@@ -19,6 +19,7 @@ import {
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
 import { projectPage, projectRows, type PageRows } from '../project/project.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
+import { decodeEvent } from '../decode/index.ts';
 import { decodePage, type PageMeta } from './page-build.ts';
 import { createPageBuilder, inThreadBuilder, type FetchedPage, type PageBuilder } from './page-builder.ts';
 import { cursorLedger, parseLedgerRangeError, type RpcEventWire } from '../rpc/rpc.client.ts';
@@ -26,6 +27,7 @@ import {
   advanceCursor,
   ensureState,
   readState,
+  sampleStatus,
   writeStatus,
   type StateRow,
 } from '../store/state.repository.ts';
@@ -170,25 +172,30 @@ export async function commitPage(
     // the page is decoded again here and only its new events are written.
     const r =
       (await projectRows(tx, step.rows, projectOpts)) ??
-      (await projectPage(tx, decodePage(contractKinds(ctx), await step.wire()), projectOpts));
-    const moved = await advanceCursor(tx, {
-      from: state.cursor,
-      to: step.cursor,
-      lastLedger: step.lastLedger,
-      lastLedgerClosedAt: step.lastLedgerClosedAt,
-      events: r.inserted,
-    });
+      (await projectPage(tx, decodePage(contractKinds(ctx), await step.wire(), decodeEvent), projectOpts));
+    // The cursor and the page's status in one statement; then at most one history sample.
+    const moved = await advanceCursor(
+      tx,
+      {
+        from: state.cursor,
+        to: step.cursor,
+        lastLedger: step.lastLedger,
+        lastLedgerClosedAt: step.lastLedgerClosedAt,
+        events: r.inserted,
+      },
+      {
+        status: following ? 'following' : 'catching_up',
+        status_detail: null,
+        latest_rpc_ledger: latest,
+        oldest_rpc_ledger: step.page.oldestLedger,
+        lag_ledgers: lag,
+        lag_seconds: lagSeconds,
+        retention_headroom_ledgers: headroom,
+        caught_up: lag <= ctx.config.INDEXER_READY_LAG_LEDGERS,
+      },
+    );
     if (!moved) throw new LostLeadershipError('the cursor moved under us: another writer is active');
-    await writeStatus(tx, {
-      status: following ? 'following' : 'catching_up',
-      status_detail: null,
-      latest_rpc_ledger: latest,
-      oldest_rpc_ledger: step.page.oldestLedger,
-      lag_ledgers: lag,
-      lag_seconds: lagSeconds,
-      retention_headroom_ledgers: headroom,
-      caught_up: lag <= ctx.config.INDEXER_READY_LAG_LEDGERS,
-    });
+    await sampleStatus(tx);
     return r;
   });
   const m = ctx.metrics;

@@ -18,6 +18,7 @@ import {
 } from '../rpc/rpc.client.ts';
 import { isEncoded, type RowSet } from '../store/page-transaction.ts';
 import { vectorEvents } from '../test/vectors.ts';
+import { decodeEvent } from '../decode/index.ts';
 import { buildPage } from './page-build.ts';
 import { createPageBuilder, type PageBuilder } from './page-builder.ts';
 
@@ -33,9 +34,19 @@ const wire: RpcEventWire[] = events.map((e) => ({
   value: e.valueXdr,
 }));
 const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+// And an event no table names: the fast reader declines it, so the worker loads the full decoder.
+const tokenId = events.find((e) => e.kind === 'token')!.contractId;
+const last = events.at(-1)!;
+wire.push({
+  ...wire.at(-1)!,
+  contractId: tokenId,
+  id: `${last.id.split('-')[0]}-${'9'.repeat(10)}`,
+  topic: [nativeToScVal('surprise', { type: 'symbol' }).toXDR('base64')],
+  value: nativeToScVal(5, { type: 'u32' }).toXDR('base64'),
+});
 const result: GetEventsResult = {
   events: wire,
-  cursor: events.at(-1)!.id,
+  cursor: wire.at(-1)!.id,
   latestLedger: 900,
   oldestLedger: 10,
   latestLedgerCloseTime: '1767225600',
@@ -104,16 +115,16 @@ describe('page builder', () => {
       expect(calls()).toBe(1);
       expect(requests - before).toBe(2);
 
-      const direct = buildPage(kinds, result);
+      const direct = buildPage(kinds, result, decodeEvent);
       for (const page of [here, there]) {
-        expect(page.page).toEqual({ ...direct.page, eventCount: events.length });
+        expect(page.page).toEqual({ ...direct.page, eventCount: wire.length });
         expect(text(page.rows.rawEvents)).toBe(text(direct.rows.rawEvents));
-        expect(text(page.rows.rawEvents).split('\n')).toHaveLength(events.length + 1);
-        expect(text(page.rows.balanceDeltas)).toBe(text(direct.rows.balanceDeltas));
+        expect(text(page.rows.rawEvents).split('\n')).toHaveLength(wire.length + 1);
+        expect(text(page.rows.rawEvents)).toContain('\tsurprise\t');
         expect(page.rows.others).toEqual(direct.rows.others);
         expect(page.rows.others.length).toBeGreaterThan(5);
-        const { rawEvents: _r, balanceDeltas: _b, others: _o, ...rest } = page.rows;
-        const { rawEvents: _r2, balanceDeltas: _b2, others: _o2, ...restDirect } = direct.rows;
+        const { rawEvents: _r, others: _o, ...rest } = page.rows;
+        const { rawEvents: _r2, others: _o2, ...restDirect } = direct.rows;
         expect(rest).toEqual(restDirect);
         expect(page.closedAt).toEqual(direct.closedAt);
         expect(await page.wire()).toEqual(wire);
@@ -166,7 +177,7 @@ describe('page builder', () => {
 
       // The worker is still there and builds the next page.
       reply = ok(result);
-      expect((await builder.fetch(rpc, params, kinds)).rows.count).toBe(events.length);
+      expect((await builder.fetch(rpc, params, kinds)).rows.count).toBe(wire.length);
     } finally {
       await builder.close();
     }
@@ -186,7 +197,7 @@ describe('page builder', () => {
 
     reply = ok(result);
     try {
-      expect((await builder.fetch(rpc, params, kinds)).rows.count).toBe(events.length);
+      expect((await builder.fetch(rpc, params, kinds)).rows.count).toBe(wire.length);
     } finally {
       await builder.close();
     }

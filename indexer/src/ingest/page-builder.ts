@@ -10,6 +10,7 @@ import type { ContractKind } from '../decode/spec.ts';
 import { DecodeError, IndexerError, RpcRequestError, RpcTransientError, errorMessage } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GetEventsResult, RpcClient, RpcEventWire } from '../rpc/rpc.client.ts';
+import { decodeEvent } from '../decode/index.ts';
 import { buildPage, type BuiltPage } from './page-build.ts';
 import type { PageFailure, PageReply, PageRequest, RpcOutcome } from './page-worker.ts';
 
@@ -27,7 +28,7 @@ export interface PageBuilder {
 }
 
 function inThread(kinds: ReadonlyMap<string, ContractKind>, result: GetEventsResult): FetchedPage {
-  return { ...buildPage(kinds, result), wire: async () => result.events };
+  return { ...buildPage(kinds, result, decodeEvent), wire: async () => result.events };
 }
 
 /** The calling thread only, through the RPC client's parsed getEvents (syncStep's default). */
@@ -77,10 +78,11 @@ export function createPageBuilder(opts: {
   };
 
   function start(): Worker {
-    // Its own heap, capped like the daemon's (its unit file caps the main one); the young
-    // generation holds a page's garbage, so most of it never reaches the old one.
+    // Its own heap, capped like the daemon's (the start command caps the main one): what it
+    // holds is one page's events at a time (96/8 for the main thread and 32/12 here kept a
+    // 1,000,000-event backfill under 250 MB, ops/bench/RESULTS.md).
     const w = new Worker(new URL('./page-worker.ts', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 24 },
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 12 },
     });
     w.unref();
     w.on('message', (reply: PageReply) => {

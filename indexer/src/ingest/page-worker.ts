@@ -15,8 +15,9 @@ import {
   type RpcClient,
   type RpcEventWire,
 } from '../rpc/rpc.client.ts';
-import { isEncoded } from '../store/page-transaction.ts';
-import { buildPage, type BuiltPage } from './page-build.ts';
+import { decodeFast } from '../decode/fast.ts';
+import { isEncoded } from '../store/copy-text.ts';
+import { NeedsFullDecoder, buildPage, type BuiltPage, type Decoder } from './page-build.ts';
 import type { EventsParams } from './page-builder.ts';
 
 export type PageRequest =
@@ -57,6 +58,24 @@ function failure(e: unknown): PageFailure {
   if (e instanceof RpcTransientError) return { kind: 'rpc_transient', message };
   if (e instanceof DecodeError) return { kind: 'decode', message };
   return { kind: 'other', message };
+}
+
+// The fast reader alone until an event needs more: the SDK (tens of MB in this thread's heap) is
+// loaded then, and the page built again with the full decoder.
+let decode: Decoder = (kind, topics, value) => {
+  const d = decodeFast(kind, topics, value);
+  if (!d) throw new NeedsFullDecoder();
+  return d;
+};
+
+async function build(kinds: Map<string, ContractKind>, result: GetEventsResult): Promise<BuiltPage> {
+  try {
+    return buildPage(kinds, result, decode);
+  } catch (e) {
+    if (!(e instanceof NeedsFullDecoder)) throw e;
+    decode = (await import('../decode/index.ts')).decodeEvent;
+    return buildPage(kinds, result, decode);
+  }
 }
 
 const port = parentPort;
@@ -111,9 +130,8 @@ async function handle(req: Extract<PageRequest, { type: 'page' }>): Promise<void
       rpc.outcome = e instanceof RpcRequestError ? 'request' : 'transient';
       throw Object.assign(e as Error, { rpc });
     }
-    const page = buildPage(new Map(req.kinds), result);
-    for (const rows of [page.rows.rawEvents, page.rows.balanceDeltas])
-      if (isEncoded(rows)) transfer.push(rows.copy.buffer as ArrayBuffer);
+    const page = await build(new Map(req.kinds), result);
+    if (isEncoded(page.rows.rawEvents)) transfer.push(page.rows.rawEvents.copy.buffer as ArrayBuffer);
     reply = { id: req.id, ok: true, page, rpc };
   } catch (e) {
     const rpc = (e as { rpc?: RpcOutcome }).rpc ?? null;

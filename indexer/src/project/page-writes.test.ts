@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
+import { decodeEvent } from '../decode/index.ts';
 import { buildPage } from '../ingest/page-build.ts';
 import type { RpcEventWire } from '../rpc/rpc.client.ts';
 import { withPageTransaction } from '../store/page-transaction.ts';
@@ -99,12 +100,11 @@ describe('page writes', () => {
     }));
     const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
     const built = (from = 0) =>
-      buildPage(kinds, {
-        events: wire.slice(from),
-        cursor: events.at(-1)!.id,
-        latestLedger: 500,
-        oldestLedger: 1,
-      }).rows;
+      buildPage(
+        kinds,
+        { events: wire.slice(from), cursor: events.at(-1)!.id, latestLedger: 500, oldestLedger: 1 },
+        decodeEvent,
+      ).rows;
     const opts = { network: 'local', sideEffects: false };
 
     const once = await seededDatabase(events);

@@ -6,34 +6,23 @@
 // (mint/transfer/burn, reward reasons) is not projected: the API reads it from chain_events.
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
-import type { DecodedEvent } from '../decode/index.ts';
-import type { ContractKind } from '../decode/spec.ts';
 import { IndexerError, errorMessage } from '../errors.ts';
-import {
-  rowCount,
-  writeRows,
-  type Column,
-  type CopyIn,
-  type Row,
-  type RowSet,
-} from '../store/page-transaction.ts';
+import { writeRows, type Column, type CopyIn, type RowSet } from '../store/page-transaction.ts';
+import { pageRows, type ChainEvent, type PageRows } from './page-rows.ts';
+
 import {
   notifyCertificateConfirmed,
   notifyCertificateRevoked,
   notifyRewardReceived,
 } from '../../../api/src/notifications/notifications.repository.ts';
 
-export interface ChainEvent {
-  id: string;
-  ledger: number;
-  ledgerClosedAt: string;
-  contractId: string;
-  kind: ContractKind;
-  txHash: string;
-  topicsXdr: string[];
-  valueXdr: string;
-  decoded: DecodedEvent;
-}
+export {
+  pageRows,
+  PageRowsBuilder,
+  type BalanceDeltas,
+  type ChainEvent,
+  type PageRows,
+} from './page-rows.ts';
 
 export interface ProjectOptions {
   network: string;
@@ -67,26 +56,6 @@ const RAW_EVENT_COLUMNS: readonly Column[] = [
   ['topics_xdr', 'text[]'],
   ['value_xdr', 'text'],
 ];
-
-/** A text[] literal with every element quoted (base64 needs no escaping, but stay exact). */
-function textArrayLiteral(xs: readonly string[]): string {
-  return `{${xs.map((x) => `"${x.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-}
-
-function rawEventRow(e: ChainEvent): Row {
-  return [
-    e.id,
-    String(e.ledger),
-    e.ledgerClosedAt,
-    e.contractId,
-    e.txHash,
-    e.decoded.name,
-    JSON.stringify(e.decoded.known ? topicFields(e) : (e.decoded.raw?.topics ?? [])),
-    JSON.stringify(e.decoded.known ? e.decoded.fields : (e.decoded.raw?.value ?? null)),
-    textArrayLiteral(e.topicsXdr),
-    e.valueXdr,
-  ];
-}
 
 /**
  * The page's events that are not stored yet (in page order). One leader writes, fenced per
@@ -126,107 +95,6 @@ async function writeRawEvents(tx: Tx, rows: RowSet, copyIn?: CopyIn): Promise<vo
       true,
       { cause: e },
     );
-  }
-}
-
-const BALANCE_DELTA_COLUMNS: readonly Column[] = [
-  ['address', 'text'],
-  ['delta', 'numeric'],
-  ['ledger', 'integer'],
-];
-
-/** The decoded topics as an array in order (name first), as stored in chain_events.topics. */
-function topicFields(e: ChainEvent): unknown[] {
-  return [e.decoded.name, ...Object.values(e.decoded.fields).slice(0, Math.max(0, e.topicsXdr.length - 1))];
-}
-
-/**
- * A page's bulk rows: its raw events, and the SEP-41 moves among its known events (each
- * address's net balance change, the supply change). Pure, so ingest builds them for the next
- * page while this one commits, and the commit mostly waits on Postgres.
- */
-export interface PageRows {
-  /** How many events the rows were built from, and the lowest and highest of their ids. */
-  count: number;
-  firstId: string;
-  lastId: string;
-  /** As values, or as COPY text when built on the page worker (ingest/page-build.ts). */
-  rawEvents: RowSet;
-  balanceDeltas: RowSet;
-  supplyDelta: bigint;
-  /** The last ledger among the known events (bst_supply.ledger). */
-  lastLedger: number;
-  /** The known events projected one by one: all but the SEP-41 moves, which the rows carry. */
-  others: ChainEvent[];
-}
-
-export function pageRows(events: readonly ChainEvent[]): PageRows {
-  const rawEvents: Row[] = [];
-  const rows = new PageRowsBuilder((row) => rawEvents.push(row));
-  for (const e of events) rows.add(e);
-  return rows.finish(rawEvents);
-}
-
-/**
- * pageRows one event at a time: each raw event row goes to `sink` as soon as it is built, so a
- * caller that encodes it at once (the page worker) keeps no page of decoded events alive.
- */
-export class PageRowsBuilder {
-  #deltas = new Map<string, { delta: bigint; ledger: number }>();
-  #supplyDelta = 0n;
-  #lastLedger = 0;
-  #firstId = '';
-  #lastId = '';
-  #count = 0;
-  #others: ChainEvent[] = [];
-  readonly #sink: (row: Row) => void;
-
-  constructor(sink: (row: Row) => void) {
-    this.#sink = sink;
-  }
-
-  add(e: ChainEvent): void {
-    this.#sink(rawEventRow(e));
-    this.#count++;
-    if (this.#firstId === '' || e.id < this.#firstId) this.#firstId = e.id;
-    if (e.id > this.#lastId) this.#lastId = e.id;
-    if (!e.decoded.known) return;
-    this.#lastLedger = Math.max(this.#lastLedger, e.ledger);
-    const f = e.decoded.fields;
-    const name = e.decoded.name;
-    if (e.kind !== 'token' || (name !== 'mint' && name !== 'burn' && name !== 'transfer')) {
-      this.#others.push(e);
-      return;
-    }
-    const amount = BigInt(String(f.amount));
-    if (name !== 'mint') this.#addDelta(String(f.from), -amount, e.ledger);
-    if (name !== 'burn') this.#addDelta(String(f.to), amount, e.ledger);
-    if (name === 'mint') this.#supplyDelta += amount;
-    if (name === 'burn') this.#supplyDelta -= amount;
-  }
-
-  #addDelta(addr: string, d: bigint, ledger: number): void {
-    const cur = this.#deltas.get(addr);
-    if (cur) {
-      cur.delta += d;
-      if (ledger > cur.ledger) cur.ledger = ledger;
-    } else this.#deltas.set(addr, { delta: d, ledger });
-  }
-
-  /** The rows, with the raw events as the sink collected them. */
-  finish(rawEvents: RowSet): PageRows {
-    const balanceDeltas: Row[] = [];
-    for (const [a, v] of this.#deltas) balanceDeltas.push([a, v.delta.toString(), String(v.ledger)]);
-    return {
-      count: this.#count,
-      firstId: this.#firstId,
-      lastId: this.#lastId,
-      rawEvents,
-      balanceDeltas,
-      supplyDelta: this.#supplyDelta,
-      lastLedger: this.#lastLedger,
-      others: this.#others,
-    };
   }
 }
 
@@ -307,41 +175,32 @@ async function writePage(tx: Tx, rows: PageRows, opts: ProjectOptions): Promise<
 
   // Every mint/transfer/burn adds a delta (possibly 0) for its addresses: deltas exist exactly
   // when the page has token moves. They are projected only with their raw events, which are new.
-  if (rowCount(rows.balanceDeltas) > 0) {
+  // One statement (one round trip) for the balances and the supply, the deltas as array literals.
+  // Existing rows are updated and only missing ones inserted, not INSERT … ON CONFLICT DO UPDATE:
+  // Postgres checks the row an upsert proposes (the delta itself) against CHECK (… >= 0) before
+  // it finds the conflict, so a page in which a holder only paid out, or that burned more than it
+  // minted, failed. One leader writes: nothing can insert in between.
+  if (rows.balanceDeltas.count > 0) {
+    const d = rows.balanceDeltas;
+    const supply = rows.supplyDelta.toString();
     await sql`
-      CREATE TEMPORARY TABLE IF NOT EXISTS page_balance_deltas (address text, delta numeric, ledger integer)
-      ON COMMIT DELETE ROWS`.execute(tx);
-    await writeRows(
-      tx,
-      opts.copyIn,
-      'pg_temp.page_balance_deltas',
-      BALANCE_DELTA_COLUMNS,
-      rows.balanceDeltas,
-    );
-    // Existing holders are updated and new ones inserted, not one INSERT … ON CONFLICT DO
-    // UPDATE: Postgres checks the row an upsert proposes (balance = the delta) against
-    // CHECK (balance >= 0) before it finds the conflict, so a page where a holder's net change
-    // is negative (a transfer out, a burn) failed. One leader writes: nothing inserts between.
-    await sql`
-      WITH updated AS (
+      WITH d AS MATERIALIZED (
+        SELECT * FROM unnest(${d.addresses}::text[], ${d.deltas}::numeric[], ${d.ledgers}::int[]) AS d(address, delta, ledger)),
+      updated AS (
         UPDATE bst_balances b SET balance = b.balance + d.delta, ledger = greatest(b.ledger, d.ledger), updated_at = now()
-        FROM pg_temp.page_balance_deltas d WHERE b.address = d.address
-        RETURNING b.address)
-      INSERT INTO bst_balances (address, balance, ledger, updated_at)
-      SELECT d.address, d.delta, d.ledger, now() FROM pg_temp.page_balance_deltas d
-      WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.address = d.address)`.execute(tx);
-    if (rows.supplyDelta !== 0n) {
-      // Update, else insert, for the same reason as the balances (a page that burns more than it mints).
-      const delta = rows.supplyDelta.toString();
-      await sql`
-        WITH updated AS (
-          UPDATE bst_supply SET total = total + ${delta}::numeric, ledger = ${rows.lastLedger}, updated_at = now()
-          WHERE singleton RETURNING 1)
-        INSERT INTO bst_supply (singleton, total, ledger, updated_at)
-        SELECT true, ${delta}::numeric, ${rows.lastLedger}, now() WHERE NOT EXISTS (SELECT 1 FROM updated)`.execute(
-        tx,
-      );
-    }
+        FROM d WHERE b.address = d.address
+        RETURNING b.address),
+      inserted AS (
+        INSERT INTO bst_balances (address, balance, ledger, updated_at)
+        SELECT d.address, d.delta, d.ledger, now() FROM d
+        WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.address = d.address)),
+      supply_updated AS (
+        UPDATE bst_supply SET total = total + ${supply}::numeric, ledger = ${rows.lastLedger}, updated_at = now()
+        WHERE singleton AND ${supply}::numeric <> 0
+        RETURNING 1)
+      INSERT INTO bst_supply (singleton, total, ledger, updated_at)
+      SELECT true, ${supply}::numeric, ${rows.lastLedger}, now()
+      WHERE ${supply}::numeric <> 0 AND NOT EXISTS (SELECT 1 FROM supply_updated)`.execute(tx);
   }
 
   if (rewards.length > 0) {

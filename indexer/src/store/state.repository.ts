@@ -29,7 +29,10 @@ export async function ensureState(
   return (await readState(db))!;
 }
 
-/** Advances the cursor; called in the page transaction, guarded by the expected old cursor. */
+/**
+ * Advances the cursor; called in the page transaction, guarded by the expected old cursor. The
+ * page's status fields, if given, go in the same statement (sampleStatus then records them).
+ */
 export async function advanceCursor(
   db: Db,
   p: {
@@ -39,10 +42,12 @@ export async function advanceCursor(
     lastLedgerClosedAt: string | null;
     events: number;
   },
+  status: StatusPatch = {},
 ): Promise<boolean> {
   const r = await db
     .updateTable('indexer_state')
     .set({
+      ...status,
       cursor: p.to,
       last_ledger: p.lastLedger,
       last_ledger_closed_at: p.lastLedgerClosedAt
@@ -80,7 +85,7 @@ export const HISTORY_HOURS = 24;
  * Copies the status into the history unless a sample was taken in the last SAMPLE_EVERY_SECONDS,
  * and then drops samples older than HISTORY_HOURS: one statement, a no-op on most page commits.
  */
-async function sampleStatus(db: Db): Promise<void> {
+export async function sampleStatus(db: Db): Promise<void> {
   await sql`
     WITH added AS (
       INSERT INTO indexer_status_samples
