@@ -65,7 +65,7 @@ function runChild(
     const c = spawn(
       process.execPath,
       [
-        `--max-old-space-size=${flag('heap', '96')}`,
+        `--max-old-space-size=${flag('heap', '64')}`,
         `--max-semi-space-size=${flag('semi', '8')}`,
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
         CLI,

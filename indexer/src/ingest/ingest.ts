@@ -296,6 +296,9 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
   }
 }
 
+/** Pages fetched and built ahead while catching up: two keep the worker busy through a slow one. */
+const PREFETCH_PAGES = 2;
+
 async function ingestLoop(ctx: Context, opts: IngestOptions, builder: PageBuilder): Promise<IngestStats> {
   const stats: IngestStats = { pages: 0, events: 0, inserted: 0, lastLedger: 0 };
   const kinds = contractKinds(ctx);
@@ -310,26 +313,36 @@ async function ingestLoop(ctx: Context, opts: IngestOptions, builder: PageBuilde
   };
   let failures = 0;
   let state: StateRow | null = null;
-  // While catching up, the next page is fetched and decoded while this one commits. It is used
-  // only if it starts exactly where the committed page ended; any error discards it.
-  let prefetched: { cursor: string; step: Promise<SyncStep> } | null = null;
+  // While catching up, the next pages are fetched and built while this one commits (each from
+  // where the one before it ends). One is used only if it starts exactly where the committed page
+  // ended; any error discards them all.
+  type Ahead = Promise<{ from: string | null; step: SyncStep } | null>;
+  let ahead: Ahead[] = [];
   const dropPrefetch = () => {
-    prefetched?.step.catch(() => undefined);
-    prefetched = null;
+    for (const a of ahead) a.catch(() => undefined);
+    ahead = [];
   };
+  const after = (prev: Ahead, base: StateRow): Ahead =>
+    prev.then((p) => {
+      if (!p || p.step.kind !== 'events') return null;
+      const s = p.step;
+      const behind = s.full || s.lastLedger < s.page.latestLedger;
+      if (!behind || (opts.untilLedger !== undefined && s.lastLedger >= opts.untilLedger)) return null;
+      const next = { ...base, cursor: s.cursor, last_ledger: s.lastLedger };
+      return syncStep(ctx, next, kinds, builder).then((step) => ({ from: s.cursor, step }));
+    });
   while (!opts.signal.aborted) {
     try {
       state ??= await checkNetwork(ctx);
       if (opts.untilLedger !== undefined && (state.last_ledger ?? 0) >= opts.untilLedger) break;
-      let step: SyncStep;
-      if (prefetched && prefetched.cursor === state.cursor) {
-        const p: { cursor: string; step: Promise<SyncStep> } = prefetched;
-        prefetched = null;
-        step = await p.step;
-      } else {
-        dropPrefetch();
-        step = await syncStep(ctx, state, kinds, builder);
+      let step: SyncStep | undefined;
+      const first = ahead.shift();
+      if (first) {
+        const got = await first;
+        if (got && got.from === state.cursor) step = got.step;
+        else dropPrefetch();
       }
+      step ??= await syncStep(ctx, state, kinds, builder);
       failures = 0;
       if (step.kind === 'retention_gap') {
         const err = new RetentionGapError(step.cursorLedger, step.oldestLedger);
@@ -356,12 +369,9 @@ async function ingestLoop(ctx: Context, opts: IngestOptions, builder: PageBuilde
         await sleep(ctx.config.INDEXER_POLL_MS, opts.signal);
         continue;
       }
-      const behind = step.full || step.lastLedger < step.page.latestLedger;
-      if (behind && (opts.untilLedger === undefined || step.lastLedger < opts.untilLedger)) {
-        const next = { ...state, cursor: step.cursor, last_ledger: step.lastLedger };
-        prefetched = { cursor: step.cursor, step: syncStep(ctx, next, kinds, builder) };
-        prefetched.step.catch(() => undefined);
-      }
+      if (ahead.length === 0) ahead.push(after(Promise.resolve({ from: state.cursor, step }), state));
+      while (ahead.length < PREFETCH_PAGES) ahead.push(after(ahead.at(-1)!, state));
+      for (const a of ahead) a.catch(() => undefined);
       const r = await commitPage(ctx, state, step, opts);
       state = {
         ...r.state,

@@ -79,8 +79,8 @@ export function createPageBuilder(opts: {
 
   function start(): Worker {
     // Its own heap, capped like the daemon's (the start command caps the main one): what it
-    // holds is one page's events at a time (96/8 for the main thread and 32/12 here kept a
-    // 1,000,000-event backfill under 250 MB, ops/bench/RESULTS.md).
+    // holds is one page's events at a time (64/8 for the main thread and 32/12 here kept a
+    // 1,000,000-event backfill under 240 MB, ops/bench/RESULTS.md).
     const w = new Worker(new URL('./page-worker.ts', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 12 },
     });
