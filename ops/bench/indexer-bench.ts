@@ -66,7 +66,7 @@ function runChild(
       process.execPath,
       [
         `--max-old-space-size=${flag('heap', '64')}`,
-        `--max-semi-space-size=${flag('semi', '8')}`,
+        `--max-semi-space-size=${flag('semi', '6')}`,
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
         CLI,
         ...args,

@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   if (chain) {
     const indexer = run(
       'indexer',
-      ['--max-old-space-size=64', '--max-semi-space-size=8', 'indexer/src/cli.ts', 'run'],
+      ['--max-old-space-size=64', '--max-semi-space-size=6', 'indexer/src/cli.ts', 'run'],
       indexerEnv(chain, databaseUrl, indexerPort),
     );
     await waitForHttp(`http://127.0.0.1:${indexerPort}/healthz`, indexer, 'indexer');

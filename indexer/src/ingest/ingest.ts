@@ -18,6 +18,7 @@ import {
 } from '../errors.ts';
 import { setStatusGauge, type IndexerStatus } from '../metrics.ts';
 import { projectPage, projectRows, type PageRows } from '../project/project.ts';
+import { to as copyTo } from 'pg-copy-streams';
 import { withPageTransaction } from '../store/page-transaction.ts';
 import { decodeEvent } from '../decode/index.ts';
 import { decodePage, type PageMeta } from './page-build.ts';
@@ -286,6 +287,7 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
     url: ctx.config.STELLAR_RPC_URL,
     timeoutMs: ctx.config.INDEXER_RPC_TIMEOUT_MS,
     minEvents: ctx.config.INDEXER_PAGE_WORKER_MIN_EVENTS,
+    loadHolders: () => streamHolders(ctx),
     log: ctx.log,
     metrics: ctx.metrics,
   });
@@ -293,6 +295,28 @@ export async function runIngest(ctx: Context, opts: IngestOptions): Promise<Inge
     return await ingestLoop(ctx, opts, builder);
   } finally {
     await builder.close();
+  }
+}
+
+/** Every address with a balance, streamed (COPY) for the page worker's holder filter. */
+async function streamHolders(ctx: Context): Promise<{ expected: number; chunks: AsyncIterable<Uint8Array> }> {
+  const client = await ctx.pool.connect();
+  try {
+    const n = await client.query<{ n: string }>('SELECT count(*) AS n FROM bst_balances');
+    const stream = client.query(copyTo('COPY (SELECT address FROM bst_balances) TO STDOUT'));
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      try {
+        for await (const c of stream) yield c as Buffer;
+        client.release();
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+    }
+    return { expected: Number(n.rows[0]?.n ?? 0), chunks: chunks() };
+  } catch (e) {
+    client.release(true);
+    throw e;
   }
 }
 
@@ -425,6 +449,7 @@ async function ingestLoop(ctx: Context, opts: IngestOptions, builder: PageBuilde
         });
         throw e;
       }
+      if (e instanceof IndexerError && e.code === 'holder_conflict') builder.distrustHolders();
       failures++;
       const wait = backoffMs(failures, 200, 10_000);
       ctx.log.warn({ err: errorMessage(e), attempt: failures, waitMs: wait }, 'ingest retry');

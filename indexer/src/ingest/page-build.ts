@@ -7,7 +7,8 @@ import type { ContractKind } from '../decode/spec.ts';
 import { DecodeError, errorMessage } from '../errors.ts';
 import { PageRowsBuilder, type ChainEvent, type PageRows } from '../project/page-rows.ts';
 import type { GetEventsResult, RpcEventWire } from '../rpc/rpc.client.ts';
-import { CopyWriter } from '../store/copy-text.ts';
+import { CopyWriter, copyText } from '../store/copy-text.ts';
+import type { HolderFilter } from './holder-filter.ts';
 
 /** decodeEvent (decode/index.ts), or the page worker's fast-path-first stand-in for it. */
 export type Decoder = (kind: ContractKind, topicsXdr: readonly string[], valueXdr: string) => DecodedEvent;
@@ -68,10 +69,15 @@ export interface BuiltPage {
   closedAt: string[];
 }
 
+/**
+ * With `holders` (the page worker's filter, ready), a credit to an address the filter has never
+ * seen goes to rows.newHolders as COPY text; every credited address is added to the filter.
+ */
 export function buildPage(
   kinds: ReadonlyMap<string, ContractKind>,
   result: GetEventsResult,
   decode: Decoder,
+  holders?: HolderFilter,
 ): BuiltPage {
   const { events: wire, ...meta } = result;
   // One event at a time, straight into COPY text: no page of decoded events stays alive.
@@ -86,7 +92,17 @@ export function buildPage(
   }
   return {
     page: { ...meta, eventCount: wire.length },
-    rows: builder.finish(text.finish()),
+    rows: holders
+      ? builder.finish(
+          text.finish(),
+          (a) => {
+            const fresh = !holders.mayHave(a);
+            holders.add(a);
+            return fresh;
+          },
+          copyText,
+        )
+      : builder.finish(text.finish()),
     closedAt,
   };
 }

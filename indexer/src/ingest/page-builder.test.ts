@@ -16,7 +16,7 @@ import {
   type RpcClient,
   type RpcEventWire,
 } from '../rpc/rpc.client.ts';
-import { isEncoded, type RowSet } from '../store/page-transaction.ts';
+import { isEncoded, rowCount, type RowSet } from '../store/page-transaction.ts';
 import { vectorEvents } from '../test/vectors.ts';
 import { decodeEvent } from '../decode/index.ts';
 import { buildPage } from './page-build.ts';
@@ -198,6 +198,73 @@ describe('page builder', () => {
     reply = ok(result);
     try {
       expect((await builder.fetch(rpc, params, kinds)).rows.count).toBe(wire.length);
+    } finally {
+      await builder.close();
+    }
+  });
+
+  it('sends credits to holders the streamed list lacks to COPY rows, and the rest through the deltas', async () => {
+    const token = wire.filter((w, i) => events[i]?.kind === 'token');
+    const tokenResult = { ...result, events: token };
+    const direct = buildPage(kinds, tokenResult, decodeEvent).rows.balanceDeltas;
+    const credited = [...direct.addresses.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    expect(credited.length).toBeGreaterThan(2);
+    const [known, ...others] = credited;
+    // The list arrives cut in the middle of an address, as COPY's chunks may be.
+    const list = Buffer.from(`${known}\n${'G'.repeat(56)}\n`);
+    const feeder = () => {
+      let streamed!: () => void;
+      const done = new Promise<void>((r) => (streamed = r));
+      const loadHolders = async () => ({
+        expected: 2,
+        chunks: (async function* () {
+          yield list.subarray(0, 30);
+          yield list.subarray(30);
+          streamed();
+        })(),
+      });
+      return { done, loadHolders };
+    };
+    const first = feeder();
+    const builder = createPageBuilder({ url, timeoutMs: 3000, minEvents: 1, loadHolders: first.loadHolders });
+    const { rpc } = countingRpc();
+    try {
+      // A first page without token moves (built here), so that the worker starts.
+      reply = ok({ ...result, events: wire.filter((w, i) => events[i]?.kind === 'analytics') });
+      await builder.fetch(rpc, params, kinds);
+      reply = ok(tokenResult);
+      await builder.fetch(rpc, params, kinds); // the worker starts, and is fed the list
+      await first.done;
+      await new Promise((r) => setImmediate(r)); // the builder posts 'ready' after the last chunk
+      const page = await builder.fetch(rpc, params, kinds);
+      // Every address of the previous page is now known to the filter: nothing is new any more.
+      expect(rowCount(page.rows.newHolders)).toBe(0);
+      expect(page.rows.balanceDeltas.count).toBe(credited.length);
+
+      const second = feeder();
+      const fresh = createPageBuilder({
+        url,
+        timeoutMs: 3000,
+        minEvents: 1,
+        loadHolders: second.loadHolders,
+      });
+      try {
+        reply = ok({ ...result, events: wire.filter((w, i) => events[i]?.kind === 'analytics') });
+        await fresh.fetch(rpc, params, kinds);
+        await fresh.fetch(rpc, params, kinds); // starts the worker; analytics only, nothing credited
+        await second.done;
+        await new Promise((r) => setImmediate(r));
+        reply = ok(tokenResult);
+        const built = await fresh.fetch(rpc, params, kinds);
+        const appended = text(built.rows.newHolders)
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t')[0]);
+        expect(appended.sort()).toEqual([...others].sort());
+        expect(built.rows.balanceDeltas.addresses).toBe(`{"${known}"}`);
+      } finally {
+        await fresh.close();
+      }
     } finally {
       await builder.close();
     }

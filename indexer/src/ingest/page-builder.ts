@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { GetEventsResult, RpcClient, RpcEventWire } from '../rpc/rpc.client.ts';
 import { decodeEvent } from '../decode/index.ts';
 import { buildPage, type BuiltPage } from './page-build.ts';
-import type { PageFailure, PageReply, PageRequest, RpcOutcome } from './page-worker.ts';
+import type { HolderMessage, PageFailure, PageReply, PageRequest, RpcOutcome } from './page-worker.ts';
 
 export interface FetchedPage extends BuiltPage {
   /** The page's events as they came (parsed again from the same bytes): a replay needs them. */
@@ -23,6 +23,8 @@ export type EventsParams = Parameters<RpcClient['getEvents']>[0];
 
 export interface PageBuilder {
   fetch(rpc: RpcClient, params: EventsParams, kinds: ReadonlyMap<string, ContractKind>): Promise<FetchedPage>;
+  /** A holder the filter called new had a balance: stop using the filter (this builder's life). */
+  distrustHolders(): void;
   /** Stops the worker (pending builds fail). */
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ function inThread(kinds: ReadonlyMap<string, ContractKind>, result: GetEventsRes
 /** The calling thread only, through the RPC client's parsed getEvents (syncStep's default). */
 export const inThreadBuilder: PageBuilder = {
   fetch: async (rpc, params, kinds) => inThread(kinds, await rpc.getEvents(params)),
+  distrustHolders: () => undefined,
   close: async () => undefined,
 };
 
@@ -58,8 +61,17 @@ export function createPageBuilder(opts: {
   metrics?: Metrics;
   /** After a page with at least this many events (catching up), the next is built on the worker. */
   minEvents: number;
+  /**
+   * The addresses that have a balance (COPY text lines) and how many, for the worker's holder
+   * filter (holder-filter.ts); without it, every balance goes through the update-or-insert path.
+   */
+  loadHolders?: () => Promise<{ expected: number; chunks: AsyncIterable<Uint8Array> }>;
 }): PageBuilder {
   const { minEvents } = opts;
+  // Credited addresses of the last pages built on this thread: a worker started now must know
+  // them, since those pages may commit after its snapshot of the holders was taken.
+  let recentHere: string[][] = [];
+  let distrusted = false;
   let worker: Worker | null = null;
   let nextId = 1;
   // Whether the last response was big: catching up, the next one will be too.
@@ -79,10 +91,10 @@ export function createPageBuilder(opts: {
 
   function start(): Worker {
     // Its own heap, capped like the daemon's (the start command caps the main one): what it
-    // holds is one page's events at a time (64/8 for the main thread and 32/12 here kept a
-    // 1,000,000-event backfill under 240 MB, ops/bench/RESULTS.md).
+    // holds a page or two at a time (64/6 for the main thread and 32/8 here kept a
+    // 1,000,000-event backfill under 250 MB, ops/bench/RESULTS.md).
     const w = new Worker(new URL('./page-worker.ts', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 12 },
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
     });
     w.unref();
     w.on('message', (reply: PageReply) => {
@@ -103,10 +115,25 @@ export function createPageBuilder(opts: {
       if (worker === w) worker = null;
       if (pending.size > 0) failAll(`page worker exited (code ${code})`);
     });
+    if (opts.loadHolders && !distrusted) void feedHolders(w, opts.loadHolders);
     return w;
   }
 
-  function ask<T>(req: PageRequest): Promise<T> {
+  async function feedHolders(w: Worker, load: NonNullable<typeof opts.loadHolders>): Promise<void> {
+    const send = (m: HolderMessage) => w.postMessage(m);
+    try {
+      const { expected, chunks } = await load();
+      send({ type: 'holders', expected });
+      for (const addresses of recentHere) send({ type: 'holders-add', addresses });
+      for await (const data of chunks) send({ type: 'holders-chunk', data });
+      send({ type: 'holders-ready' });
+    } catch (e) {
+      opts.log?.warn({ err: errorMessage(e) }, 'holder filter not loaded: balances take the slower path');
+      send({ type: 'holders-off' });
+    }
+  }
+
+  function ask<T>(req: Extract<PageRequest, { id: number }>): Promise<T> {
     const w = (worker ??= start());
     return new Promise<T>((resolve, reject) => {
       pending.set(req.id, { resolve: resolve as (p: never) => void, reject });
@@ -121,7 +148,15 @@ export function createPageBuilder(opts: {
         // Through the daemon's own client (its metrics), parsed and built here.
         const result = await rpc.getEvents(params);
         big = result.events.length >= minEvents;
-        return inThread(kinds, result);
+        const page = inThread(kinds, result);
+        const credited = [...page.rows.balanceDeltas.addresses.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(
+          (m) => m[1]!,
+        );
+        if (credited.length > 0) {
+          recentHere = [...recentHere.slice(-3), credited];
+          worker?.postMessage({ type: 'holders-add', addresses: credited } satisfies HolderMessage);
+        }
+        return page;
       }
       const id = nextId++;
       const built = await ask<BuiltPage>({
@@ -134,6 +169,10 @@ export function createPageBuilder(opts: {
       });
       big = built.page.eventCount >= minEvents;
       return { ...built, wire: () => ask<RpcEventWire[]>({ type: 'wire', id: nextId++, page: id }) };
+    },
+    distrustHolders() {
+      distrusted = true;
+      worker?.postMessage({ type: 'holders-off' } satisfies HolderMessage);
     },
     async close() {
       const w = worker;

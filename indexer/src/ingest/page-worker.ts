@@ -17,6 +17,7 @@ import {
 } from '../rpc/rpc.client.ts';
 import { decodeFast } from '../decode/fast.ts';
 import { isEncoded } from '../store/copy-text.ts';
+import { HolderFilter } from './holder-filter.ts';
 import { NeedsFullDecoder, buildPage, type BuiltPage, type Decoder } from './page-build.ts';
 import type { EventsParams } from './page-builder.ts';
 
@@ -31,7 +32,20 @@ export type PageRequest =
       kinds: [string, ContractKind][];
     }
   /** The events of a page this worker built (a replay), parsed again from the same bytes. */
-  | { type: 'wire'; id: number; page: number };
+  | { type: 'wire'; id: number; page: number }
+  | HolderMessage;
+
+/**
+ * The holder filter's feed: `holders` starts one sized for `expected` addresses, `chunk` carries
+ * lines of `COPY (SELECT address FROM bst_balances) TO STDOUT`, `ready` puts it to use, `add`
+ * records addresses of pages built elsewhere, `off` stops using it for good.
+ */
+export type HolderMessage =
+  | { type: 'holders'; expected: number }
+  | { type: 'holders-chunk'; data: Uint8Array }
+  | { type: 'holders-ready' }
+  | { type: 'holders-add'; addresses: string[] }
+  | { type: 'holders-off' };
 
 /** How the getEvents call went, for the daemon's RPC metrics. */
 export interface RpcOutcome {
@@ -68,13 +82,46 @@ let decode: Decoder = (kind, topics, value) => {
   return d;
 };
 
+// The filter is used only once complete (`ready`): a partial one would call holders new.
+let holders: HolderFilter | null = null;
+let holdersReady = false;
+let holdersOff = false;
+let partialLine = '';
+const latin1 = new TextDecoder('latin1');
+
+function onHolders(m: HolderMessage): void {
+  if (m.type === 'holders-off') {
+    [holders, holdersReady, holdersOff] = [null, false, true];
+    return;
+  }
+  if (holdersOff) return;
+  if (m.type === 'holders') {
+    [holders, holdersReady, partialLine] = [new HolderFilter(m.expected), false, ''];
+    return;
+  }
+  if (!holders) return;
+  if (m.type === 'holders-add') {
+    for (const a of m.addresses) holders.add(a);
+    return;
+  }
+  if (m.type === 'holders-ready') {
+    if (partialLine) holders.add(partialLine);
+    [partialLine, holdersReady] = ['', true];
+    return;
+  }
+  const lines = (partialLine + latin1.decode(m.data)).split('\n');
+  partialLine = lines.pop()!;
+  for (const a of lines) if (a) holders.add(a);
+}
+
 async function build(kinds: Map<string, ContractKind>, result: GetEventsResult): Promise<BuiltPage> {
+  const filter = holdersReady && holders ? holders : undefined;
   try {
-    return buildPage(kinds, result, decode);
+    return buildPage(kinds, result, decode, filter);
   } catch (e) {
     if (!(e instanceof NeedsFullDecoder)) throw e;
     decode = (await import('../decode/index.ts')).decodeEvent;
-    return buildPage(kinds, result, decode);
+    return buildPage(kinds, result, decode, filter);
   }
 }
 
@@ -95,6 +142,7 @@ const recent = new Map<number, RawResponse>();
 
 port.on('message', (req: PageRequest) => {
   if (req.type === 'page') return void handle(req);
+  if (req.type !== 'wire') return onHolders(req);
   const raw = recent.get(req.page);
   let reply: PageReply;
   try {
@@ -131,7 +179,8 @@ async function handle(req: Extract<PageRequest, { type: 'page' }>): Promise<void
       throw Object.assign(e as Error, { rpc });
     }
     const page = await build(new Map(req.kinds), result);
-    if (isEncoded(page.rows.rawEvents)) transfer.push(page.rows.rawEvents.copy.buffer as ArrayBuffer);
+    for (const rows of [page.rows.rawEvents, page.rows.newHolders])
+      if (isEncoded(rows)) transfer.push(rows.copy.buffer as ArrayBuffer);
     reply = { id: req.id, ok: true, page, rpc };
   } catch (e) {
     const rpc = (e as { rpc?: RpcOutcome }).rpc ?? null;

@@ -63,6 +63,11 @@ export interface PageRows {
   rawEvents: RowSet;
   /** Each address's net change on the page (and its last ledger), as array literals. */
   balanceDeltas: BalanceDeltas;
+  /**
+   * Holders certainly new (no bst_balances row: the page worker's filter said so), as COPY rows
+   * (address, balance, ledger); their deltas are not in balanceDeltas. Empty without a filter.
+   */
+  newHolders: RowSet;
   supplyDelta: bigint;
   /** The last ledger among the known events (bst_supply.ledger). */
   lastLedger: number;
@@ -124,11 +129,24 @@ export class PageRowsBuilder {
   }
 
   /** The rows, with the raw events as the sink collected them. */
-  finish(rawEvents: RowSet): PageRows {
+  /**
+   * The rows, with the raw events as the sink collected them. With `isNew`, a credit to an
+   * address it calls new goes to `newHolders` (encoded by `encode`) instead of the deltas.
+   */
+  finish(
+    rawEvents: RowSet,
+    isNew?: (address: string) => boolean,
+    encode: (rows: Row[]) => RowSet = (rows) => rows,
+  ): PageRows {
     const addresses: string[] = [];
     const deltas: string[] = [];
     const ledgers: string[] = [];
+    const fresh: Row[] = [];
     for (const [a, v] of this.#deltas) {
+      if (isNew && v.delta >= 0n && isNew(a)) {
+        fresh.push([a, v.delta.toString(), String(v.ledger)]);
+        continue;
+      }
       addresses.push(a);
       deltas.push(v.delta.toString());
       ledgers.push(String(v.ledger));
@@ -145,6 +163,7 @@ export class PageRowsBuilder {
       lastId: this.#lastId,
       rawEvents,
       balanceDeltas,
+      newHolders: encode(fresh),
       supplyDelta: this.#supplyDelta,
       lastLedger: this.#lastLedger,
       others: this.#others,

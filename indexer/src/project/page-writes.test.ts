@@ -8,9 +8,11 @@ import type pg from 'pg';
 import { createDb, createPool, type Database } from '@starling/migrations';
 import { createTestDatabase } from '../../../ops/test/db.ts';
 import { decodeEvent } from '../decode/index.ts';
+import { IndexerError } from '../errors.ts';
+import { HolderFilter } from '../ingest/holder-filter.ts';
 import { buildPage } from '../ingest/page-build.ts';
 import type { RpcEventWire } from '../rpc/rpc.client.ts';
-import { withPageTransaction } from '../store/page-transaction.ts';
+import { rowCount, withPageTransaction } from '../store/page-transaction.ts';
 import { tableHashes } from '../test/harness.ts';
 import { vectorEvents } from '../test/vectors.ts';
 import { projectPage, projectRows, type ChainEvent } from './project.ts';
@@ -170,5 +172,49 @@ describe('page writes', () => {
       const after = await db.selectFrom('bst_supply').select('total').executeTakeFirstOrThrow();
       expect(BigInt(after.total)).toBe(BigInt(before.total) - (name === 'burn' ? amount : 0n));
     }
+  });
+
+  it('holders the worker calls new are appended with COPY; a wrong call fails the page, retryably', async () => {
+    const events = tokenEvents();
+    const wire: RpcEventWire[] = events.map((e) => ({
+      type: 'contract',
+      ledger: e.ledger,
+      ledgerClosedAt: e.ledgerClosedAt,
+      contractId: e.contractId,
+      id: e.id,
+      txHash: e.txHash,
+      topic: e.topicsXdr,
+      value: e.valueXdr,
+    }));
+    const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+    const result = { events: wire, cursor: events.at(-1)!.id, latestLedger: 500, oldestLedger: 1 };
+    // An empty filter: every credited address is new (the scenarios' net changes are all credits).
+    const rows = () => buildPage(kinds, result, decodeEvent, new HolderFilter(10)).rows;
+    expect(rowCount(rows().newHolders)).toBeGreaterThan(1);
+    expect(rows().balanceDeltas.count).toBe(0);
+    const opts = { network: 'local', sideEffects: false };
+    const fresh = async () => {
+      const database = await createTestDatabase();
+      const pool = createPool(database.url, 2);
+      const db = createDb(pool);
+      opened.push({ db, drop: database.drop });
+      return { db, pool };
+    };
+
+    const safe = await fresh();
+    await withPageTransaction(safe.pool, (tx, copyIn) => projectPage(tx, events, { ...opts, copyIn }));
+    const appended = await fresh();
+    await withPageTransaction(appended.pool, (tx, copyIn) => projectRows(tx, rows(), { ...opts, copyIn }));
+    expect(await tableHashes(appended.db)).toEqual(await tableHashes(safe.db));
+
+    const wrong = await fresh();
+    const holder = String(events.find((e) => e.decoded.name === 'mint')!.decoded.fields.to);
+    await wrong.db.insertInto('bst_balances').values({ address: holder, balance: '1', ledger: 1 }).execute();
+    const err = await withPageTransaction(wrong.pool, (tx, copyIn) =>
+      projectRows(tx, rows(), { ...opts, copyIn }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IndexerError);
+    expect(err).toMatchObject({ code: 'holder_conflict', retryable: true });
+    expect(await wrong.db.selectFrom('chain_events').select('id').execute()).toEqual([]);
   });
 });

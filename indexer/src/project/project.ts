@@ -7,7 +7,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '@starling/migrations';
 import { IndexerError, errorMessage } from '../errors.ts';
-import { writeRows, type Column, type CopyIn, type RowSet } from '../store/page-transaction.ts';
+import { rowCount, writeRows, type Column, type CopyIn, type RowSet } from '../store/page-transaction.ts';
 import { pageRows, type ChainEvent, type PageRows } from './page-rows.ts';
 
 import {
@@ -42,6 +42,25 @@ type Tx = Transaction<Database>;
 /** Course UUID from the 16 bytes' hex. */
 export function uuidOfHex(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+const HOLDER_COLUMNS: readonly Column[] = [
+  ['address', 'text'],
+  ['balance', 'numeric'],
+  ['ledger', 'integer'],
+];
+
+/** Holders the page worker's filter called new: appended (COPY), no probe for an existing row. */
+async function writeNewHolders(tx: Tx, rows: RowSet, copyIn?: CopyIn): Promise<void> {
+  try {
+    await writeRows(tx, copyIn, 'bst_balances', HOLDER_COLUMNS, rows);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '23505') throw e;
+    // The filter was wrong (see ingest/holder-filter.ts): the page is retried without it.
+    throw new IndexerError('holder_conflict', `a holder called new has a balance: ${errorMessage(e)}`, true, {
+      cause: e,
+    });
+  }
 }
 
 const RAW_EVENT_COLUMNS: readonly Column[] = [
@@ -180,7 +199,8 @@ async function writePage(tx: Tx, rows: PageRows, opts: ProjectOptions): Promise<
   // Postgres checks the row an upsert proposes (the delta itself) against CHECK (… >= 0) before
   // it finds the conflict, so a page in which a holder only paid out, or that burned more than it
   // minted, failed. One leader writes: nothing can insert in between.
-  if (rows.balanceDeltas.count > 0) {
+  if (rowCount(rows.newHolders) > 0) await writeNewHolders(tx, rows.newHolders, opts.copyIn);
+  if (rows.balanceDeltas.count > 0 || rows.supplyDelta !== 0n) {
     const d = rows.balanceDeltas;
     const supply = rows.supplyDelta.toString();
     await sql`
