@@ -14,26 +14,15 @@ import {
   parseLedgerRangeError,
   type GetEventsResult,
   type RpcClient,
-  type RpcEventWire,
 } from '../rpc/rpc.client.ts';
 import { isEncoded, rowCount, type RowSet } from '../store/page-transaction.ts';
-import { vectorEvents } from '../test/vectors.ts';
+import { asRpcPage, vectorEvents } from '../test/vectors.ts';
 import { decodeEvent } from '../decode/index.ts';
 import { buildPage } from './page-build.ts';
 import { createPageBuilder, type PageBuilder } from './page-builder.ts';
 
 const events = vectorEvents(['token_', 'analytics_', 'certificate_', 'governance_']);
-const wire: RpcEventWire[] = events.map((e) => ({
-  type: 'contract',
-  ledger: e.ledger,
-  ledgerClosedAt: e.ledgerClosedAt,
-  contractId: e.contractId,
-  id: e.id,
-  txHash: e.txHash,
-  topic: e.topicsXdr,
-  value: e.valueXdr,
-}));
-const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+const { wire, kinds } = asRpcPage(events);
 // And an event no table names: the fast reader declines it, so the worker loads the full decoder.
 const tokenId = events.find((e) => e.kind === 'token')!.contractId;
 const last = events.at(-1)!;

@@ -11,10 +11,9 @@ import { decodeEvent } from '../decode/index.ts';
 import { IndexerError } from '../errors.ts';
 import { HolderFilter } from '../ingest/holder-filter.ts';
 import { buildPage } from '../ingest/page-build.ts';
-import type { RpcEventWire } from '../rpc/rpc.client.ts';
 import { rowCount, withPageTransaction } from '../store/page-transaction.ts';
 import { tableHashes } from '../test/harness.ts';
-import { vectorEvents } from '../test/vectors.ts';
+import { asRpcPage, vectorEvents } from '../test/vectors.ts';
 import { projectPage, projectRows, type ChainEvent } from './project.ts';
 
 const SEED = 10n ** 20n;
@@ -90,17 +89,7 @@ describe('page writes', () => {
 
   it('rows built ahead as COPY text (the page worker) leave the same rows, and are refused when the page overlaps', async () => {
     const events = tokenEvents();
-    const wire: RpcEventWire[] = events.map((e) => ({
-      type: 'contract',
-      ledger: e.ledger,
-      ledgerClosedAt: e.ledgerClosedAt,
-      contractId: e.contractId,
-      id: e.id,
-      txHash: e.txHash,
-      topic: e.topicsXdr,
-      value: e.valueXdr,
-    }));
-    const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+    const { wire, kinds } = asRpcPage(events);
     const built = (from = 0) =>
       buildPage(
         kinds,
@@ -176,17 +165,7 @@ describe('page writes', () => {
 
   it('holders the worker calls new are appended with COPY; a wrong call fails the page, retryably', async () => {
     const events = tokenEvents();
-    const wire: RpcEventWire[] = events.map((e) => ({
-      type: 'contract',
-      ledger: e.ledger,
-      ledgerClosedAt: e.ledgerClosedAt,
-      contractId: e.contractId,
-      id: e.id,
-      txHash: e.txHash,
-      topic: e.topicsXdr,
-      value: e.valueXdr,
-    }));
-    const kinds = new Map(events.map((e) => [e.contractId, e.kind]));
+    const { wire, kinds } = asRpcPage(events);
     const result = { events: wire, cursor: events.at(-1)!.id, latestLedger: 500, oldestLedger: 1 };
     // An empty filter: every credited address is new (the scenarios' net changes are all credits).
     const rows = () => buildPage(kinds, result, decodeEvent, new HolderFilter(10)).rows;

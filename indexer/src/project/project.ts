@@ -16,13 +16,7 @@ import {
   notifyRewardReceived,
 } from '../../../api/src/notifications/notifications.repository.ts';
 
-export {
-  pageRows,
-  PageRowsBuilder,
-  type BalanceDeltas,
-  type ChainEvent,
-  type PageRows,
-} from './page-rows.ts';
+export type { ChainEvent, PageRows } from './page-rows.ts';
 
 export interface ProjectOptions {
   network: string;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { decodeEvent } from '../decode/index.ts';
 import type { ContractKind } from '../decode/spec.ts';
 import type { ChainEvent } from '../project/project.ts';
+import type { RpcEventWire } from '../rpc/rpc.client.ts';
 import { repoRoot } from './harness.ts';
 
 /** The events of the scenario files whose names start with one of `prefixes`, in chain order. */
@@ -39,4 +40,22 @@ export function vectorEvents(prefixes: readonly string[]): ChainEvent[] {
     });
   });
   return out;
+}
+
+/** The events as getEvents serves them (what the page builder reads), and each contract's kind. */
+export function asRpcPage(events: readonly ChainEvent[]): {
+  wire: RpcEventWire[];
+  kinds: Map<string, ContractKind>;
+} {
+  const wire = events.map((e) => ({
+    type: 'contract',
+    ledger: e.ledger,
+    ledgerClosedAt: e.ledgerClosedAt,
+    contractId: e.contractId,
+    id: e.id,
+    txHash: e.txHash,
+    topic: e.topicsXdr,
+    value: e.valueXdr,
+  }));
+  return { wire, kinds: new Map(events.map((e) => [e.contractId, e.kind])) };
 }
