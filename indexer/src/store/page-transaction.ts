@@ -7,15 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '@starling/migrations';
 import { copyString, isEncoded, rowCount, type RowSet } from './copy-text.ts';
 
-export {
-  CopyWriter,
-  copyText,
-  isEncoded,
-  rowCount,
-  type EncodedRows,
-  type Row,
-  type RowSet,
-} from './copy-text.ts';
+export { isEncoded, rowCount, type Row, type RowSet } from './copy-text.ts';
 
 /** Runs `COPY … FROM STDIN` (text format) on the transaction's connection with this data. */
 export type CopyIn = (copySql: string, data: string | Uint8Array) => Promise<void>;
