@@ -137,7 +137,7 @@ function rpcFor(url: string, timeoutMs: number): RpcClient {
   return client.rpc;
 }
 
-// The last pages' bytes, for a replay of one of them (two are in flight at most).
+// The last pages' bytes, for a replay of one of them (one committing, two built ahead).
 const recent = new Map<number, RawResponse>();
 
 port.on('message', (req: PageRequest) => {
@@ -169,7 +169,7 @@ async function handle(req: Extract<PageRequest, { type: 'page' }>): Promise<void
       });
     }
     recent.set(req.id, raw);
-    for (const k of recent.keys()) if (recent.size > 2) recent.delete(k);
+    for (const k of recent.keys()) if (recent.size > 3) recent.delete(k);
     const rpc: RpcOutcome = { outcome: 'ok', ms: performance.now() - started, bytes: raw.body.length };
     let result: GetEventsResult;
     try {
