@@ -51,7 +51,6 @@ export type HolderMessage =
 export interface RpcOutcome {
   outcome: 'ok' | 'transient' | 'request';
   ms: number;
-  bytes: number;
 }
 
 /** An error as it crosses the thread boundary: its class by name, and what it carries. */
@@ -165,12 +164,12 @@ async function handle(req: Extract<PageRequest, { type: 'page' }>): Promise<void
     } catch (e) {
       // Transport trouble, 429, 5xx: transient (the client's classification).
       throw Object.assign(e as Error, {
-        rpc: { outcome: 'transient', ms: performance.now() - started, bytes: 0 } satisfies RpcOutcome,
+        rpc: { outcome: 'transient', ms: performance.now() - started } satisfies RpcOutcome,
       });
     }
     recent.set(req.id, raw);
     for (const k of recent.keys()) if (recent.size > 3) recent.delete(k);
-    const rpc: RpcOutcome = { outcome: 'ok', ms: performance.now() - started, bytes: raw.body.length };
+    const rpc: RpcOutcome = { outcome: 'ok', ms: performance.now() - started };
     let result: GetEventsResult;
     try {
       result = checkEventsResult(parseResponse<GetEventsResult>(raw));
